@@ -1,0 +1,39 @@
+"""Django admin as the platform admins' console: every page reads across tenants through the
+one audited platform path, so row-level security stays forced for everything else."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+
+from melmastoon_ai.tenancy.context import platform_access
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = "melmastoon-ai administration"
+    site_title = "melmastoon-ai"
+    index_title = "Platform administration"
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def audited(request, *args, **kwargs):
+            user = request.user
+            if not (user.is_active and user.is_staff):
+                return inner(request, *args, **kwargs)
+            reason = f"{request.method} {request.path}"[:200]
+            with platform_access(actor=f"admin:{user.get_username()}", reason=reason):
+                response = inner(request, *args, **kwargs)
+                # Template responses render lazily; render while cross-tenant reads are allowed.
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+                return response
+
+        return audited
+
+
+class PlatformAdminConfig(AdminConfig):
+    default_site = "melmastoon_ai.admin_site.PlatformAdminSite"

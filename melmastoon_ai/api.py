@@ -1,0 +1,20 @@
+"""The base of every tenant-facing API view: authenticated, scoped, tenant bound by RLS."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from melmastoon_ai.tenancy.authentication import Principal
+from melmastoon_ai.tenancy.permissions import ScopeRequired
+
+
+class TenantAPIView(APIView):
+    """Subclasses set `required_scope`; `self.principal` is the authenticated caller."""
+
+    permission_classes = [IsAuthenticated, ScopeRequired]
+    required_scope: str = "ai:invoke"
+
+    @property
+    def principal(self) -> Principal:
+        return self.request.auth

@@ -1,0 +1,7 @@
+"""Every public API route under /api/v1/, one include per app."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", include("melmastoon_ai.tenancy.urls")),
+]

@@ -1,0 +1,101 @@
+"""Liveness, readiness and metrics endpoints.
+
+Readiness checks are a registry: the kernel registers database, Redis and migrations; apps add
+their own (the catalog) in `AppConfig.ready()` with `register_readiness_check`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from melmastoon_ai.observability import metrics
+
+ReadinessCheck = Callable[[], str | None]  # returns None when ready, else why not
+_CHECKS: dict[str, ReadinessCheck] = {}
+
+
+def register_readiness_check(name: str) -> Callable[[ReadinessCheck], ReadinessCheck]:
+    def decorator(check: ReadinessCheck) -> ReadinessCheck:
+        _CHECKS[name] = check
+        return check
+    return decorator
+
+
+@register_readiness_check("database")
+def _database() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return None
+
+
+_redis_client: redis.Redis | None = None
+
+
+@register_readiness_check("redis")
+def _redis() -> str | None:
+    global _redis_client
+    if _redis_client is None:
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    _redis_client.ping()
+    return None
+
+
+_migrations_ok_until = 0.0
+
+
+@register_readiness_check("migrations")
+def _migrations() -> str | None:
+    global _migrations_ok_until
+    if time.monotonic() < _migrations_ok_until:
+        return None
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        return f"{len(plan)} migration(s) not applied"
+    _migrations_ok_until = time.monotonic() + 30
+    return None
+
+
+def run_readiness_checks() -> dict[str, dict[str, str]]:
+    results: dict[str, dict[str, str]] = {}
+    for name, check in _CHECKS.items():
+        try:
+            problem = check()
+        except (DatabaseError, redis.RedisError, OSError) as exc:
+            problem = f"{type(exc).__name__}"
+            if connection.in_atomic_block:
+                connection.set_rollback(True)
+        results[name] = {"status": "ok"} if problem is None else {"status": "failing", "detail": problem}
+    return results
+
+
+@require_GET
+@transaction.non_atomic_requests
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@transaction.non_atomic_requests
+def readyz(request):
+    checks = run_readiness_checks()
+    failing = sorted(name for name, result in checks.items() if result["status"] != "ok")
+    body = {"status": "ok" if not failing else "unavailable", "checks": checks}
+    if failing:
+        body["failing"] = failing
+    return JsonResponse(body, status=503 if failing else 200)
+
+
+@require_GET
+@transaction.non_atomic_requests
+def metrics_view(request):
+    payload, content_type = metrics.render()
+    return HttpResponse(payload, content_type=content_type)

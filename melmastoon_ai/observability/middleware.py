@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.urls import Resolver404, resolve
+
+from melmastoon_ai.errors import json_error
+from melmastoon_ai.observability import metrics
+from melmastoon_ai.observability.context import bind_request_id, new_request_id, unbind_request_id
+from melmastoon_ai.tenancy import context as tenancy_context
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the caller's X-Request-ID if well formed) and echo it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = new_request_id(request.headers.get("X-Request-ID"))
+        request.request_id = request_id
+        token = bind_request_id(request_id)
+        tenant_token = tenancy_context.clear_tenant_for_request()
+        try:
+            response = self.get_response(request)
+        finally:
+            tenancy_context.restore_tenant(tenant_token)
+            unbind_request_id(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """413 before anything reads a body over MAX_REQUEST_BODY_BYTES (DRF parsers read the raw stream)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return json_error(400, "invalid_request", "Content-Length is not a number.")
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            return json_error(
+                413, "payload_too_large",
+                f"The body is {length} bytes; the limit is {settings.MAX_REQUEST_BODY_BYTES}.",
+                {"limit_bytes": settings.MAX_REQUEST_BODY_BYTES},
+            )
+        return self.get_response(request)
+
+
+def _route(request) -> str:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return "unmatched"
+    return match.route or match.view_name or "unknown"
+
+
+class MetricsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        route = _route(request)
+        metrics.HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """503 `unavailable` when the database cannot be reached (API.md), never a bare 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        if isinstance(exception, OperationalError | InterfaceError):
+            return json_error(503, "unavailable", "The database is unavailable; try again shortly.")
+        return None

@@ -1,0 +1,35 @@
+"""Test settings: a private embedded PostgreSQL 16 + pgvector per test session, real Redis.
+
+The URLs go into the environment so that subprocesses the tests start (a Celery worker, a
+gunicorn server) reach the same servers. Tests connect as the application role, never as a
+superuser; the only extra grant is TRUNCATE, which Django's transactional tests use to empty
+tables between tests.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("OUTBOX_PUBLISHER", "redis_streams")
+
+if not os.environ.get("DATABASE_URL"):
+    from melmastoon_ai.infra.local import local_database_urls
+
+    _pgdata = Path(tempfile.mkdtemp(prefix="mlm-test-")) / "pgdata"
+    _app_url, _owner_url = local_database_urls(_pgdata, grant_truncate=True, cleanup_mode="delete")
+    os.environ["DATABASE_URL"] = _app_url
+    os.environ["MIGRATION_DATABASE_URL"] = _owner_url
+
+if not os.environ.get("REDIS_URL"):
+    if os.environ.get("TEST_REDIS_URL"):
+        os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    else:
+        from melmastoon_ai.infra import embedded
+
+        _redis = embedded.start_redis()
+        os.environ["REDIS_URL"] = _redis.url
+
+from melmastoon_ai.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only

@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from melmastoon_ai.tenancy.models import ApiKey, PlatformAccessLog, Tenant
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "id", "region", "data_residency", "status", "monthly_token_limit", "created_at")
+    list_filter = ("status", "region", "data_residency")
+    search_fields = ("name", "id")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are issued by `create_api_key` or the admin API (the raw key is shown once there)."""
+
+    list_display = ("name", "prefix", "tenant", "scopes", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix")
+    readonly_fields = ("tenant", "prefix", "key_hash", "scopes", "created_at", "last_used_at")
+    fields = ("tenant", "name", "prefix", "scopes", "expires_at", "revoked_at", "created_at", "last_used_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PlatformAccessLog)
+class PlatformAccessLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "reason")
+    search_fields = ("actor", "reason")
+    readonly_fields = ("at", "actor", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

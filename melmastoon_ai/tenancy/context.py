@@ -1,0 +1,99 @@
+"""Which tenant the current database transaction may see.
+
+`set_config(name, value, true)` is transaction-local, so a tenant can never leak into the next
+request or task that reuses the connection. Application code uses:
+
+* `tenant_context(tenant_id)`: open (or join) a transaction scoped to one tenant; Celery tasks
+  and services outside a request use this;
+* `activate_tenant(tenant_id)`: inside an already open request transaction (the API views);
+* `platform_access(actor=..., reason=...)`: the one explicit, audited path that reads across
+  tenants (Django admin, beat sweeps); every use writes a `PlatformAccessLog` row.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+_current_tenant: contextvars.ContextVar[str | None] = contextvars.ContextVar("tenant_id", default=None)
+
+
+class NotInTransaction(RuntimeError):
+    pass
+
+
+def current_tenant_id() -> str | None:
+    """The tenant of the running request or task, for logs; never an authorisation source."""
+    return _current_tenant.get()
+
+
+def clear_tenant_for_request() -> contextvars.Token:
+    return _current_tenant.set(None)
+
+
+def restore_tenant(token: contextvars.Token) -> None:
+    _current_tenant.reset(token)
+
+
+def _set(name: str, value: str) -> None:
+    if not connection.in_atomic_block:
+        raise NotInTransaction(f"{name} must be set inside a transaction (it is transaction-local)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def _get(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true)", [name])
+        return cursor.fetchone()[0] or ""
+
+
+def activate_tenant(tenant_id: uuid.UUID | str) -> None:
+    tenant = str(uuid.UUID(str(tenant_id)))
+    _set("app.tenant_id", tenant)
+    _current_tenant.set(tenant)
+
+
+@contextmanager
+def tenant_context(tenant_id: uuid.UUID | str) -> Iterator[None]:
+    with transaction.atomic():
+        previous = _get("app.tenant_id")
+        token = _current_tenant.set(str(tenant_id))
+        activate_tenant(tenant_id)
+        try:
+            yield
+        finally:
+            _current_tenant.reset(token)
+            if not connection.needs_rollback:
+                _set("app.tenant_id", previous)
+
+
+@contextmanager
+def platform_access(*, actor: str, reason: str) -> Iterator[None]:
+    from melmastoon_ai.tenancy.models import PlatformAccessLog
+
+    with transaction.atomic():
+        previous = _get("app.platform_access")
+        _set("app.platform_access", "on")
+        PlatformAccessLog.objects.create(actor=actor[:200], reason=reason[:200])
+        try:
+            yield
+        finally:
+            if not connection.needs_rollback:
+                _set("app.platform_access", previous)
+
+
+@contextmanager
+def api_key_lookup(prefix: str) -> Iterator[None]:
+    """Expose only the API key rows with this prefix: the one read done before a tenant is known."""
+    with transaction.atomic():
+        _set("app.api_key_prefix", prefix)
+        try:
+            yield
+        finally:
+            if not connection.needs_rollback:
+                _set("app.api_key_prefix", "")

@@ -1,0 +1,97 @@
+"""Writes of the tenancy app: tenants and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from melmastoon_ai.errors import ApplicationError, NotFound
+from melmastoon_ai.tenancy.context import tenant_context
+from melmastoon_ai.tenancy.models import ApiKey, Tenant
+
+KEY_PREFIX = "mlm_"
+_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+VALID_SCOPES = frozenset(choice.value for choice in ApiKey.Scope)
+
+
+def hash_api_key(raw_key: str) -> str:
+    # API keys carry 256 bits of randomness, so a fast hash is safe (unlike passwords).
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_matches(raw_key: str, key_hash: str) -> bool:
+    return hmac.compare_digest(hash_api_key(raw_key), key_hash)
+
+
+def parse_api_key(raw_key: str) -> str | None:
+    """The lookup prefix of a well-formed key (`mlm_<prefix>_<secret>`), else None."""
+    if not raw_key.startswith(KEY_PREFIX):
+        return None
+    prefix, sep, secret = raw_key[len(KEY_PREFIX):].partition("_")
+    if not sep or not (8 <= len(prefix) <= 16) or len(secret) < 20:
+        return None
+    return prefix
+
+
+def tenant_create(*, name: str, region: str = "europe-west1", monthly_token_limit: int | None = None,
+                  country: str = "", data_residency: str = Tenant.Residency.ANY) -> Tenant:
+    name = name.strip()
+    if not name:
+        raise ApplicationError("A tenant needs a name.")
+    if monthly_token_limit is not None and monthly_token_limit < 0:
+        raise ApplicationError("monthly_token_limit must be >= 0.")
+    return Tenant.objects.create(name=name, region=region, monthly_token_limit=monthly_token_limit,
+                                 country=country.upper(), data_residency=data_residency)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    raw: str  # shown once, never stored
+
+
+def check_scopes(scopes: list[str]) -> list[str]:
+    unknown = sorted(set(scopes) - VALID_SCOPES)
+    if unknown or not scopes:
+        raise ApplicationError(
+            f"Scopes must be a non-empty subset of {sorted(VALID_SCOPES)}.", details={"unknown": unknown}
+        )
+    return sorted(set(scopes))
+
+
+def api_key_create(*, tenant_id: uuid.UUID, scopes: list[str], name: str = "") -> IssuedKey:
+    scopes = check_scopes(scopes)
+    if not Tenant.objects.filter(pk=tenant_id).exists():
+        raise NotFound("No such tenant.")
+    prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(10))
+    raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with tenant_context(tenant_id):
+        key = ApiKey.objects.create(tenant_id=tenant_id, name=name, prefix=prefix,
+                                    key_hash=hash_api_key(raw), scopes=scopes)
+    return IssuedKey(key=key, raw=raw)
+
+
+def api_key_revoke(*, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    with tenant_context(tenant_id):
+        updated = ApiKey.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        key = ApiKey.objects.filter(pk=key_id).first()
+    if key is None:
+        raise NotFound("No such API key.")
+    if not updated and key.revoked_at is None:
+        raise ApplicationError("The key could not be revoked.")
+    return key
+
+
+def api_key_touch(*, key: ApiKey, resolution_seconds: int) -> None:
+    """Record use at most once per `resolution_seconds`, so hot keys do not write every request."""
+    now = timezone.now()
+    if key.last_used_at and (now - key.last_used_at).total_seconds() < resolution_seconds:
+        return
+    with transaction.atomic():
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

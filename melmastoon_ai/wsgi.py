@@ -1,0 +1,11 @@
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "melmastoon_ai.settings.base")
+
+application = get_wsgi_application()
+
+from melmastoon_ai.tenancy.startup import refuse_unsafe_database_role  # noqa: E402
+
+refuse_unsafe_database_role()

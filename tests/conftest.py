@@ -1,0 +1,65 @@
+"""Shared fixtures: a migrated database (as the owner role), two tenants, keys and clients.
+
+Tests run as the application role (DATABASE_URL), which is neither superuser nor BYPASSRLS;
+`test_rls.py` proves it. Migrations run once per session as the owner role.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tests.factories import ApiKeyFactory, TenantFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("migrate", database="migrations", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def tenant_a(db):
+    return TenantFactory(name="Hotel Alborz")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return TenantFactory(name="Hotel Bamyan")
+
+
+def _client_for(raw_key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    return client
+
+
+@pytest.fixture
+def key_a(tenant_a):
+    return ApiKeyFactory(tenant=tenant_a, scopes=["ai:invoke", "ai:review", "ai:admin"])
+
+
+@pytest.fixture
+def key_b(tenant_b):
+    return ApiKeyFactory(tenant=tenant_b, scopes=["ai:invoke", "ai:review", "ai:admin"])
+
+
+@pytest.fixture
+def client_a(key_a) -> APIClient:
+    return _client_for(key_a.raw)
+
+
+@pytest.fixture
+def client_b(key_b) -> APIClient:
+    return _client_for(key_b.raw)
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    return _client_for

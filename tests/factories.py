@@ -1,0 +1,34 @@
+"""factory_boy factories. Tenant-owned rows are created through services (which set the tenant)."""
+
+from __future__ import annotations
+
+import factory
+
+from melmastoon_ai.tenancy.models import Tenant
+from melmastoon_ai.tenancy.services import IssuedKey, api_key_create
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+
+    name = factory.Sequence(lambda n: f"Hotel {n}")
+    region = "europe-west1"
+    country = "AF"
+
+
+class ApiKeyFactory(factory.Factory):
+    """Builds an IssuedKey (row + raw key) through `api_key_create`, as production does."""
+
+    class Meta:
+        model = IssuedKey
+
+    tenant = factory.SubFactory(TenantFactory)
+    scopes = factory.LazyFunction(lambda: ["ai:invoke"])
+    name = "test key"
+
+    @classmethod
+    def _create(cls, model_class, tenant, scopes, name):
+        return api_key_create(tenant_id=tenant.id, scopes=scopes, name=name)
+
+    _build = _create
