@@ -6,6 +6,7 @@ their own (the catalog) in `AppConfig.ready()` with `register_readiness_check`.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -36,15 +37,14 @@ def _database() -> str | None:
     return None
 
 
-_redis_client: redis.Redis | None = None
+@functools.lru_cache(maxsize=4)
+def _redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
 @register_readiness_check("redis")
 def _redis() -> str | None:
-    global _redis_client
-    if _redis_client is None:
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-    _redis_client.ping()
+    _redis_client(settings.REDIS_URL).ping()
     return None
 
 

@@ -1,0 +1,105 @@
+"""Health, readiness, metrics, OpenAPI, request ids, the error envelope and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from melmastoon_ai.observability.logging import ContextFilter, JsonFormatter
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(anon_client):
+    response = anon_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_ok_when_database_redis_and_migrations_are(anon_client):
+    response = anon_client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert {"database", "redis", "migrations"} <= set(response.json()["checks"])
+
+
+def test_readyz_503_names_the_failing_check(anon_client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = anon_client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["redis"]
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_metrics_are_prometheus_text(anon_client):
+    anon_client.get("/healthz")
+    response = anon_client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"melmastoon_http_requests_total" in response.content
+
+
+def test_openapi_schema_is_served_and_lists_the_api(anon_client):
+    response = anon_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/admin/api-keys" in document["paths"]
+
+
+def test_api_docs_page(anon_client):
+    assert anon_client.get("/api/docs/").status_code == 200
+
+
+def test_request_id_is_generated_or_kept(anon_client):
+    generated = anon_client.get("/healthz")["X-Request-ID"]
+    assert len(generated) == 32
+    assert anon_client.get("/healthz", HTTP_X_REQUEST_ID="trace-123")["X-Request-ID"] == "trace-123"
+    assert anon_client.get("/healthz", HTTP_X_REQUEST_ID="bad id\n")["X-Request-ID"] != "bad id\n"
+
+
+def test_unknown_api_path_is_404_in_the_envelope(client_a):
+    response = client_a.get("/api/v1/nope")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["request_id"] == response["X-Request-ID"]
+
+
+def test_body_over_the_limit_is_413_before_parsing(client_a, settings):
+    body = "x" * (settings.MAX_REQUEST_BODY_BYTES + 1)
+    response = client_a.post("/api/v1/admin/api-keys", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1, 2", '"just a string'])
+def test_malformed_json_is_400_invalid_request(client_a, body):
+    response = client_a.post("/api/v1/admin/api-keys", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_wrong_method_is_405_in_the_envelope(client_a):
+    response = client_a.delete("/api/v1/admin/api-keys")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_json_logs_carry_request_id_and_never_secrets():
+    formatter = JsonFormatter()
+    record = logging.LogRecord("melmastoon", logging.INFO, __file__, 1,
+                               "calling with key mlm_abcdefgh12_SECRETSECRETSECRETSECRET and Bearer eyJa.b.c",
+                               None, None)
+    ContextFilter().filter(record)
+    line = json.loads(formatter.format(record))
+    assert {"level", "logger", "message", "request_id", "tenant_id", "timestamp"} <= set(line)
+    assert "SECRETSECRET" not in line["message"]
+    assert "eyJa.b.c" not in line["message"]
+
+
+def test_database_url_passwords_are_scrubbed():
+    from melmastoon_ai.observability.scrub import scrub_text
+
+    assert "hunter2" not in scrub_text("could not connect to postgresql://app:hunter2@db:5432/x")
