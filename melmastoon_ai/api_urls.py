@@ -3,5 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("ai/", include("capabilities.urls")),
     path("admin/", include("melmastoon_ai.tenancy.urls")),
+    path("admin/", include("prompts.urls")),
 ]

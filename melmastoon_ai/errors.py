@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connections
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -113,6 +113,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             if status == 401:
                 response["WWW-Authenticate"] = 'Bearer realm="melmastoon-ai"'
             return response
+    if isinstance(exc, IntegrityError):
+        # A constraint the services should have checked first; the database still holds the line.
+        logger.warning("integrity error reached the API", extra={"error_class": type(exc).__name__})
+        return Response(envelope("conflict", "The change conflicts with the current state."), status=409)
     if isinstance(exc, DatabaseError):
         logger.exception("database error")
         return Response(envelope("internal_error", "An internal error occurred."), status=500)

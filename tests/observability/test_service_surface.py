@@ -18,13 +18,13 @@ def test_healthz(anon_client):
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_ok_when_database_redis_and_migrations_are(anon_client):
+def test_readyz_ok_when_database_redis_and_migrations_are(anon_client, catalog):
     response = anon_client.get("/readyz")
     assert response.status_code == 200, response.json()
     assert {"database", "redis", "migrations"} <= set(response.json()["checks"])
 
 
-def test_readyz_503_names_the_failing_check(anon_client, settings):
+def test_readyz_503_names_the_failing_check(anon_client, settings, catalog):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = anon_client.get("/readyz")
     assert response.status_code == 503

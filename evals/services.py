@@ -1,0 +1,80 @@
+"""The promotion gate: may this prompt version become active? (seed 001 decision 5)
+
+A version passes when its latest finished run has verdict `pass` and, on every metric the
+suite thresholds declare, is not worse than the active version's latest run beyond the suite's
+tolerance. The eval harness (runs, metrics, drift) builds on this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from evals.models import EvalRun
+
+
+@dataclass
+class MetricComparison:
+    metric: str
+    candidate: float | None
+    active: float | None
+    threshold: dict
+    tolerance: float
+    ok: bool
+    reason: str = ""
+
+
+@dataclass
+class GateDecision:
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+    comparisons: list[MetricComparison] = field(default_factory=list)
+    candidate_run: EvalRun | None = None
+    active_run: EvalRun | None = None
+
+
+def latest_finished_run(prompt_version) -> EvalRun | None:
+    return (EvalRun.objects.filter(prompt_version=prompt_version, status=EvalRun.Status.FINISHED)
+            .select_related("suite").order_by("-finished_at").first())
+
+
+def _lower_is_better(threshold: dict) -> bool:
+    return "max" in threshold and "min" not in threshold
+
+
+def _compare(metric: str, threshold: dict, tolerance: float, candidate: dict, active: dict | None) -> MetricComparison:
+    value = candidate.get(metric)
+    baseline = active.get(metric) if active else None
+    row = MetricComparison(metric, value, baseline, threshold, tolerance, ok=True)
+    if not isinstance(value, int | float):
+        row.ok, row.reason = False, "metric missing from the run"
+        return row
+    if "min" in threshold and value < threshold["min"]:
+        row.ok, row.reason = False, f"{value:g} below the minimum {threshold['min']:g}"
+    elif "max" in threshold and value > threshold["max"]:
+        row.ok, row.reason = False, f"{value:g} above the maximum {threshold['max']:g}"
+    elif isinstance(baseline, int | float):
+        worse = value - baseline if _lower_is_better(threshold) else baseline - value
+        if worse > tolerance:
+            row.ok, row.reason = False, f"worse than the active version by {worse:g} (tolerance {tolerance:g})"
+    return row
+
+
+def promotion_gate(prompt_version, active_version=None) -> GateDecision:
+    run = latest_finished_run(prompt_version)
+    if run is None:
+        return GateDecision(False, ["no finished evaluation run is recorded for this version"])
+    decision = GateDecision(True, candidate_run=run)
+    if run.verdict != EvalRun.Verdict.PASS:
+        decision.allowed = False
+        decision.reasons.append(f"its latest evaluation run ({run.id}) did not pass")
+    active_run = latest_finished_run(active_version) if active_version is not None else None
+    decision.active_run = active_run
+    thresholds = run.thresholds or run.suite.thresholds
+    for metric, threshold in sorted(thresholds.items()):
+        tolerance = float(run.suite.tolerances.get(metric, 0.0))
+        row = _compare(metric, threshold, tolerance, run.metrics, active_run.metrics if active_run else None)
+        decision.comparisons.append(row)
+        if not row.ok:
+            decision.allowed = False
+            decision.reasons.append(f"{metric}: {row.reason}")
+    return decision

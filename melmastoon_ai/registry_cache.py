@@ -1,0 +1,73 @@
+"""Cached registry reads (catalog, models, deployments, prompts): Redis, 2 minutes, invalidated
+on every change by bumping a generation number, so no stale key can be served after a write.
+
+Each process also keeps the decoded value for the current generation, so a hot read costs one
+small Redis GET (the generation) rather than decoding the whole catalog. Redis being down never
+fails a read: the loader (PostgreSQL) answers directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from melmastoon_ai.redis_client import get_redis
+
+logger = logging.getLogger(__name__)
+DEFAULT_TTL_SECONDS = 120
+
+
+class RegistryCache:
+    def __init__(self, namespace: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS):
+        self.namespace = namespace
+        self.ttl_seconds = ttl_seconds
+        self._lock = threading.Lock()
+        self._local: dict[str, tuple[int, float, Any]] = {}
+
+    def _generation_key(self) -> str:
+        return f"registry:{self.namespace}:gen"
+
+    def get_or_load(self, key: str, loader: Callable[[], Any], transform: Callable[[Any], Any] = lambda v: v) -> Any:
+        """`loader` returns JSON-able data (shared in Redis); `transform` builds the in-process value."""
+        client = get_redis()
+        try:
+            generation = int(client.get(self._generation_key()) or 0)
+        except redis.RedisError:
+            logger.warning("registry cache unavailable; reading the database", extra={"namespace": self.namespace})
+            return transform(loader())
+        now = time.monotonic()
+        local = self._local.get(key)
+        if local is not None and local[0] == generation and local[1] > now:
+            return local[2]
+        cache_key = f"registry:{self.namespace}:{generation}:{key}"
+        try:
+            cached = client.get(cache_key)
+        except redis.RedisError:
+            cached = None
+        if cached is not None:
+            data = json.loads(cached)
+        else:
+            data = json.loads(json.dumps(loader(), default=str))
+            try:
+                client.set(cache_key, json.dumps(data), ex=self.ttl_seconds)
+            except redis.RedisError:
+                pass
+        value = transform(data)
+        with self._lock:
+            self._local[key] = (generation, now + self.ttl_seconds, value)
+        return value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._local.clear()
+        try:
+            get_redis().incr(self._generation_key())
+        except redis.RedisError:
+            # Entries expire within the TTL anyway; say so loudly since reads may be stale until then.
+            logger.error("registry cache invalidation failed", extra={"namespace": self.namespace})

@@ -1,0 +1,134 @@
+"""Admin API for prompts and their lifecycle (scope ai:admin)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from melmastoon_ai.api import TenantAPIView
+from melmastoon_ai.errors import NotFound
+from prompts import services
+from prompts.models import Prompt, PromptVersion
+
+
+class PromptVersionSerializer(serializers.ModelSerializer):
+    prompt = serializers.CharField(source="prompt.key", read_only=True)
+
+    class Meta:
+        model = PromptVersion
+        fields = ["id", "prompt", "version", "status", "system_template", "user_template", "variables",
+                  "model_parameters", "canary_percent", "canary_started_at", "created_at", "activated_at",
+                  "deprecated_at", "retired_at"]
+
+
+class PromptSerializer(serializers.ModelSerializer):
+    versions = PromptVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Prompt
+        fields = ["key", "domain", "description", "created_at", "versions"]
+
+
+class GateSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    comparisons = serializers.ListField(child=serializers.DictField())
+
+
+def _version(key: str, version: str) -> PromptVersion:
+    found = PromptVersion.objects.select_related("prompt").filter(prompt__key=key, version=version).first()
+    if found is None:
+        raise NotFound(f"no version {version} of {key}")
+    return found
+
+
+class AdminApi(TenantAPIView):
+    required_scope = "ai:admin"
+
+
+class PromptListApi(AdminApi):
+    class InputSerializer(serializers.Serializer):
+        key = serializers.CharField(max_length=64)
+        domain = serializers.CharField(max_length=32)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(responses=PromptSerializer(many=True), operation_id="prompts_list")
+    def get(self, request):
+        return Response(PromptSerializer(Prompt.objects.prefetch_related("versions"), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: PromptSerializer}, operation_id="prompts_create")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        prompt = services.prompt_create(**data.validated_data)
+        return Response(PromptSerializer(prompt).data, status=status.HTTP_201_CREATED)
+
+
+class PromptDetailApi(AdminApi):
+    @extend_schema(responses=PromptSerializer, operation_id="prompts_retrieve")
+    def get(self, request, key: str):
+        prompt = Prompt.objects.prefetch_related("versions").filter(key=key).first()
+        if prompt is None:
+            raise NotFound(f"no prompt {key}")
+        return Response(PromptSerializer(prompt).data)
+
+
+class PromptVersionCreateApi(AdminApi):
+    class InputSerializer(serializers.Serializer):
+        version = serializers.CharField(max_length=32)
+        system_template = serializers.CharField()
+        user_template = serializers.CharField()
+        variables = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50)
+        model_parameters = serializers.DictField(required=False, default=dict)
+
+    @extend_schema(request=InputSerializer, responses={201: PromptVersionSerializer},
+                   operation_id="prompt_versions_create")
+    def post(self, request, key: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.prompt_version_create_draft(prompt_key=key, **data.validated_data)
+        return Response(PromptVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class PromptVersionCanaryApi(AdminApi):
+    class InputSerializer(serializers.Serializer):
+        percent = serializers.IntegerField(min_value=1, max_value=50, default=5)
+
+    @extend_schema(request=InputSerializer, responses=PromptVersionSerializer, operation_id="prompt_canary_start")
+    def post(self, request, key: str, version: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = services.prompt_version_start_canary(version_id=_version(key, version).id, **data.validated_data)
+        return Response(PromptVersionSerializer(updated).data)
+
+    @extend_schema(request=None, responses=PromptVersionSerializer, operation_id="prompt_canary_stop")
+    def delete(self, request, key: str, version: str):
+        updated = services.prompt_version_stop_canary(version_id=_version(key, version).id)
+        return Response(PromptVersionSerializer(updated).data)
+
+
+def _transition_api(service, operation_id: str):
+    class TransitionApi(AdminApi):
+        @extend_schema(request=None, responses=PromptVersionSerializer, operation_id=operation_id)
+        def post(self, request, key: str, version: str):
+            updated = service(version_id=_version(key, version).id)
+            return Response(PromptVersionSerializer(updated).data)
+
+    TransitionApi.__name__ = f"{operation_id.title().replace('_', '')}Api"
+    return TransitionApi
+
+
+PromptVersionPromoteApi = _transition_api(services.prompt_version_promote, "prompt_version_promote")
+PromptVersionDeprecateApi = _transition_api(services.prompt_version_deprecate, "prompt_version_deprecate")
+PromptVersionRetireApi = _transition_api(services.prompt_version_retire, "prompt_version_retire")
+
+
+class PromptVersionPromotionCheckApi(AdminApi):
+    @extend_schema(responses=GateSerializer, operation_id="prompt_version_promotion_check")
+    def get(self, request, key: str, version: str):
+        decision = services.check_promotion(_version(key, version))
+        return Response({
+            "allowed": decision.allowed, "reasons": decision.reasons,
+            "comparisons": [row.__dict__ for row in decision.comparisons],
+        })

@@ -1,0 +1,186 @@
+"""The prompt lifecycle: draft > active > deprecated > retired, canaries, gated promotion.
+
+Only these functions change a version's status; the database refuses any other transition
+(a trigger, migration 0002) and keeps released text immutable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from evals.services import GateDecision, promotion_gate
+from melmastoon_ai.errors import ApplicationError, NotFound
+from prompts.models import PROMPT_KEY, SEMVER, Prompt, PromptVersion
+from prompts.rendering import PromptRenderError, check_templates
+
+Status = PromptVersion.Status
+
+
+class LifecycleRefused(ApplicationError):
+    status = 409
+    code = "lifecycle_refused"
+
+
+def _semver(text: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in text.split("."))
+    return major, minor, patch
+
+
+def prompt_create(*, key: str, domain: str, description: str = "") -> Prompt:
+    try:
+        PROMPT_KEY(key)
+    except Exception as exc:
+        raise ApplicationError(f"{key!r} is not a prompt key (PRMP_<DOMAIN>_<NNN>)") from exc
+    prompt, created = Prompt.objects.get_or_create(key=key, defaults={"domain": domain, "description": description})
+    if not created:
+        raise ApplicationError(f"prompt {key} already exists", code="conflict", status=409)
+    return prompt
+
+
+def _locked_prompt(key: str) -> Prompt:
+    prompt = Prompt.objects.select_for_update().filter(key=key).first()
+    if prompt is None:
+        raise NotFound(f"no prompt {key}")
+    return prompt
+
+
+def _locked_version(version_id: int) -> PromptVersion:
+    version = PromptVersion.objects.select_related("prompt").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound("no such prompt version")
+    _locked_prompt(version.prompt.key)  # serialise lifecycle changes per prompt
+    return PromptVersion.objects.select_related("prompt").get(pk=version_id)
+
+
+def check_new_draft(*, prompt: Prompt, version: str, system_template: str, user_template: str,
+                    variables: list[str]) -> None:
+    try:
+        SEMVER(version)
+    except Exception as exc:
+        raise ApplicationError(f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH)") from exc
+    try:
+        check_templates(system_template=system_template, user_template=user_template, variables=variables)
+    except PromptRenderError as exc:
+        raise ApplicationError(str(exc), details={"field": "templates"}) from exc
+    existing = [_semver(v) for v in prompt.versions.values_list("version", flat=True)]
+    if existing and _semver(version) <= max(existing):
+        raise ApplicationError(f"version {version} must be greater than {'.'.join(map(str, max(existing)))}",
+                               code="conflict", status=409)
+
+
+@transaction.atomic
+def prompt_version_create_draft(*, prompt_key: str, version: str, system_template: str, user_template: str,
+                                variables: list[str], model_parameters: dict | None = None) -> PromptVersion:
+    prompt = _locked_prompt(prompt_key)
+    check_new_draft(prompt=prompt, version=version, system_template=system_template,
+                    user_template=user_template, variables=variables)
+    return PromptVersion.objects.create(prompt=prompt, version=version, system_template=system_template,
+                                        user_template=user_template, variables=sorted(set(variables)),
+                                        model_parameters=model_parameters or {})
+
+
+@transaction.atomic
+def prompt_version_start_canary(*, version_id: int, percent: int = 5) -> PromptVersion:
+    version = _locked_version(version_id)
+    if version.status != Status.DRAFT:
+        raise LifecycleRefused(f"only a draft can run as a canary; {version.label} is {version.status}")
+    if not 1 <= percent <= 50:
+        raise ApplicationError("canary percent must be between 1 and 50")
+    running = version.prompt.versions.filter(canary_percent__isnull=False).exclude(pk=version.pk).first()
+    if running is not None:
+        raise LifecycleRefused(f"{running.label} is already the canary of {version.prompt.key}; stop it first")
+    version.canary_percent = percent
+    version.canary_started_at = version.canary_started_at or timezone.now()
+    version.save(update_fields=["canary_percent", "canary_started_at"])
+    return version
+
+
+@transaction.atomic
+def prompt_version_stop_canary(*, version_id: int) -> PromptVersion:
+    version = _locked_version(version_id)
+    if version.canary_percent is None:
+        raise LifecycleRefused(f"{version.label} is not running as a canary")
+    version.canary_percent = None
+    version.canary_started_at = None  # a restarted canary serves a full review period again
+    version.save(update_fields=["canary_percent", "canary_started_at"])
+    return version
+
+
+def check_promotion(version: PromptVersion, *, now: dt.datetime | None = None) -> GateDecision:
+    """Why a version may or may not become active: evaluation and canary review period."""
+    active = version.prompt.versions.filter(status=Status.ACTIVE).exclude(pk=version.pk).first()
+    decision = promotion_gate(version, active)
+    if version.status not in (Status.DRAFT, Status.DEPRECATED):
+        decision.allowed = False
+        decision.reasons.insert(
+            0, f"{version.label} is {version.status}; only a draft or deprecated version can be promoted"
+        )
+    if version.canary_started_at is not None:
+        review = dt.timedelta(days=settings.PROMPT_CANARY_REVIEW_DAYS)
+        elapsed = (now or timezone.now()) - version.canary_started_at
+        if elapsed < review:
+            decision.allowed = False
+            decision.reasons.append(
+                f"canary review period not over: {elapsed.days} of {review.days} days served"
+            )
+    return decision
+
+
+@transaction.atomic
+def prompt_version_promote(*, version_id: int, now: dt.datetime | None = None) -> PromptVersion:
+    version = _locked_version(version_id)
+    decision = check_promotion(version, now=now)
+    if not decision.allowed:
+        raise LifecycleRefused(f"{version.label} cannot be promoted", details={"reasons": decision.reasons})
+    moment = now or timezone.now()
+    version.prompt.versions.filter(status=Status.ACTIVE).update(status=Status.DEPRECATED, deprecated_at=moment)
+    version.status = Status.ACTIVE
+    version.activated_at = moment
+    version.canary_percent = None
+    version.save(update_fields=["status", "activated_at", "canary_percent"])
+    return version
+
+
+@transaction.atomic
+def prompt_version_deprecate(*, version_id: int) -> PromptVersion:
+    version = _locked_version(version_id)
+    if version.status != Status.ACTIVE:
+        raise LifecycleRefused(f"only the active version can be deprecated; {version.label} is {version.status}")
+    version.status = Status.DEPRECATED
+    version.deprecated_at = timezone.now()
+    version.save(update_fields=["status", "deprecated_at"])
+    return version
+
+
+@transaction.atomic
+def prompt_version_retire(*, version_id: int) -> PromptVersion:
+    version = _locked_version(version_id)
+    if version.status not in (Status.DRAFT, Status.DEPRECATED):
+        raise LifecycleRefused(
+            f"{version.label} is {version.status}; only a draft or deprecated version can be retired"
+        )
+    version.status = Status.RETIRED
+    version.retired_at = timezone.now()
+    version.canary_percent = None
+    version.save(update_fields=["status", "retired_at", "canary_percent"])
+    return version
+
+
+def prompt_version_seed(*, prompt: Prompt, version: str, system_template: str, user_template: str,
+                        variables: list[str], model_parameters: dict) -> PromptVersion:
+    """Bootstrap only (seed_catalog on an empty registry): the seed's versions are the ones in
+    production today, so they start active when the prompt has no active version yet."""
+    check_templates(system_template=system_template, user_template=user_template, variables=variables)
+    found = prompt.versions.filter(version=version).first()
+    if found is not None:
+        return found
+    status = Status.DRAFT if prompt.versions.filter(status=Status.ACTIVE).exists() else Status.ACTIVE
+    return PromptVersion.objects.create(
+        prompt=prompt, version=version, system_template=system_template, user_template=user_template,
+        variables=sorted(set(variables)), model_parameters=model_parameters, status=status,
+        activated_at=timezone.now() if status == Status.ACTIVE else None,
+    )

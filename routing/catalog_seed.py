@@ -1,0 +1,67 @@
+"""The model catalog the seed table names (seed 001 §5, §7; seed 003), with list prices.
+
+Prices are the providers' published list prices per million units, as of `PRICE_DATE`, for the
+europe-west1 / default tier with prompts up to 128k tokens. Re-check them before using cost
+figures for billing: providers change prices without notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+PRICE_DATE = dt.date(2025, 1, 15)
+VERTEX_PRICING = "https://cloud.google.com/vertex-ai/generative-ai/pricing"
+ANTHROPIC_PRICING = "https://www.anthropic.com/pricing#api"
+OPENAI_PRICING = "https://openai.com/api/pricing/"
+
+PROVIDERS = [
+    {"kind": "vertex", "display_name": "Vertex AI", "data_regions": ["europe-west1"]},
+    {"kind": "anthropic", "display_name": "Anthropic Claude", "data_regions": ["europe-west1", "us"]},
+    {"kind": "openai", "display_name": "OpenAI", "data_regions": ["us"]},
+    {"kind": "self_hosted", "display_name": "Self-hosted (OpenAI-compatible)", "data_regions": []},
+    {"kind": "edge", "display_name": "Edge ONNX Runtime", "data_regions": ["on-device"]},
+    {"kind": "deterministic", "display_name": "Deterministic fallback", "data_regions": ["in-process"]},
+]
+
+
+def _m(name, provider, modality, context, cost, latency, price_in, price_out, *, unit="token",
+       source="", regions=()) -> dict:
+    return {
+        "name": name, "provider": provider, "modality": modality, "context_window": context,
+        "cost_class": cost, "latency_class": latency, "price_unit": unit,
+        "input_price_per_million": Decimal(price_in), "output_price_per_million": Decimal(price_out),
+        "price_as_of": PRICE_DATE if source else None, "price_source": source, "regions": list(regions),
+    }
+
+
+MODELS = [
+    _m("gemini-1.5-pro", "vertex", "multimodal", 2_097_152, "high", "slow", "1.25", "5.00",
+       source=VERTEX_PRICING, regions=["europe-west1"]),
+    _m("gemini-1.5-flash", "vertex", "multimodal", 1_048_576, "medium", "interactive", "0.075", "0.30",
+       source=VERTEX_PRICING, regions=["europe-west1"]),
+    _m("gemini-1.5-flash-8b", "vertex", "multimodal", 1_048_576, "low", "interactive", "0.0375", "0.15",
+       source=VERTEX_PRICING, regions=["europe-west1"]),
+    _m("text-embedding-004", "vertex", "embedding", 2_048, "low", "realtime", "0.025", "0",
+       unit="character", source=VERTEX_PRICING, regions=["europe-west1"]),
+    _m("document-ai-ocr", "vertex", "document", 0, "medium", "slow", "1500", "0",
+       unit="page", source="https://cloud.google.com/document-ai/pricing", regions=["eu"]),
+    _m("vertex-speech-to-text", "vertex", "speech", 0, "low", "interactive", "16000", "0",
+       unit="minute", source="https://cloud.google.com/speech-to-text/pricing", regions=["europe-west1"]),
+    _m("cloud-translation", "vertex", "text", 0, "low", "interactive", "20", "0",
+       unit="character", source="https://cloud.google.com/translate/pricing", regions=["europe-west1"]),
+    _m("vertex-vision", "vertex", "vision", 0, "low", "interactive", "1500", "0",
+       unit="page", source="https://cloud.google.com/vision/pricing", regions=["eu"]),
+    _m("claude-3-5-sonnet", "anthropic", "multimodal", 200_000, "high", "interactive", "3.00", "15.00",
+       source=ANTHROPIC_PRICING, regions=["europe-west1", "us"]),
+    _m("gpt-4.1", "openai", "multimodal", 1_047_576, "high", "interactive", "2.00", "8.00",
+       source=OPENAI_PRICING, regions=["us"]),
+    _m("gpt-4o-mini", "openai", "multimodal", 128_000, "medium", "interactive", "0.15", "0.60",
+       source=OPENAI_PRICING, regions=["us"]),
+    _m("phi-3-mini", "self_hosted", "text", 4_096, "free", "slow", "0", "0"),
+    _m("all-minilm-l6-v2", "edge", "embedding", 256, "free", "realtime", "0", "0"),
+    _m("melmastoon-edge-hkt-v2", "edge", "tabular", 0, "free", "realtime", "0", "0"),
+    _m("melmastoon-edge-anomaly-v3", "edge", "tabular", 0, "free", "realtime", "0", "0"),
+    _m("mobilenet-v3-small-image-quality", "edge", "vision", 0, "free", "realtime", "0", "0"),
+    _m("deterministic", "deterministic", "rules", 0, "free", "realtime", "0", "0"),
+]

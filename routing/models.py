@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class CostClass(models.TextChoices):
+    FREE = "free"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Provider(models.Model):
+    """A kind of model provider. Its adapter lives in routing/providers/<kind>/."""
+
+    class Kind(models.TextChoices):
+        VERTEX = "vertex", "Vertex AI"
+        ANTHROPIC = "anthropic", "Anthropic"
+        OPENAI = "openai", "OpenAI"
+        SELF_HOSTED = "self_hosted", "Self-hosted (OpenAI-compatible)"
+        EDGE = "edge", "Edge (ONNX Runtime)"
+        DETERMINISTIC = "deterministic", "Deterministic fallback"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, unique=True)
+    display_name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    data_regions = ArrayField(models.CharField(max_length=32), default=list, blank=True,
+                              help_text="Where this provider processes data, e.g. europe-west1, us")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Model(models.Model):
+    class Modality(models.TextChoices):
+        TEXT = "text"
+        MULTIMODAL = "multimodal"
+        EMBEDDING = "embedding"
+        TABULAR = "tabular"
+        VISION = "vision"
+        SPEECH = "speech"
+        DOCUMENT = "document"
+        RULES = "rules"
+
+    class LatencyClass(models.TextChoices):
+        REALTIME = "realtime", "< 500 ms"
+        INTERACTIVE = "interactive", "< 2 s"
+        SLOW = "slow", "seconds"
+        BATCH = "batch", "minutes or more"
+
+    class PriceUnit(models.TextChoices):
+        TOKEN = "token", "per million tokens"
+        CHARACTER = "character", "per million characters"
+        PAGE = "page", "per million pages"
+        MINUTE = "minute", "per million minutes"
+
+    name = models.CharField(max_length=100, unique=True)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="models")
+    modality = models.CharField(max_length=16, choices=Modality.choices)
+    context_window = models.PositiveIntegerField(default=0, help_text="tokens; 0 where it does not apply")
+    cost_class = models.CharField(max_length=8, choices=CostClass.choices)
+    latency_class = models.CharField(max_length=16, choices=LatencyClass.choices)
+    price_unit = models.CharField(max_length=16, choices=PriceUnit.choices, default=PriceUnit.TOKEN)
+    input_price_per_million = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    output_price_per_million = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    price_as_of = models.DateField(null=True, blank=True, help_text="when the list price was taken")
+    price_source = models.CharField(max_length=300, blank=True)
+    regions = ArrayField(models.CharField(max_length=32), default=list, blank=True,
+                         help_text="regions where it may run; empty means wherever its provider runs")
+    enabled = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["provider__kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelDeployment(models.Model):
+    """A self-hosted, OpenAI-compatible endpoint of a model in one environment (seed 003)."""
+
+    class Environment(models.TextChoices):
+        DEVELOPMENT = "development"
+        STAGING = "staging"
+        PRODUCTION = "production"
+
+    class Status(models.TextChoices):
+        READY = "ready"
+        DISABLED = "disabled"
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="deployments")
+    endpoint_url = models.URLField(max_length=500)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
+    last_health_check_at = models.DateTimeField(null=True, blank=True)
+    last_health_status = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["model__name", "environment"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "environment"], name="one_deployment_per_model_environment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.environment}"

@@ -1,0 +1,62 @@
+"""Writes of the model registry: self-hosted deployments per environment (seed 003)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+
+from melmastoon_ai.errors import ApplicationError, NotFound
+from routing.models import Model, ModelDeployment, Provider
+
+Status = ModelDeployment.Status
+
+
+def _deployment(model_name: str, environment: str) -> ModelDeployment:
+    deployment = ModelDeployment.objects.select_related("model").filter(
+        model__name=model_name, environment=environment
+    ).first()
+    if deployment is None:
+        raise NotFound(f"no deployment of {model_name} in {environment}")
+    return deployment
+
+
+@transaction.atomic
+def deployment_register(*, model_name: str, endpoint_url: str, environment: str,
+                        provider_kind: str = Provider.Kind.SELF_HOSTED, create_model: bool = True,
+                        context_window: int = 0) -> ModelDeployment:
+    if environment not in ModelDeployment.Environment.values:
+        raise ApplicationError(f"environment must be one of {ModelDeployment.Environment.values}")
+    try:
+        URLValidator(schemes=["http", "https"])(endpoint_url)
+    except ValidationError as exc:
+        raise ApplicationError(f"{endpoint_url!r} is not an http(s) URL") from exc
+    model = Model.objects.filter(name=model_name).first()
+    if model is None:
+        if not create_model:
+            raise NotFound(f"no model {model_name} in the catalog")
+        provider = Provider.objects.filter(kind=provider_kind).first()
+        if provider is None:
+            raise ApplicationError(f"no provider {provider_kind}; run seed_catalog first")
+        model = Model.objects.create(name=model_name, provider=provider, modality=Model.Modality.TEXT,
+                                     context_window=context_window, cost_class="free",
+                                     latency_class=Model.LatencyClass.INTERACTIVE)
+    try:
+        with transaction.atomic():
+            return ModelDeployment.objects.create(model=model, endpoint_url=endpoint_url, environment=environment)
+    except IntegrityError as exc:
+        raise ApplicationError(f"{model_name} is already registered in {environment}", code="conflict",
+                               status=409) from exc
+
+
+@transaction.atomic
+def deployment_deregister(*, model_name: str, environment: str) -> None:
+    _deployment(model_name, environment).delete()
+
+
+@transaction.atomic
+def deployment_set_status(*, model_name: str, environment: str, status: str) -> ModelDeployment:
+    deployment = _deployment(model_name, environment)
+    deployment.status = status
+    deployment.save(update_fields=["status"])
+    return deployment
