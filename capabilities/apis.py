@@ -1,16 +1,29 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from capabilities import guardrails
+from capabilities.errors import CapabilityUnknown
+from capabilities.hashing import sha256_of
+from capabilities.models import InferenceRecord
+from capabilities.pipeline import CompletionRequest, complete
+from capabilities.recording import response_body
 from capabilities.selectors import capability_get, capability_list
 from capabilities.serializers import CapabilityDetailSerializer, CapabilitySummarySerializer
+from capabilities.serializers_inference import (
+    CompletionContextSerializer,
+    CompletionInputSerializer,
+    CompletionOutputSerializer,
+    EmbedInputSerializer,
+    EmbedOutputSerializer,
+    ModerateInputSerializer,
+    ModerateOutputSerializer,
+)
 from melmastoon_ai.api import TenantAPIView
-from melmastoon_ai.errors import NotFound
-
-
-class UnknownCapability(NotFound):
-    code = "unknown_capability"
+from melmastoon_ai.errors import ApplicationError, NotFound
+from routing.providers.deterministic import embeddings
 
 
 class CapabilityListApi(TenantAPIView):
@@ -28,5 +41,77 @@ class CapabilityDetailApi(TenantAPIView):
     def get(self, request, capability_id: str):
         spec = capability_get(capability_id=capability_id)
         if spec is None:
-            raise UnknownCapability(f"No capability {capability_id!r}.", details={"capability": capability_id})
+            raise CapabilityUnknown(f"No capability {capability_id!r}.", details={"capability": capability_id})
         return Response(CapabilityDetailSerializer(spec).data)
+
+
+class CompleteApi(TenantAPIView):
+    """Invoke a capability: the whole request path of ARCHITECTURE.md."""
+
+    required_scope = "ai:invoke"
+
+    @extend_schema(request=CompletionInputSerializer, responses=CompletionOutputSerializer,
+                   operation_id="complete",
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
+    def post(self, request):
+        data = CompletionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        completion = CompletionRequest(
+            capability=values["capability"], input=values["input"],
+            context=dict(values.get("context") or CompletionContextSerializer({}).data),
+            request_id=request.request_id, idempotency_key=request.headers.get("Idempotency-Key") or None,
+        )
+        if completion.idempotency_key and len(completion.idempotency_key) > 200:
+            raise ApplicationError("Idempotency-Key is longer than 200 characters.")
+        outcome = complete(completion, tenant=self.principal.tenant)
+        response = Response(outcome.body, status=outcome.status)
+        response["X-Gateway-Overhead-Ms"] = f"{outcome.overhead_ms:.2f}"
+        if outcome.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class InferenceDetailApi(TenantAPIView):
+    required_scope = "ai:invoke"
+
+    @extend_schema(responses=CompletionOutputSerializer, operation_id="inferences_retrieve")
+    def get(self, request, inference_id):
+        record = InferenceRecord.objects.filter(tenant_id=self.principal.tenant_id, pk=inference_id).first()
+        if record is None:
+            raise NotFound("No such inference.")
+        return Response(response_body(record))
+
+
+class EmbedApi(TenantAPIView):
+    required_scope = "ai:invoke"
+
+    @extend_schema(request=EmbedInputSerializer, responses=EmbedOutputSerializer, operation_id="embed")
+    def post(self, request):
+        data = EmbedInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        texts = data.validated_data["texts"]
+        vectors = embeddings.embed_texts(texts)
+        provenance = {
+            "tenant_id": str(self.principal.tenant_id), "request_id": request.request_id,
+            "provider": "deterministic", "model": embeddings.MODEL_NAME, "degraded": True,
+            "note": "no embedding model is configured; hashed character n-grams (lexical similarity only)",
+            "input_hash": sha256_of(texts), "created_at": timezone.now().isoformat(),
+        }
+        return Response({"model": embeddings.MODEL_NAME, "dim": embeddings.DIMENSIONS, "embeddings": vectors,
+                         "provenance": provenance})
+
+
+class ModerateApi(TenantAPIView):
+    required_scope = "ai:invoke"
+
+    @extend_schema(request=ModerateInputSerializer, responses=ModerateOutputSerializer, operation_id="moderate")
+    def post(self, request):
+        data = ModerateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verdict = guardrails.screen_output({"text": data.validated_data["text"]},
+                                           locale=data.validated_data["locale"])
+        provenance = {"tenant_id": str(self.principal.tenant_id), "request_id": request.request_id,
+                      "moderators": [], "note": "no moderator is configured yet",
+                      "created_at": timezone.now().isoformat()}
+        return Response({"verdict": verdict, "categories": {}, "provenance": provenance})

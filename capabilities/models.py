@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from melmastoon_ai.tenancy.models import TenantOwnedModel
 from prompts.models import SEMVER
 from routing.models import CostClass
 
@@ -58,3 +62,97 @@ class Capability(models.Model):
     @property
     def chain(self) -> list[str]:
         return [self.default_model.name, *self.fallback_chain]
+
+
+class InferenceRecord(TenantOwnedModel):
+    """What happened for one `complete` call: the provenance of an AI artifact (seed 001 decision 6).
+
+    Inputs are stored redacted (never raw PII); outputs as returned. Append-only in practice:
+    only a HITL decision later links to it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request_id = models.CharField(max_length=128)
+    capability = models.CharField(max_length=64)
+    capability_version = models.CharField(max_length=32)
+    feature = models.CharField(max_length=64, blank=True)
+    prompt_key = models.CharField(max_length=64, blank=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    degraded = models.BooleanField(default=False)
+    cache_hit = models.BooleanField(default=False)
+    input_hash = models.CharField(max_length=80)
+    output_hash = models.CharField(max_length=80)
+    input_redacted = models.JSONField()
+    output = models.JSONField()
+    context = models.JSONField(default=dict)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    overhead_ms = models.PositiveIntegerField(default=0)
+    provenance = models.JSONField()
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="inference_tenant_recent_idx"),
+            models.Index(fields=["tenant", "capability", "-created_at"], name="inference_tenant_cap_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.capability} {self.id}"
+
+
+class UsageFact(TenantOwnedModel):
+    """One row per call for reporting (seed 001 responsibility 16: ai_calls_fact)."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok"
+        DEGRADED = "degraded"
+        CACHED = "cached"
+
+    id = models.BigAutoField(primary_key=True)
+    inference = models.OneToOneField(InferenceRecord, on_delete=models.PROTECT, related_name="usage_fact")
+    day = models.DateField()
+    capability = models.CharField(max_length=64)
+    feature = models.CharField(max_length=64, blank=True)
+    model = models.CharField(max_length=100)
+    provider = models.CharField(max_length=32)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    cache_hit = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "ai_calls_fact"
+        indexes = [
+            models.Index(fields=["tenant", "day"], name="ai_calls_fact_tenant_day_idx"),
+            models.Index(fields=["tenant", "capability", "day"], name="ai_calls_fact_tenant_cap_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.capability} {self.outcome}"
+
+
+class IdempotencyRecord(TenantOwnedModel):
+    """The stored response of a `complete` call made with an Idempotency-Key."""
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=80)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_key_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.key

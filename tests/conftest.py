@@ -17,6 +17,7 @@ from tests.factories import ApiKeyFactory, TenantFactory
 def django_db_setup(django_db_blocker):
     with django_db_blocker.unblock():
         call_command("migrate", database="migrations", interactive=False, verbosity=0)
+        call_command("seed_catalog", verbosity=0)
 
 
 @pytest.fixture
@@ -67,9 +68,19 @@ def client_for():
 
 @pytest.fixture
 def catalog(db):
-    """The seeded catalog (15 capabilities, prompts, models), as `seed_catalog` loads it."""
+    """The seeded catalog (15 capabilities, prompts, models), as `seed_catalog` loads it.
+
+    Seeded once per session; seeded again inside the test when a transactional test emptied it.
+    """
+    from capabilities.models import Capability
     from capabilities.services import catalog_seed
 
+    if Capability.objects.count() == 15:
+        from prompts.models import Prompt
+        from routing.models import Model, Provider
+
+        return {"providers": Provider.objects.count(), "models": Model.objects.count(),
+                "prompts": Prompt.objects.count(), "capabilities": 15, "created": 0}
     return catalog_seed()
 
 

@@ -7,7 +7,7 @@ from django.urls import Resolver404, resolve
 
 from melmastoon_ai.errors import json_error
 from melmastoon_ai.observability import metrics
-from melmastoon_ai.observability.context import bind_request_id, new_request_id, unbind_request_id
+from melmastoon_ai.observability.context import bind_request_id, new_request_id
 from melmastoon_ai.tenancy import context as tenancy_context
 
 
@@ -20,13 +20,11 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = new_request_id(request.headers.get("X-Request-ID"))
         request.request_id = request_id
-        token = bind_request_id(request_id)
-        tenant_token = tenancy_context.clear_tenant_for_request()
-        try:
-            response = self.get_response(request)
-        finally:
-            tenancy_context.restore_tenant(tenant_token)
-            unbind_request_id(token)
+        # Bound until the next request on this thread rebinds them, so that Django's own
+        # request logging (after the middleware chain returns) still carries them.
+        bind_request_id(request_id)
+        tenancy_context.clear_tenant_for_request()
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 

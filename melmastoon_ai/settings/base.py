@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "prompts",
     "evals",
     "capabilities",
+    "rag",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,10 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"ApiKeyHeader": []}, {"BearerAuth": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "melmastoon_ai.openapi.add_error_responses",
+    ],
 }
 
 # --- limits ---------------------------------------------------------------------------------

@@ -31,12 +31,8 @@ def current_tenant_id() -> str | None:
     return _current_tenant.get()
 
 
-def clear_tenant_for_request() -> contextvars.Token:
-    return _current_tenant.set(None)
-
-
-def restore_tenant(token: contextvars.Token) -> None:
-    _current_tenant.reset(token)
+def clear_tenant_for_request() -> None:
+    _current_tenant.set(None)
 
 
 def _set(name: str, value: str) -> None:

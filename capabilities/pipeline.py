@@ -1,0 +1,181 @@
+"""POST /api/v1/ai/complete: the one path a request takes (ARCHITECTURE.md, seed 001 §6).
+
+`complete` lists the steps in order; each is a call into the app that owns it. The view has
+already done step 1's authentication, bound the tenant to the request's transaction (row-level
+security) and validated the envelope; everything here runs inside that transaction, so an error
+anywhere leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from capabilities import cache, guardrails, idempotency, recording
+from capabilities.errors import CapabilityUnknown, InputSchemaViolation, RateLimited
+from capabilities.hashing import canonical_json, sha256_of
+from capabilities.selectors import CapabilitySpec, capability_get
+from capabilities.validation import schema_errors
+from melmastoon_ai.ratelimit import RateLimiter
+from melmastoon_ai.tenancy.models import Tenant
+from prompts.rendering import RenderedPrompt, render
+from prompts.selectors import PromptVersionSpec, prompt_version_for
+from rag.selectors import faq_entries_for
+from routing.providers.base import RequestContext
+from routing.router import RoutePlan, route
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    capability: str
+    input: dict
+    context: dict
+    request_id: str
+    idempotency_key: str | None = None
+
+    @property
+    def feature(self) -> str:
+        return str(self.context.get("feature") or "")
+
+    @property
+    def locale(self) -> str:
+        return str(self.context.get("locale") or "en")
+
+    def request_hash(self) -> str:
+        return sha256_of({"capability": self.capability, "input": self.input, "context": self.context})
+
+
+@dataclass
+class CompletionOutcome:
+    body: dict
+    status: int = 200
+    replayed: bool = False
+    overhead_ms: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome:
+    started = time.perf_counter()
+    # 1. rate limit per (tenant, feature); a repeated idempotent call returns what it returned before
+    check_rate_limit(tenant, request.feature)
+    if request.idempotency_key:
+        stored = idempotency.idempotency_claim(tenant_id=tenant.id, key=request.idempotency_key,
+                                               request_hash=request.request_hash())
+        if stored is not None:
+            return CompletionOutcome(body=stored.response, status=stored.status_code, replayed=True,
+                                     overhead_ms=_ms_since(started))
+    # 2. catalog: the capability and its input schema
+    capability = load_capability(request.capability)
+    check_input(capability, request.input)
+    # 3. pre-call guardrails: moderation and redaction of what may reach a model or a log
+    screened = guardrails.screen_input(request.input, locale=request.locale)
+    # 4. budget: reservation against tenant and feature caps arrives with the budgets app
+    # 5. prompt: pin the version (active or the tenant's canary) and assemble it
+    context = request_context(tenant, request, capability)
+    prompt = pin_prompt(capability, tenant)
+    rendered = render_prompt(prompt, capability, screened.payload, request.locale, context)
+    # 6. cache: per tenant, per capability and prompt version, by the redacted input
+    input_hash = sha256_of({"input": screened.payload, "locale": request.locale})
+    cache_key = cache.response_cache_key(
+        tenant_id=str(tenant.id), capability_id=capability.id, capability_version=capability.version,
+        prompt_version=prompt.version if prompt else "", input_hash=input_hash,
+    )
+    cached = cache.cache_get(cache_key) if tenant.cache_enabled and capability.cache_ttl_seconds else None
+    # 7. route: walk the chain, 8. post-call: output schema (with repair) and output moderation
+    result = recording.result_from_cache(cached) if cached else route(
+        plan_route(capability, prompt, rendered, screened.payload, context),
+        validate=lambda output: [e["message"] for e in schema_errors(
+            capability.output_schema, output, key=(capability.id, capability.version, "output"))],
+        screen=lambda output: guardrails.screen_output(output, locale=request.locale),
+    )
+    # 9. persist and emit, in this transaction: record, usage fact, outbox events; then respond
+    record = recording.inference_record_create(
+        tenant=tenant, request=request, capability=capability, prompt=prompt, result=result,
+        screened=screened, input_hash=input_hash, cache_hit=cached is not None,
+        latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
+    )
+    if cached is None and tenant.cache_enabled:
+        ttl = cache.cache_ttl(capability_ttl=capability.cache_ttl_seconds, degraded=result.degraded)
+        snapshot = recording.cache_snapshot(result)
+        transaction.on_commit(lambda: cache.cache_put(cache_key, snapshot, ttl_seconds=ttl))
+    body = recording.response_body(record)
+    if request.idempotency_key:
+        idempotency.idempotency_store(tenant_id=tenant.id, key=request.idempotency_key,
+                                      request_hash=request.request_hash(), status_code=200, response=body)
+    return CompletionOutcome(body=body, overhead_ms=record.overhead_ms)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def check_rate_limit(tenant: Tenant, feature: str) -> None:
+    decision = RateLimiter().hit(tenant_id=str(tenant.id), feature=feature, per_minute=tenant.rate_limit_per_minute)
+    if not decision.allowed:
+        raise RateLimited(
+            f"Rate limit of {tenant.rate_limit_per_minute}/min for feature {feature or '-'!r} reached.",
+            details={"feature": feature, "limit_per_minute": tenant.rate_limit_per_minute},
+            headers={"Retry-After": str(decision.retry_after_seconds)},
+        )
+
+
+def load_capability(capability_id: str) -> CapabilitySpec:
+    capability = capability_get(capability_id=capability_id)
+    if capability is None:
+        raise CapabilityUnknown(f"No capability {capability_id!r}.", details={"capability": capability_id})
+    return capability
+
+
+def check_input(capability: CapabilitySpec, payload: dict) -> None:
+    errors = schema_errors(capability.input_schema, payload, key=(capability.id, capability.version, "input"))
+    if errors:
+        raise InputSchemaViolation(f"input does not match the input schema of {capability.id} {capability.version}.",
+                                   details={"errors": errors})
+
+
+def request_context(tenant: Tenant, request: CompletionRequest, capability: CapabilitySpec) -> RequestContext:
+    return RequestContext(
+        tenant_id=str(tenant.id), tenant_region=tenant.region, tenant_country=tenant.country,
+        locale=request.locale, feature=request.feature, offline=bool(request.context.get("offline")),
+        eu_only=tenant.data_residency == Tenant.Residency.EU_ONLY,
+        faq_entries=faq_entries_for(tenant_id=tenant.id) if capability.uses_rag else (),
+    )
+
+
+def pin_prompt(capability: CapabilitySpec, tenant: Tenant) -> PromptVersionSpec | None:
+    if capability.prompt_key is None:
+        return None
+    return prompt_version_for(tenant_id=tenant.id, prompt_key=capability.prompt_key)
+
+
+def render_prompt(prompt: PromptVersionSpec | None, capability: CapabilitySpec, payload: dict, locale: str,
+                  context: RequestContext) -> RenderedPrompt | None:
+    if prompt is None:
+        return None
+    retrieved = "\n".join(f"- Q: {entry.question}\n  A: {entry.answer}" for entry in context.faq_entries[:20])
+    values: dict[str, Any] = {
+        "input_json": canonical_json(payload), "locale": locale,
+        "output_schema_json": canonical_json(capability.output_schema), "context": retrieved or "(none)",
+    }
+    return render(system_template=prompt.system_template, user_template=prompt.user_template,
+                  variables=list(prompt.variables), values={name: values[name] for name in prompt.variables})
+
+
+def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, rendered: RenderedPrompt | None,
+               payload: dict, context: RequestContext) -> RoutePlan:
+    chain = capability.chain
+    if context.offline and capability.offline_model:
+        chain = (capability.offline_model, *[name for name in chain if name != capability.offline_model])
+    parameters = prompt.model_parameters if prompt else {}
+    return RoutePlan(
+        capability_id=capability.id, chain=chain, allowed_providers=capability.allowed_providers,
+        eu_only=context.eu_only, system_prompt=rendered.system if rendered else None,
+        user_prompt=rendered.user if rendered else None, payload=payload, output_schema=capability.output_schema,
+        max_output_tokens=int(parameters.get("max_output_tokens", capability.max_output_tokens)),
+        temperature=float(parameters.get("temperature", 0.2)),
+        timeout_seconds=capability.latency_target_ms / 1000, context=context,
+    )
+

@@ -1,0 +1,88 @@
+"""Step 9: the inference record with its provenance, the usage fact and the outbox events,
+written in the request's transaction; and the response body built from the record."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from capabilities.guardrails import ScreenedInput
+from capabilities.hashing import sha256_of
+from capabilities.models import InferenceRecord, UsageFact
+from capabilities.selectors import CapabilitySpec
+from melmastoon_ai.outbox.services import outbox_emit
+from melmastoon_ai.tenancy.models import Tenant
+from prompts.selectors import PromptVersionSpec
+from routing.router import RouteResult
+
+
+def suggestion_topic(capability_id: str) -> str:
+    return "suggestion." + capability_id.replace(".", "_")
+
+
+def _provenance(record: InferenceRecord, *, result: RouteResult, screened: ScreenedInput,
+                prompt: PromptVersionSpec | None) -> dict:
+    return {
+        "inference_id": str(record.id), "tenant_id": str(record.tenant_id), "request_id": record.request_id,
+        "capability": record.capability, "capability_version": record.capability_version,
+        "prompt": {"id": prompt.prompt_key, "version": prompt.version, "canary": prompt.is_canary} if prompt else None,
+        "provider": record.provider, "model": record.model,
+        "attempts": [attempt.as_dict() for attempt in result.attempts],
+        "fallback_used": result.fallback_used, "cache_hit": record.cache_hit,
+        "input_hash": record.input_hash, "output_hash": record.output_hash,
+        "tokens": {"input": record.input_tokens, "output": record.output_tokens},
+        "cost_usd": f"{record.cost_usd:.6f}", "latency_ms": record.latency_ms,
+        "safety": {"input": screened.verdict, "output": result.output_safety,
+                   "pii_redactions": screened.pii_redactions, "checked_by": list(screened.checked_by)},
+        "schema_valid": result.schema_valid, "repaired": result.repaired,
+        "created_at": record.created_at.isoformat(),
+    }
+
+
+def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySpec,
+                            prompt: PromptVersionSpec | None, result: RouteResult, screened: ScreenedInput,
+                            input_hash: str, cache_hit: bool, latency_ms: float, overhead_ms: float) -> InferenceRecord:
+    tokens_in, tokens_out = (0, 0) if cache_hit else (result.input_tokens, result.output_tokens)
+    cost = Decimal(0) if cache_hit else result.cost_usd
+    record = InferenceRecord(
+        tenant=tenant, request_id=request.request_id, capability=capability.id,
+        capability_version=capability.version, feature=request.feature,
+        prompt_key=prompt.prompt_key if prompt else "", prompt_version=prompt.version if prompt else "",
+        provider=result.provider, model=result.model, degraded=result.degraded, cache_hit=cache_hit,
+        input_hash=input_hash, output_hash=sha256_of(result.output), input_redacted=screened.payload,
+        output=result.output, context=request.context, input_tokens=tokens_in, output_tokens=tokens_out,
+        cost_usd=cost, latency_ms=round(latency_ms), overhead_ms=max(0, round(overhead_ms)),
+        idempotency_key=request.idempotency_key or "", created_at=timezone.now(), provenance={},
+    )
+    record.provenance = _provenance(record, result=result, screened=screened, prompt=prompt)
+    record.save(force_insert=True)
+    outcome = UsageFact.Outcome.CACHED if cache_hit else (
+        UsageFact.Outcome.DEGRADED if result.degraded else UsageFact.Outcome.OK)
+    UsageFact.objects.create(
+        tenant=tenant, inference=record, day=record.created_at.date(), capability=capability.id,
+        feature=request.feature, model=result.model, provider=result.provider, input_tokens=tokens_in,
+        output_tokens=tokens_out, cost_usd=cost, latency_ms=record.latency_ms, cache_hit=cache_hit, outcome=outcome,
+    )
+    event = {"inference_id": str(record.id), "capability": capability.id, "provider": result.provider,
+             "model": result.model, "degraded": result.degraded, "cache_hit": cache_hit,
+             "output_hash": record.output_hash, "feature": request.feature}
+    outbox_emit(topic="inference.completed", key=str(record.id), payload=event, tenant_id=tenant.id)
+    outbox_emit(topic=suggestion_topic(capability.id), key=str(record.id),
+                payload=event | {"subject_ref": request.context.get("subject_ref")}, tenant_id=tenant.id)
+    return record
+
+
+def response_body(record: InferenceRecord) -> dict:
+    return {"id": str(record.id), "capability": record.capability, "output": record.output,
+            "degraded": record.degraded, "hitl": None, "provenance": record.provenance}
+
+
+def cache_snapshot(result: RouteResult) -> dict:
+    return {"output": result.output, "provider": result.provider, "model": result.model,
+            "schema_valid": result.schema_valid, "repaired": result.repaired}
+
+
+def result_from_cache(snapshot: dict) -> RouteResult:
+    return RouteResult(output=snapshot["output"], provider=snapshot["provider"], model=snapshot["model"],
+                       attempts=[], schema_valid=snapshot["schema_valid"], repaired=snapshot["repaired"])
