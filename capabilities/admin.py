@@ -6,8 +6,9 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from capabilities.models import Capability
-from capabilities.services import check_capability_definition
+from capabilities.services import SCHEMA_FIELDS, check_capability_definition
 from melmastoon_ai.errors import ApplicationError
+from prompts.models import SEMVER
 
 
 class CapabilityForm(forms.ModelForm):
@@ -32,10 +33,21 @@ class CapabilityForm(forms.ModelForm):
         except ApplicationError as exc:
             raise forms.ValidationError(exc.details.get("problems") or exc.message) from exc
         if self.instance.pk and any(
-            data.get(field) != getattr(self.instance, field) for field in ("input_schema", "output_schema")
-        ) and data.get("version") == self.instance.version:
+            data.get(field) != getattr(self.instance, field) for field in SCHEMA_FIELDS
+        ) and not _is_higher(data.get("version", ""), self.instance.version):
             raise forms.ValidationError("Changing a schema needs a higher capability version.")
         return data
+
+
+def _is_higher(version: str, current: str) -> bool:
+    """As `capability_update` decides; a malformed version is the version field's own error."""
+    if not SEMVER.regex.fullmatch(version or ""):
+        return True
+    return _semver(version) > _semver(current)
+
+
+def _semver(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 @admin.register(Capability)
@@ -46,6 +58,11 @@ class CapabilityAdmin(SimpleHistoryAdmin):
     list_filter = ("phase", "cost_class", "enabled", "hitl_rule")
     search_fields = ("id", "description", "output_type")
     readonly_fields = ("schema_preview",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The id is the primary key: editing it would save a copy under the new id.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "id") if obj is not None else fields
 
     @admin.display(description="fallback chain")
     def chain_display(self, obj):

@@ -1,20 +1,13 @@
 from rest_framework import serializers
 
+from melmastoon_ai.fields import StrictBooleanField, StrictCharField
+
 
 class CompletionContextSerializer(serializers.Serializer):
-    feature = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    locale = serializers.CharField(max_length=16, required=False, default="en")
-    subject_ref = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    offline = serializers.BooleanField(required=False, default=False)
-
-
-class StrictCharField(serializers.CharField):
-    """A string, not anything that can be turned into one (42 is not a capability id)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+    feature = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    locale = StrictCharField(max_length=16, required=False, default="en")
+    subject_ref = StrictCharField(max_length=200, required=False, allow_blank=True)
+    offline = StrictBooleanField(required=False, default=False)
 
 
 def _contains_nul(value) -> bool:
@@ -56,8 +49,9 @@ class CompletionOutputSerializer(serializers.Serializer):
 
 
 class EmbedInputSerializer(serializers.Serializer):
-    texts = serializers.ListField(child=serializers.CharField(max_length=8192, allow_blank=True),
-                                  min_length=1, max_length=256)
+    # 64 x 2,048 characters stays under the 1 MiB body limit even in 4-byte UTF-8.
+    texts = serializers.ListField(child=StrictCharField(max_length=2048, allow_blank=True),
+                                  min_length=1, max_length=64)
 
 
 class EmbedOutputSerializer(serializers.Serializer):
@@ -68,8 +62,8 @@ class EmbedOutputSerializer(serializers.Serializer):
 
 
 class ModerateInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
-    locale = serializers.CharField(max_length=16, required=False, default="en")
+    text = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+    locale = StrictCharField(max_length=16, required=False, default="en")
 
 
 class ModerateOutputSerializer(serializers.Serializer):

@@ -56,6 +56,8 @@ def deployment_deregister(*, model_name: str, environment: str) -> None:
 
 @transaction.atomic
 def deployment_set_status(*, model_name: str, environment: str, status: str) -> ModelDeployment:
+    if status not in Status.values:
+        raise ApplicationError(f"status must be one of {Status.values}")
     deployment = _deployment(model_name, environment)
     deployment.status = status
     deployment.save(update_fields=["status"])

@@ -69,10 +69,12 @@ def run_readiness_checks() -> dict[str, dict[str, str]]:
     for name, check in _CHECKS.items():
         try:
             problem = check()
-        except (DatabaseError, redis.RedisError, OSError) as exc:
-            problem = f"{type(exc).__name__}"
+        except DatabaseError as exc:
+            problem = type(exc).__name__
             if connection.in_atomic_block:
                 connection.set_rollback(True)
+        except (redis.RedisError, OSError) as exc:
+            problem = type(exc).__name__
         results[name] = {"status": "ok"} if problem is None else {"status": "failing", "detail": problem}
     return results
 

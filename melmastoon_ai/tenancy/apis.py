@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from melmastoon_ai.api import TenantAPIView
 from melmastoon_ai.errors import NotFound
+from melmastoon_ai.fields import StrictCharField
 from melmastoon_ai.tenancy import services
 from melmastoon_ai.tenancy.models import ApiKey
 
@@ -19,13 +20,13 @@ class ApiKeyOutputSerializer(serializers.ModelSerializer):
 class ApiKeyListApi(TenantAPIView):
     required_scope = "ai:admin"
 
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    class ApiKeyCreateInputSerializer(serializers.Serializer):
+        name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=3
         )
 
-    class CreatedSerializer(ApiKeyOutputSerializer):
+    class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
         key = serializers.CharField(help_text="The key, shown only in this response.")
 
         class Meta(ApiKeyOutputSerializer.Meta):
@@ -36,9 +37,10 @@ class ApiKeyListApi(TenantAPIView):
         keys = ApiKey.objects.filter(tenant_id=self.principal.tenant_id)
         return Response(ApiKeyOutputSerializer(keys, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer}, operation_id="api_keys_create")
+    @extend_schema(request=ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer},
+                   operation_id="api_keys_create")
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.ApiKeyCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         issued = services.api_key_create(tenant_id=self.principal.tenant_id, **data.validated_data)
         body = ApiKeyOutputSerializer(issued.key).data | {"key": issued.raw}

@@ -22,7 +22,7 @@ from tests.factories import ApiKeyFactory, TenantFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_server_is_ready_and_serves_a_tenant_over_http(live_server_url):
+def test_server_is_ready_and_serves_a_tenant_over_http(live_server_url, catalog):
     tenant = TenantFactory()
     key = ApiKeyFactory(tenant=tenant, scopes=["ai:admin"])
     other = ApiKeyFactory(tenant=TenantFactory(), scopes=["ai:admin"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from capabilities.fallbacks import FallbackContext, run_fallback
 from routing.providers.base import ProviderRequest, ProviderResponse
 
@@ -14,5 +16,5 @@ class DeterministicAdapter:
 
     def complete(self, request: ProviderRequest) -> ProviderResponse:
         ctx = FallbackContext(locale=request.context.locale, tenant_country=request.context.tenant_country or None,
-                              faq_entries=request.context.faq_entries)
+                              faq_entries=request.context.faq_entries, today=timezone.now().date())
         return ProviderResponse(output=run_fallback(request.capability_id, request.payload, ctx))
