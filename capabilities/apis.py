@@ -66,7 +66,6 @@ class CompleteApi(TenantAPIView):
             raise ApplicationError("Idempotency-Key is longer than 200 characters.")
         outcome = complete(completion, tenant=self.principal.tenant)
         response = Response(outcome.body, status=outcome.status)
-        response["X-Gateway-Overhead-Ms"] = f"{outcome.overhead_ms:.2f}"
         if outcome.replayed:
             response["Idempotent-Replayed"] = "true"
         return response

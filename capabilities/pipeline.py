@@ -53,7 +53,6 @@ class CompletionOutcome:
     body: dict
     status: int = 200
     replayed: bool = False
-    overhead_ms: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,8 +64,7 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
         stored = idempotency.idempotency_claim(tenant_id=tenant.id, key=request.idempotency_key,
                                                request_hash=request.request_hash())
         if stored is not None:
-            return CompletionOutcome(body=stored.response, status=stored.status_code, replayed=True,
-                                     overhead_ms=_ms_since(started))
+            return CompletionOutcome(body=stored.response, status=stored.status_code, replayed=True)
     # 2. catalog: the capability and its input schema
     capability = load_capability(request.capability)
     check_input(capability, request.input)
@@ -105,7 +103,7 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     if request.idempotency_key:
         idempotency.idempotency_store(tenant_id=tenant.id, key=request.idempotency_key,
                                       request_hash=request.request_hash(), status_code=200, response=body)
-    return CompletionOutcome(body=body, overhead_ms=record.overhead_ms)
+    return CompletionOutcome(body=body)
 
 
 def _ms_since(started: float) -> float:

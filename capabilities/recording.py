@@ -11,7 +11,7 @@ from capabilities.guardrails import ScreenedInput
 from capabilities.hashing import sha256_of
 from capabilities.models import InferenceRecord, UsageFact
 from capabilities.selectors import CapabilitySpec
-from melmastoon_ai.outbox.services import outbox_emit
+from melmastoon_ai.outbox.services import outbox_emit_many
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.selectors import PromptVersionSpec
 from routing.router import RouteResult
@@ -67,9 +67,10 @@ def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySp
     event = {"inference_id": str(record.id), "capability": capability.id, "provider": result.provider,
              "model": result.model, "degraded": result.degraded, "cache_hit": cache_hit,
              "output_hash": record.output_hash, "feature": request.feature}
-    outbox_emit(topic="inference.completed", key=str(record.id), payload=event, tenant_id=tenant.id)
-    outbox_emit(topic=suggestion_topic(capability.id), key=str(record.id),
-                payload=event | {"subject_ref": request.context.get("subject_ref")}, tenant_id=tenant.id)
+    outbox_emit_many(tenant_id=tenant.id, key=str(record.id), events=[
+        ("inference.completed", event),
+        (suggestion_topic(capability.id), event | {"subject_ref": request.context.get("subject_ref")}),
+    ])
     return record
 
 

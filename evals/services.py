@@ -7,9 +7,15 @@ tolerance. The eval harness (runs, metrics, drift) builds on this.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from django.db.models import F
+
 from evals.models import EvalRun
+
+# Metrics are floats: 0.99 - 0.94 is 0.05000000000000004, which must count as "within 0.05".
+TOLERANCE_SLACK = 1e-9
 
 
 @dataclass
@@ -33,8 +39,10 @@ class GateDecision:
 
 
 def latest_finished_run(prompt_version) -> EvalRun | None:
+    # PostgreSQL sorts NULLs first when descending: a finished run missing its finish time must
+    # not pass for the latest one.
     return (EvalRun.objects.filter(prompt_version=prompt_version, status=EvalRun.Status.FINISHED)
-            .select_related("suite").order_by("-finished_at").first())
+            .select_related("suite").order_by(F("finished_at").desc(nulls_last=True), "-created_at").first())
 
 
 def _lower_is_better(threshold: dict) -> bool:
@@ -54,7 +62,7 @@ def _compare(metric: str, threshold: dict, tolerance: float, candidate: dict, ac
         row.ok, row.reason = False, f"{value:g} above the maximum {threshold['max']:g}"
     elif isinstance(baseline, int | float):
         worse = value - baseline if _lower_is_better(threshold) else baseline - value
-        if worse > tolerance:
+        if worse > tolerance and not math.isclose(worse, tolerance, abs_tol=TOLERANCE_SLACK):
             row.ok, row.reason = False, f"worse than the active version by {worse:g} (tolerance {tolerance:g})"
     return row
 

@@ -21,6 +21,9 @@ from melmastoon_ai.redis_client import get_redis
 
 logger = logging.getLogger(__name__)
 DEFAULT_TTL_SECONDS = 120
+# How long a process trusts the generation number it last read: another process's change is
+# seen within this time; this process's own changes are seen at once (invalidate clears it).
+GENERATION_CHECK_SECONDS = 1.0
 
 
 class RegistryCache:
@@ -29,6 +32,7 @@ class RegistryCache:
         self.ttl_seconds = ttl_seconds
         self._lock = threading.Lock()
         self._local: dict[str, tuple[int, float, Any]] = {}
+        self._generation: tuple[int, float] | None = None
 
     def _generation_key(self) -> str:
         return f"registry:{self.namespace}:gen"
@@ -36,12 +40,17 @@ class RegistryCache:
     def get_or_load(self, key: str, loader: Callable[[], Any], transform: Callable[[Any], Any] = lambda v: v) -> Any:
         """`loader` returns JSON-able data (shared in Redis); `transform` builds the in-process value."""
         client = get_redis()
-        try:
-            generation = int(client.get(self._generation_key()) or 0)
-        except redis.RedisError:
-            logger.warning("registry cache unavailable; reading the database", extra={"namespace": self.namespace})
-            return transform(loader())
         now = time.monotonic()
+        known = self._generation
+        if known is not None and known[1] > now:
+            generation = known[0]
+        else:
+            try:
+                generation = int(client.get(self._generation_key()) or 0)
+            except redis.RedisError:
+                logger.warning("registry cache unavailable; reading the database", extra={"namespace": self.namespace})
+                return transform(loader())
+            self._generation = (generation, now + GENERATION_CHECK_SECONDS)
         local = self._local.get(key)
         if local is not None and local[0] == generation and local[1] > now:
             return local[2]
@@ -66,6 +75,7 @@ class RegistryCache:
     def invalidate(self) -> None:
         with self._lock:
             self._local.clear()
+            self._generation = None
         try:
             get_redis().incr(self._generation_key())
         except redis.RedisError:

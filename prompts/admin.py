@@ -77,18 +77,17 @@ class PromptVersionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if self.errors or (self.instance.pk and self.instance.status != PromptVersion.Status.DRAFT):
+        if self.errors or (self.instance.pk and not services.draft_is_editable(self.instance)):
             return data
-        if not self.instance.pk:
-            try:
-                services.check_new_draft(
-                    prompt=data["prompt"], version=data["version"], system_template=data["system_template"],
-                    user_template=data["user_template"], variables=list(data.get("variables") or []),
-                )
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from exc
+        try:
+            services.check_new_draft(
+                prompt=data["prompt"], version=data["version"], system_template=data["system_template"],
+                user_template=data["user_template"], variables=list(data.get("variables") or []),
+                replacing=self.instance if self.instance.pk else None,
+            )
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
         return data
-
 
 
 @admin.register(PromptVersion)
@@ -109,9 +108,20 @@ class PromptVersionAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.status != PromptVersion.Status.DRAFT:
+        if obj is not None and not services.draft_is_editable(obj):
             fields += ["prompt", "version", "system_template", "user_template", "variables", "model_parameters"]
         return fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Released versions are the audit trail of what was served; only a draft may go.
+        if obj is not None and obj.status != PromptVersion.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would delete released versions in bulk
+        return actions
 
     @admin.display(description="rendered, side by side with the active version")
     def side_by_side(self, obj):

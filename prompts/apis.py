@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from melmastoon_ai.api import TenantAPIView
 from melmastoon_ai.errors import NotFound
+from melmastoon_ai.fields import StrictCharField, StrictIntegerField
 from prompts import services
 from prompts.models import Prompt, PromptVersion
 
@@ -48,18 +49,19 @@ class AdminApi(TenantAPIView):
 
 
 class PromptListApi(AdminApi):
-    class InputSerializer(serializers.Serializer):
-        key = serializers.CharField(max_length=64)
-        domain = serializers.CharField(max_length=32)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+    class PromptCreateInputSerializer(serializers.Serializer):
+        key = StrictCharField(max_length=64)
+        domain = StrictCharField(max_length=32)
+        description = StrictCharField(required=False, allow_blank=True, default="")
 
     @extend_schema(responses=PromptSerializer(many=True), operation_id="prompts_list")
     def get(self, request):
         return Response(PromptSerializer(Prompt.objects.prefetch_related("versions"), many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: PromptSerializer}, operation_id="prompts_create")
+    @extend_schema(request=PromptCreateInputSerializer, responses={201: PromptSerializer},
+                   operation_id="prompts_create")
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.PromptCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         prompt = services.prompt_create(**data.validated_data)
         return Response(PromptSerializer(prompt).data, status=status.HTTP_201_CREATED)
@@ -75,29 +77,30 @@ class PromptDetailApi(AdminApi):
 
 
 class PromptVersionCreateApi(AdminApi):
-    class InputSerializer(serializers.Serializer):
-        version = serializers.CharField(max_length=32)
-        system_template = serializers.CharField()
-        user_template = serializers.CharField()
-        variables = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50)
+    class PromptVersionCreateInputSerializer(serializers.Serializer):
+        version = StrictCharField(max_length=32)
+        system_template = StrictCharField()
+        user_template = StrictCharField()
+        variables = serializers.ListField(child=StrictCharField(max_length=64), max_length=50)
         model_parameters = serializers.DictField(required=False, default=dict)
 
-    @extend_schema(request=InputSerializer, responses={201: PromptVersionSerializer},
+    @extend_schema(request=PromptVersionCreateInputSerializer, responses={201: PromptVersionSerializer},
                    operation_id="prompt_versions_create")
     def post(self, request, key: str):
-        data = self.InputSerializer(data=request.data)
+        data = self.PromptVersionCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.prompt_version_create_draft(prompt_key=key, **data.validated_data)
         return Response(PromptVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
 class PromptVersionCanaryApi(AdminApi):
-    class InputSerializer(serializers.Serializer):
-        percent = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    class CanaryStartInputSerializer(serializers.Serializer):
+        percent = StrictIntegerField(min_value=1, max_value=50, default=5)
 
-    @extend_schema(request=InputSerializer, responses=PromptVersionSerializer, operation_id="prompt_canary_start")
+    @extend_schema(request=CanaryStartInputSerializer, responses=PromptVersionSerializer,
+                   operation_id="prompt_canary_start")
     def post(self, request, key: str, version: str):
-        data = self.InputSerializer(data=request.data)
+        data = self.CanaryStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         updated = services.prompt_version_start_canary(version_id=_version(key, version).id, **data.validated_data)
         return Response(PromptVersionSerializer(updated).data)

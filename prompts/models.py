@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -11,12 +12,19 @@ SEMVER = RegexValidator(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$", "Use a se
 PROMPT_KEY = RegexValidator(r"^PRMP_[A-Z][A-Z0-9]*_\d{3}$", "Prompt keys look like PRMP_<DOMAIN>_<NNN>")
 
 
+def history_user(request=None, **kwargs):
+    """The Django user behind a change (admin), or None. API callers authenticate as a
+    `Principal` (API key or JWT), which DRF puts on `request.user` but is no User row."""
+    user = getattr(request, "user", None)
+    return user if isinstance(user, AbstractBaseUser) else None
+
+
 class Prompt(models.Model):
     key = models.CharField(max_length=64, unique=True, validators=[PROMPT_KEY])
     domain = models.CharField(max_length=32)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["key"]
@@ -51,7 +59,7 @@ class PromptVersion(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True, editable=False)
     deprecated_at = models.DateTimeField(null=True, blank=True, editable=False)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["prompt__key", "-created_at"]

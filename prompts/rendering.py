@@ -44,5 +44,10 @@ def render(*, system_template: str, user_template: str, variables: list[str], va
     if supplied - declared:
         raise PromptRenderError(f"undeclared prompt variables: {sorted(supplied - declared)}")
     strings = {name: str(value) for name, value in values.items()}
-    return RenderedPrompt(system=Template(system_template).substitute(strings),
-                          user=Template(user_template).substitute(strings))
+    try:
+        return RenderedPrompt(system=Template(system_template).substitute(strings),
+                              user=Template(user_template).substitute(strings))
+    except KeyError as exc:  # the template uses a variable the version does not declare
+        raise PromptRenderError(f"templates use undeclared variables: [{exc.args[0]!r}]") from exc
+    except ValueError as exc:
+        raise PromptRenderError(f"the template has a malformed placeholder: {exc}") from exc

@@ -35,8 +35,9 @@ class PromptVersionSpec:
 
 
 def tenant_bucket(tenant_id: uuid.UUID | str, prompt_key: str) -> int:
-    """0-99, stable for a (tenant, prompt) pair everywhere."""
-    digest = hashlib.sha256(f"{tenant_id}:{prompt_key}".encode()).digest()
+    """0-99, stable for a (tenant, prompt) pair everywhere, however the tenant id is spelled."""
+    tenant = uuid.UUID(str(tenant_id))  # a JWT claim may carry an upper-case id: same tenant, same bucket
+    digest = hashlib.sha256(f"{tenant}:{prompt_key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % 100
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,11 +31,14 @@ def _semver(text: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
+def _matches(validator: RegexValidator, text: str) -> bool:
+    """The whole text: a validator's `$` also matches before a trailing newline."""
+    return isinstance(text, str) and validator.regex.fullmatch(text) is not None
+
+
 def prompt_create(*, key: str, domain: str, description: str = "") -> Prompt:
-    try:
-        PROMPT_KEY(key)
-    except Exception as exc:
-        raise ApplicationError(f"{key!r} is not a prompt key (PRMP_<DOMAIN>_<NNN>)") from exc
+    if not _matches(PROMPT_KEY, key):
+        raise ApplicationError(f"{key!r} is not a prompt key (PRMP_<DOMAIN>_<NNN>)")
     prompt, created = Prompt.objects.get_or_create(key=key, defaults={"domain": domain, "description": description})
     if not created:
         raise ApplicationError(f"prompt {key} already exists", code="conflict", status=409)
@@ -57,19 +61,26 @@ def _locked_version(version_id: int) -> PromptVersion:
 
 
 def check_new_draft(*, prompt: Prompt, version: str, system_template: str, user_template: str,
-                    variables: list[str]) -> None:
-    try:
-        SEMVER(version)
-    except Exception as exc:
-        raise ApplicationError(f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH)") from exc
+                    variables: list[str], replacing: PromptVersion | None = None) -> None:
+    """A draft's version and templates; `replacing` is the draft being edited (admin), if any."""
+    if not _matches(SEMVER, version):
+        raise ApplicationError(f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
     try:
         check_templates(system_template=system_template, user_template=user_template, variables=variables)
     except PromptRenderError as exc:
         raise ApplicationError(str(exc), details={"field": "templates"}) from exc
-    existing = [_semver(v) for v in prompt.versions.values_list("version", flat=True)]
+    others = prompt.versions.exclude(pk=replacing.pk) if replacing is not None else prompt.versions.all()
+    existing = [_semver(v) for v in others.values_list("version", flat=True)]
     if existing and _semver(version) <= max(existing):
         raise ApplicationError(f"version {version} must be greater than {'.'.join(map(str, max(existing)))}",
                                code="conflict", status=409)
+
+
+def draft_is_editable(version: PromptVersion) -> bool:
+    """A draft's text may change until it is evaluated or served as a canary. After that an edit
+    would promote text the gate never saw (runs name the version, not its text): make a new version."""
+    return (version.status == Status.DRAFT and version.canary_percent is None
+            and not version.eval_runs.exists())
 
 
 @transaction.atomic
@@ -137,11 +148,14 @@ def prompt_version_promote(*, version_id: int, now: dt.datetime | None = None) -
     if not decision.allowed:
         raise LifecycleRefused(f"{version.label} cannot be promoted", details={"reasons": decision.reasons})
     moment = now or timezone.now()
-    version.prompt.versions.filter(status=Status.ACTIVE).update(status=Status.DEPRECATED, deprecated_at=moment)
+    for previous in version.prompt.versions.filter(status=Status.ACTIVE):  # saved one by one: history records it
+        previous.status, previous.deprecated_at = Status.DEPRECATED, moment
+        previous.save(update_fields=["status", "deprecated_at"])
     version.status = Status.ACTIVE
     version.activated_at = moment
+    version.deprecated_at = None  # a rollback: the version is current again
     version.canary_percent = None
-    version.save(update_fields=["status", "activated_at", "canary_percent"])
+    version.save(update_fields=["status", "activated_at", "deprecated_at", "canary_percent"])
     return version
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from melmastoon_ai.observability import timing
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse, RequestContext
 from routing.providers.registry import adapter_for
 from routing.selectors import ModelSpec, model_get
@@ -158,11 +159,14 @@ def route(plan: RoutePlan, *, validate: OutputValidator, screen: OutputScreen) -
         except ProviderError as exc:
             elapsed = time.perf_counter() - started
             provider_seconds += elapsed
+            timing.add_provider_time(elapsed * 1000)
             outcome = "timeout" if exc.kind == "timeout" else "error"
             attempts.append(Attempt(provider, name, outcome, round(elapsed * 1000), exc.kind))
             continue
         elapsed = time.perf_counter() - started
-        provider_seconds += elapsed if provider != DETERMINISTIC else 0.0
+        if provider != DETERMINISTIC:  # the deterministic fallback runs in-process: gateway time
+            provider_seconds += elapsed
+            timing.add_provider_time(elapsed * 1000)
         attempt = Attempt(provider, name, "ok", round(elapsed * 1000))
         attempts.append(attempt)
         try:

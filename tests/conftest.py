@@ -102,9 +102,10 @@ def superuser(db):
 def _fresh_registry_caches():
     """Registry caches live in Redis and outlast a test's rolled-back transaction: start clean."""
     from capabilities.selectors import CATALOG_CACHE
+    from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
     from prompts.selectors import PROMPT_CACHE
     from routing.selectors import REGISTRY_CACHE
 
-    for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE):
+    for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE, CREDENTIAL_CACHE):
         cache.invalidate()
     yield

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import Resolver404, resolve
 
 from melmastoon_ai.errors import json_error
-from melmastoon_ai.observability import metrics
+from melmastoon_ai.observability import metrics, timing
 from melmastoon_ai.observability.context import bind_request_id, new_request_id
 from melmastoon_ai.tenancy import context as tenancy_context
 
@@ -26,6 +26,23 @@ class RequestIdMiddleware:
         tenancy_context.clear_tenant_for_request()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class GatewayOverheadMiddleware:
+    """`X-Gateway-Overhead-Ms` on API responses: wall time in the gateway minus provider calls,
+    from the first middleware to the response (auth, validation, database, cache included)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        timing.reset_provider_time()
+        response = self.get_response(request)
+        if request.path.startswith("/api/v1/"):
+            overhead = (time.perf_counter() - started) * 1000 - timing.provider_time_ms()
+            response["X-Gateway-Overhead-Ms"] = f"{max(0.0, overhead):.2f}"
         return response
 
 

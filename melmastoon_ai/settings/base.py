@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "melmastoon_ai.observability.middleware.RequestIdMiddleware",
+    "melmastoon_ai.observability.middleware.GatewayOverheadMiddleware",
     "melmastoon_ai.observability.middleware.BodySizeLimitMiddleware",
     "melmastoon_ai.observability.middleware.MetricsMiddleware",
     "melmastoon_ai.observability.middleware.DatabaseUnavailableMiddleware",

@@ -59,16 +59,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix = services.parse_api_key(raw)
         if prefix is None:
             raise exceptions.AuthenticationFailed("Unknown API key.")
-        key = selectors.api_key_by_prefix(prefix=prefix)
-        if key is None or not services.api_key_matches(raw, key.key_hash):
+        credential = selectors.api_key_credential(prefix=prefix, key_hash=services.hash_api_key(raw))
+        if credential is None:
             raise exceptions.AuthenticationFailed("Unknown API key.")
-        if not key.usable_at(timezone.now()):
+        if not credential.usable_at(timezone.now()):
             raise exceptions.AuthenticationFailed("The API key is revoked or expired.")
-        tenant = selectors.tenant_get(tenant_id=key.tenant_id)
-        principal = Principal(tenant=tenant, scopes=frozenset(key.scopes), kind="api_key",
-                              credential_id=str(key.id))
+        principal = Principal(tenant=credential.tenant, scopes=frozenset(credential.scopes), kind="api_key",
+                              credential_id=credential.key_id)
         result = _bind(principal)
-        services.api_key_touch(key=key, resolution_seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
+        services.api_key_touch(key_id=credential.key_id,
+                               resolution_seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
         return result
 
     def authenticate_header(self, request):

@@ -86,7 +86,7 @@ def platform_access(*, actor: str, reason: str) -> Iterator[None]:
 @contextmanager
 def api_key_lookup(prefix: str) -> Iterator[None]:
     """Expose only the API key rows with this prefix: the one read done before a tenant is known."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # read-only, and the setting is reset either way
         _set("app.api_key_prefix", prefix)
         try:
             yield

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from melmastoon_ai.errors import ApplicationError, NotFound
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import ApiKey, Tenant
+from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
 
 KEY_PREFIX = "mlm_"
 _PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -81,6 +86,7 @@ def api_key_revoke(*, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
     with tenant_context(tenant_id):
         updated = ApiKey.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
         key = ApiKey.objects.filter(pk=key_id).first()
+        transaction.on_commit(CREDENTIAL_CACHE.invalidate)
     if key is None:
         raise NotFound("No such API key.")
     if not updated and key.revoked_at is None:
@@ -88,10 +94,17 @@ def api_key_revoke(*, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
     return key
 
 
-def api_key_touch(*, key: ApiKey, resolution_seconds: int) -> None:
-    """Record use at most once per `resolution_seconds`, so hot keys do not write every request."""
-    now = timezone.now()
-    if key.last_used_at and (now - key.last_used_at).total_seconds() < resolution_seconds:
+_last_touched: dict[str, float] = {}
+
+
+def api_key_touch(*, key_id: str, resolution_seconds: int) -> None:
+    """Record use at most once per `resolution_seconds` per process, so hot keys do not write
+    on every request. Runs in the request's transaction, after the tenant is bound."""
+    moment = time.monotonic()
+    if moment - _last_touched.get(key_id, -math.inf) < resolution_seconds:
         return
-    with transaction.atomic():
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    _last_touched[key_id] = moment
+    now = timezone.now()
+    ApiKey.objects.filter(pk=key_id).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - dt.timedelta(seconds=resolution_seconds))
+    ).update(last_used_at=now)

@@ -5,7 +5,7 @@ transaction-local setting ends with it. Inside a test's wrapping transaction it 
 survive into the test body; clearing it keeps tests as strict as production.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def clear_transaction_tenant(**kwargs) -> None:
@@ -15,3 +15,10 @@ def clear_transaction_tenant(**kwargs) -> None:
         cursor.execute(
             "SELECT set_config('app.tenant_id', '', true), set_config('app.api_key_prefix', '', true)"
         )
+
+
+def invalidate_credentials(**kwargs) -> None:
+    """A key or a tenant changed (revoked, expired, suspended): forget verified credentials."""
+    from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
+
+    transaction.on_commit(CREDENTIAL_CACHE.invalidate)

@@ -1,0 +1,69 @@
+"""A throwaway production-like stack for benchmarks: embedded PostgreSQL 16 + Valkey in a
+temporary directory, migrated and seeded, served by gunicorn. Nothing here is a test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def infrastructure() -> Iterator[dict[str, str]]:
+    from melmastoon_ai.infra import embedded
+    from melmastoon_ai.infra.local import local_database_urls
+
+    workdir = Path(tempfile.mkdtemp(prefix="mlm-bench-"))
+    app_url, owner_url = local_database_urls(workdir / "pgdata", cleanup_mode="delete")
+    redis_server = embedded.start_redis()
+    env = dict(os.environ, DATABASE_URL=app_url, MIGRATION_DATABASE_URL=owner_url, REDIS_URL=redis_server.url,
+               DJANGO_SETTINGS_MODULE="melmastoon_ai.settings.base", SECRET_KEY="bench-only", DEBUG="0",
+               LOG_LEVEL="WARNING")
+    subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([str(BIN / "python"), "manage.py", "seed_catalog", "-v0"], cwd=ROOT, env=env, check=True)
+    yield env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "melmastoon_ai.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
