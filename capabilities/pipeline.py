@@ -8,10 +8,12 @@ anywhere leaves nothing half-written.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from capabilities import cache, guardrails, idempotency, recording
@@ -24,8 +26,10 @@ from melmastoon_ai.tenancy.models import Tenant
 from prompts.rendering import RenderedPrompt, render
 from prompts.selectors import PromptVersionSpec, prompt_version_for
 from rag.selectors import faq_entries_for
+from routing.breakers import BreakerConfig, CircuitBreakers
 from routing.providers.base import RequestContext
-from routing.router import RoutePlan, route
+from routing.router import RoutePlan, RouteResult, route
+from routing.services import routing_decision_record
 
 
 @dataclass(frozen=True)
@@ -82,19 +86,18 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
         prompt_version=prompt.version if prompt else "", input_hash=input_hash,
     )
     cached = cache.cache_get(cache_key) if tenant.cache_enabled and capability.cache_ttl_seconds else None
-    # 7. route: walk the chain, 8. post-call: output schema (with repair) and output moderation
-    result = recording.result_from_cache(cached) if cached else route(
-        plan_route(capability, prompt, rendered, screened.payload, context),
-        validate=lambda output: [e["message"] for e in schema_errors(
-            capability.output_schema, output, key=(capability.id, capability.version, "output"))],
-        screen=lambda output: guardrails.screen_output(output, locale=request.locale),
-    )
+    # 7. route: walk the chain; 8. post-call: output schema (one repair), output moderation
+    plan = plan_route(capability, prompt, rendered, screened.payload, context)
+    result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, request.locale)
     # 9. persist and emit, in this transaction: record, usage fact, outbox events; then respond
     record = recording.inference_record_create(
         tenant=tenant, request=request, capability=capability, prompt=prompt, result=result,
         screened=screened, input_hash=input_hash, cache_hit=cached is not None,
         latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
     )
+    if cached is None:
+        routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
+                                chain=plan.chain, result=result)
     if cached is None and tenant.cache_enabled:
         ttl = cache.cache_ttl(capability_ttl=capability.cache_ttl_seconds, degraded=result.degraded)
         snapshot = recording.cache_snapshot(result)
@@ -162,6 +165,21 @@ def render_prompt(prompt: PromptVersionSpec | None, capability: CapabilitySpec, 
                   variables=list(prompt.variables), values={name: values[name] for name in prompt.variables})
 
 
+def walk_chain(plan: RoutePlan, capability: CapabilitySpec, locale: str) -> RouteResult:
+    def validate(output: object) -> list[str]:
+        errors = schema_errors(capability.output_schema, output, key=(capability.id, capability.version, "output"))
+        return [error["message"] for error in errors]
+
+    return route(plan, validate=validate, breakers=circuit_breakers(),
+                 screen=lambda output: guardrails.screen_output(output, locale=locale))
+
+
+@functools.lru_cache(maxsize=1)
+def circuit_breakers() -> CircuitBreakers:
+    return CircuitBreakers(BreakerConfig(failure_threshold=settings.BREAKER_FAILURE_THRESHOLD,
+                                         cooldown_seconds=settings.BREAKER_COOLDOWN_SECONDS))
+
+
 def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, rendered: RenderedPrompt | None,
                payload: dict, context: RequestContext) -> RoutePlan:
     chain = capability.chain
@@ -174,6 +192,9 @@ def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, ren
         user_prompt=rendered.user if rendered else None, payload=payload, output_schema=capability.output_schema,
         max_output_tokens=int(parameters.get("max_output_tokens", capability.max_output_tokens)),
         temperature=float(parameters.get("temperature", 0.2)),
-        timeout_seconds=capability.latency_target_ms / 1000, context=context,
+        timeout_seconds=min(capability.latency_target_ms / 1000, settings.PROVIDER_TIMEOUT_CAP_SECONDS),
+        deadline_seconds=min(capability.latency_target_ms / 1000 + settings.ROUTER_DEADLINE_MARGIN_SECONDS,
+                             settings.REQUEST_DEADLINE_CAP_SECONDS),
+        context=context,
     )
 

@@ -1,13 +1,18 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from routing.models import Model, ModelDeployment, Provider
+from routing.breakers import CircuitBreakers
+from routing.models import Model, ModelDeployment, Provider, RoutingDecision
 
 
 @admin.register(Provider)
 class ProviderAdmin(SimpleHistoryAdmin):
-    list_display = ("kind", "display_name", "enabled", "data_regions")
+    list_display = ("kind", "display_name", "enabled", "data_regions", "circuit")
     list_filter = ("enabled",)
+
+    @admin.display(description="circuit breaker")
+    def circuit(self, obj):
+        return "-" if obj.kind == "deterministic" else CircuitBreakers().state(obj.kind)
 
 
 @admin.register(Model)
@@ -23,3 +28,22 @@ class ModelDeploymentAdmin(SimpleHistoryAdmin):
     list_display = ("model", "environment", "status", "endpoint_url", "last_health_status", "last_health_check_at")
     list_filter = ("environment", "status")
     search_fields = ("model__name", "endpoint_url")
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only in the database too."""
+
+    list_display = ("created_at", "capability", "provider", "model", "decision_ms", "tenant")
+    list_filter = ("provider", "capability")
+    search_fields = ("capability", "inference_id")
+    readonly_fields = [field.name for field in RoutingDecision._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,4 +6,4 @@ class RoutingConfig(AppConfig):
     verbose_name = "Models and routing"
 
     def ready(self) -> None:
-        from routing import signals  # noqa: F401  (registry cache invalidation)
+        from routing import observability, signals  # noqa: F401  (circuit states, cache invalidation)

@@ -113,3 +113,26 @@ class ModelDeployment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.name}@{self.environment}"
+
+
+class RoutingDecision(models.Model):
+    """Append-only log of how each request was routed (seed 002): the chain walked and why each
+    link answered or not. A trigger refuses UPDATE and DELETE for every role."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+")
+    inference_id = models.UUIDField(db_index=True)
+    capability = models.CharField(max_length=64)
+    chain = ArrayField(models.CharField(max_length=100))
+    attempts = models.JSONField()
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    decision_ms = models.FloatField(help_text="time spent routing, excluding provider calls")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="routing_decision_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.capability} -> {self.provider}/{self.model}"

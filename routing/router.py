@@ -1,7 +1,8 @@
 """Walk a capability's fallback chain until a provider gives a valid, allowed answer (step 7).
 
-The chain always ends in `deterministic`, which never fails, so `route` always returns an
-answer. Every attempt is recorded with its outcome: ok, error, timeout, circuit_open,
+The chain always ends in `deterministic`, which never fails, so `route` always answers, within
+the request deadline (the capability's latency target plus a bounded margin) even when every
+provider hangs. Every attempt is recorded with its outcome: ok, error, timeout, circuit_open,
 not_configured, residency, schema_invalid, blocked, budget.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from melmastoon_ai.observability import timing
+from routing.breakers import CircuitBreakers
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse, RequestContext
 from routing.providers.registry import adapter_for
 from routing.selectors import ModelSpec, model_get
@@ -23,6 +25,10 @@ from routing.selectors import ModelSpec, model_get
 logger = logging.getLogger(__name__)
 DETERMINISTIC = "deterministic"
 MILLION = Decimal(1_000_000)
+DETERMINISTIC_RESERVE_SECONDS = 0.25  # kept back from the deadline for the fallback to answer
+MIN_ATTEMPT_SECONDS = 0.05
+NOT_BREAKER_FAILURES = frozenset({"bad_request", "refused"})  # the request's fault, not the provider's
+IN_HOUSE_PROVIDERS = frozenset({"edge", "deterministic", "self_hosted"})  # data stays on our infrastructure
 OutputValidator = Callable[[object], list[str]]  # returns the schema errors, empty when valid
 OutputScreen = Callable[[dict], str]  # returns "allow" or "block"
 
@@ -52,6 +58,7 @@ class RouteResult:
     output_tokens: int = 0
     cost_usd: Decimal = Decimal(0)
     provider_ms: float = 0.0
+    decision_ms: float = 0.0
     repaired: bool = False
     schema_valid: bool = True
     output_safety: str = "allow"
@@ -77,7 +84,8 @@ class RoutePlan:
     output_schema: dict
     max_output_tokens: int
     temperature: float
-    timeout_seconds: float
+    timeout_seconds: float  # per attempt
+    deadline_seconds: float  # the whole walk
     context: RequestContext
     skip_models: bool = False  # the budget is spent: straight to the deterministic answer
 
@@ -107,7 +115,9 @@ def cost_of(model: ModelSpec, response: ProviderResponse) -> Decimal:
     return cost.quantize(Decimal("0.000001"))
 
 
-IN_HOUSE_PROVIDERS = frozenset({"edge", "deterministic", "self_hosted"})  # data stays on our infrastructure
+def breaker_name(model: ModelSpec) -> str:
+    """Self-hosted deployments fail independently; cloud providers fail as a whole."""
+    return f"self_hosted:{model.name}" if model.provider == "self_hosted" else model.provider
 
 
 def _processes_in_eu(model: ModelSpec) -> bool:
@@ -133,60 +143,130 @@ def _skip_reason(plan: RoutePlan, model: ModelSpec | None) -> str | None:
     return None
 
 
-def _call(plan: RoutePlan, model: ModelSpec) -> ProviderResponse:
-    request = ProviderRequest(
-        capability_id=plan.capability_id, model=model.name, system_prompt=plan.system_prompt,
-        user_prompt=plan.user_prompt, payload=plan.payload, output_schema=plan.output_schema,
-        max_output_tokens=plan.max_output_tokens, temperature=plan.temperature,
-        timeout_seconds=plan.timeout_seconds, context=plan.context,
-    )
-    return adapter_for(model.provider).complete(request)
+def repair_prompt(user_prompt: str | None, errors: list[str]) -> str:
+    listed = "\n".join(f"- {error}" for error in errors[:10])
+    return (f"{user_prompt or ''}\n\nYour previous answer did not match the required JSON Schema:\n{listed}\n"
+            "Answer again with only a JSON object valid against the schema.")
 
 
-def route(plan: RoutePlan, *, validate: OutputValidator, screen: OutputScreen) -> RouteResult:
-    attempts: list[Attempt] = []
-    provider_seconds = 0.0
-    for name in plan.chain:
-        model = model_get(name=name)
-        provider = model.provider if model else "unknown"
-        skip = _skip_reason(plan, model)
-        if skip is not None:
-            attempts.append(Attempt(provider, name, skip))
-            continue
+class _Walk:
+    """One walk of the chain: the attempts so far, the deadline, the time spent in providers."""
+
+    def __init__(self, plan: RoutePlan, validate: OutputValidator, screen: OutputScreen,
+                 breakers: CircuitBreakers | None):
+        self.plan, self.validate, self.screen, self.breakers = plan, validate, screen, breakers
+        self.started = time.perf_counter()
+        self.deadline = self.started + plan.deadline_seconds
+        self.attempts: list[Attempt] = []
+        self.provider_seconds = 0.0
+        self.last_call_seconds = 0.0
+
+    def call(self, model: ModelSpec, user_prompt: str | None, timeout: float) -> tuple[ProviderResponse, float]:
+        request = ProviderRequest(
+            capability_id=self.plan.capability_id, model=model.name, system_prompt=self.plan.system_prompt,
+            user_prompt=user_prompt, payload=self.plan.payload, output_schema=self.plan.output_schema,
+            max_output_tokens=self.plan.max_output_tokens, temperature=self.plan.temperature,
+            timeout_seconds=timeout, context=self.plan.context,
+        )
         started = time.perf_counter()
         try:
-            response = _call(plan, model)
-        except ProviderError as exc:
-            elapsed = time.perf_counter() - started
-            provider_seconds += elapsed
-            timing.add_provider_time(elapsed * 1000)
-            outcome = "timeout" if exc.kind == "timeout" else "error"
-            attempts.append(Attempt(provider, name, outcome, round(elapsed * 1000), exc.kind))
-            continue
-        elapsed = time.perf_counter() - started
-        if provider != DETERMINISTIC:  # the deterministic fallback runs in-process: gateway time
-            provider_seconds += elapsed
-            timing.add_provider_time(elapsed * 1000)
-        attempt = Attempt(provider, name, "ok", round(elapsed * 1000))
-        attempts.append(attempt)
+            return adapter_for(model.provider).complete(request), time.perf_counter() - started
+        finally:
+            self.last_call_seconds = time.perf_counter() - started
+            if model.provider != DETERMINISTIC:  # the fallback runs in-process: it is gateway time
+                self.provider_seconds += self.last_call_seconds
+                timing.add_provider_time(self.last_call_seconds * 1000)
+
+    def judge(self, response: ProviderResponse) -> tuple[object, list[str]]:
         try:
             output = parse_json_output(response.output)
         except (json.JSONDecodeError, TypeError):
-            attempt.outcome, attempt.detail = "schema_invalid", "not JSON"
-            continue
-        errors = validate(output)
+            return None, ["the answer is not JSON"]
+        return output, self.validate(output)
+
+    def remaining(self) -> float:
+        return self.deadline - time.perf_counter() - DETERMINISTIC_RESERVE_SECONDS
+
+    def try_model(self, model: ModelSpec) -> RouteResult | None:
+        timeout = min(self.plan.timeout_seconds, self.remaining())
+        if model.provider != DETERMINISTIC and timeout < MIN_ATTEMPT_SECONDS:
+            self.attempts.append(Attempt(model.provider, model.name, "timeout", 0, "request deadline reached"))
+            return None
+        try:
+            response, elapsed = self.call(model, self.plan.user_prompt, timeout)
+        except ProviderError as exc:
+            self._failed(model, exc)
+            return None
+        attempt = Attempt(model.provider, model.name, "ok", round(elapsed * 1000))
+        self.attempts.append(attempt)
+        self._succeeded(model)
+        output, errors = self.judge(response)
+        repaired = False
+        if errors and model.provider != DETERMINISTIC and self.remaining() >= MIN_ATTEMPT_SECONDS:
+            response, output, errors = self._repair(model, errors, response, output)
+            repaired = not errors
         if errors:
             attempt.outcome, attempt.detail = "schema_invalid", errors[0][:200]
-            if provider == DETERMINISTIC:
-                logger.error("deterministic fallback produced invalid output", extra={"capability": plan.capability_id})
-            continue
-        if screen(output) == "block":
+            if model.provider == DETERMINISTIC:
+                logger.error("deterministic fallback produced invalid output",
+                             extra={"capability": self.plan.capability_id})
+            return None
+        if self.screen(output) == "block":
             attempt.outcome = "blocked"
-            continue
+            return None
         return RouteResult(
-            output=output, provider=provider, model=name, attempts=attempts,
+            output=output, provider=model.provider, model=model.name, attempts=self.attempts,
             input_tokens=response.input_tokens, output_tokens=response.output_tokens,
-            cost_usd=cost_of(model, response), provider_ms=provider_seconds * 1000,
-            repaired=isinstance(response.output, str),
+            cost_usd=cost_of(model, response), provider_ms=self.provider_seconds * 1000,
+            repaired=repaired,
         )
-    raise RuntimeError(f"the chain of {plan.capability_id} produced no answer: {[a.as_dict() for a in attempts]}")
+
+    def _repair(self, model: ModelSpec, errors: list[str], response: ProviderResponse, output: object):
+        """One repair attempt: the same model, told what was wrong."""
+        try:
+            repaired, _ = self.call(model, repair_prompt(self.plan.user_prompt, errors),
+                                    min(self.plan.timeout_seconds, self.remaining()))
+        except ProviderError:
+            return response, output, errors
+        repaired.input_tokens += response.input_tokens
+        repaired.output_tokens += response.output_tokens
+        new_output, new_errors = self.judge(repaired)
+        return repaired, new_output, new_errors
+
+    def _failed(self, model: ModelSpec, exc: ProviderError) -> None:
+        outcome = "timeout" if exc.kind == "timeout" else "error"
+        self.attempts.append(Attempt(model.provider, model.name, outcome, round(self.last_call_seconds * 1000),
+                                     exc.kind))
+        if self.breakers is not None and exc.kind not in NOT_BREAKER_FAILURES:
+            self.breakers.record_failure(breaker_name(model))
+
+    def _succeeded(self, model: ModelSpec) -> None:
+        if self.breakers is not None and model.provider != DETERMINISTIC:
+            self.breakers.record_success(breaker_name(model))
+
+    def circuit_open(self, model: ModelSpec) -> bool:
+        if self.breakers is None or model.provider == DETERMINISTIC:
+            return False
+        if self.breakers.allow(breaker_name(model)):
+            return False
+        self.attempts.append(Attempt(model.provider, model.name, "circuit_open"))
+        return True
+
+
+def route(plan: RoutePlan, *, validate: OutputValidator, screen: OutputScreen,
+          breakers: CircuitBreakers | None = None) -> RouteResult:
+    walk = _Walk(plan, validate, screen, breakers)
+    for name in plan.chain:
+        model = model_get(name=name)
+        skip = _skip_reason(plan, model)
+        if skip is not None:
+            walk.attempts.append(Attempt(model.provider if model else "unknown", name, skip))
+            continue
+        if walk.circuit_open(model):
+            continue
+        result = walk.try_model(model)
+        if result is not None:
+            result.decision_ms = (time.perf_counter() - walk.started) * 1000 - result.provider_ms
+            return result
+    raise RuntimeError(f"the chain of {plan.capability_id} produced no answer: "
+                       f"{[attempt.as_dict() for attempt in walk.attempts]}")

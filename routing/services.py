@@ -62,3 +62,14 @@ def deployment_set_status(*, model_name: str, environment: str, status: str) -> 
     deployment.status = status
     deployment.save(update_fields=["status"])
     return deployment
+
+
+def routing_decision_record(*, tenant_id, inference_id, capability_id: str, chain: tuple[str, ...], result) -> None:
+    """Append how this request was routed; runs in the transaction of its inference record."""
+    from routing.models import RoutingDecision
+
+    RoutingDecision.objects.create(
+        tenant_id=tenant_id, inference_id=inference_id, capability=capability_id, chain=list(chain),
+        attempts=[attempt.as_dict() for attempt in result.attempts], provider=result.provider,
+        model=result.model, decision_ms=round(result.decision_ms, 3),
+    )

@@ -20,7 +20,16 @@ from django.views.decorators.http import require_GET
 from melmastoon_ai.observability import metrics
 
 ReadinessCheck = Callable[[], str | None]  # returns None when ready, else why not
+ReadinessDetail = Callable[[], dict]  # informational: shown in /readyz, never makes it fail
 _CHECKS: dict[str, ReadinessCheck] = {}
+_DETAILS: dict[str, ReadinessDetail] = {}
+
+
+def register_readiness_detail(name: str) -> Callable[[ReadinessDetail], ReadinessDetail]:
+    def decorator(detail: ReadinessDetail) -> ReadinessDetail:
+        _DETAILS[name] = detail
+        return detail
+    return decorator
 
 
 def register_readiness_check(name: str) -> Callable[[ReadinessCheck], ReadinessCheck]:
@@ -90,7 +99,8 @@ def healthz(request):
 def readyz(request):
     checks = run_readiness_checks()
     failing = sorted(name for name, result in checks.items() if result["status"] != "ok")
-    body = {"status": "ok" if not failing else "unavailable", "checks": checks}
+    body = {"status": "ok" if not failing else "unavailable", "checks": checks,
+            "details": {name: detail() for name, detail in _DETAILS.items()}}
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=503 if failing else 200)

@@ -234,5 +234,12 @@ ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+# Routing: each attempt gets the capability's latency target (capped); the whole walk gets the
+# target plus a margin, so a caller always has an answer, deterministic at worst, by then.
+PROVIDER_TIMEOUT_CAP_SECONDS = env_int("PROVIDER_TIMEOUT_CAP_SECONDS", 30, minimum=1)
+ROUTER_DEADLINE_MARGIN_SECONDS = env_int("ROUTER_DEADLINE_MARGIN_MS", 1000, minimum=0) / 1000
+REQUEST_DEADLINE_CAP_SECONDS = env_int("REQUEST_DEADLINE_CAP_SECONDS", 55, minimum=1)
+BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5, minimum=1)
+BREAKER_COOLDOWN_SECONDS = env_int("BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
 DEPLOYMENT_ENVIRONMENT = env_str("DEPLOYMENT_ENVIRONMENT", "development")
 MANIFEST_SIGNER = env_str("MANIFEST_SIGNER", "local")
