@@ -1,6 +1,7 @@
-"""`python -m bench` runs every benchmark; each module also runs alone (`python -m bench.gateway_overhead`)."""
+"""`python -m bench` runs every benchmark; each module also runs alone (`python -m bench.<name>`)."""
 
-from bench import gateway_overhead
+from bench import gateway_overhead, router_decision
 
 if __name__ == "__main__":
-    gateway_overhead.main()
+    router_decision.main([])
+    gateway_overhead.main([])
