@@ -15,7 +15,7 @@ from bench.stack import infrastructure
 class InstantProviderFake:
     kind = "vertex"
 
-    def is_configured(self) -> bool:
+    def is_configured(self, model: str | None = None) -> bool:
         return True
 
     def complete(self, request):

@@ -138,7 +138,7 @@ def _skip_reason(plan: RoutePlan, model: ModelSpec | None) -> str | None:
     if plan.eu_only and not _processes_in_eu(model):
         return "residency"
     adapter = adapter_for(model.provider)
-    if adapter is None or not adapter.is_configured():
+    if adapter is None or not adapter.is_configured(model.name):
         return "not_configured"
     return None
 

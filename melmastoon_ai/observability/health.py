@@ -88,6 +88,13 @@ def run_readiness_checks() -> dict[str, dict[str, str]]:
     return results
 
 
+def _detail(detail: ReadinessDetail) -> dict:
+    try:
+        return detail()
+    except (DatabaseError, redis.RedisError, OSError) as exc:
+        return {"unavailable": type(exc).__name__}
+
+
 @require_GET
 @transaction.non_atomic_requests
 def healthz(request):
@@ -100,7 +107,7 @@ def readyz(request):
     checks = run_readiness_checks()
     failing = sorted(name for name, result in checks.items() if result["status"] != "ok")
     body = {"status": "ok" if not failing else "unavailable", "checks": checks,
-            "details": {name: detail() for name, detail in _DETAILS.items()}}
+            "details": {name: _detail(detail) for name, detail in _DETAILS.items()}}
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=503 if failing else 200)

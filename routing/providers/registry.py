@@ -2,6 +2,10 @@
 
 A kind missing here, or whose adapter says it is not configured (no credentials in the
 environment), is skipped by the router as `not_configured`.
+
+An adapter takes its configuration through its constructor; `adapter_for` builds it once per
+process with the class's `from_settings()` (reading Django settings), or with no arguments when
+it needs none. A test that changes those settings calls `adapter_for.cache_clear()` around it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from routing.providers.base import ProviderAdapter
 
 ADAPTERS: dict[str, str] = {
     "deterministic": "routing.providers.deterministic.DeterministicAdapter",
+    "vertex": "routing.providers.vertex.VertexAdapter",
+    "anthropic": "routing.providers.anthropic.AnthropicAdapter",
+    "openai": "routing.providers.openai.OpenAIAdapter",
+    "self_hosted": "routing.providers.self_hosted.SelfHostedAdapter",
 }
 
 
@@ -22,4 +30,5 @@ def adapter_for(kind: str) -> ProviderAdapter | None:
     if dotted is None:
         return None
     module_name, _, class_name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module_name), class_name)()
+    adapter_class = getattr(importlib.import_module(module_name), class_name)
+    return getattr(adapter_class, "from_settings", adapter_class)()

@@ -31,7 +31,7 @@ class ScriptedAdapterFake:
     script: list = field(default_factory=list)
     calls: list = field(default_factory=list)
 
-    def is_configured(self) -> bool:
+    def is_configured(self, model: str | None = None) -> bool:
         return True
 
     def complete(self, request):
@@ -48,7 +48,7 @@ class ScriptedAdapterFake:
 class FallbackFake:
     kind = "deterministic"
 
-    def is_configured(self):
+    def is_configured(self, model=None):
         return True
 
     def complete(self, request):
@@ -75,7 +75,8 @@ def breakers():
 
 def plan(**changes) -> RoutePlan:
     base = dict(
-        capability_id="pricing.suggest", chain=("gemini-1.5-flash", "claude-3-5-sonnet", "gpt-4o-mini", "deterministic"),
+        capability_id="pricing.suggest",
+        chain=("gemini-1.5-flash", "claude-3-5-sonnet", "gpt-4o-mini", "deterministic"),
         allowed_providers=(), eu_only=False, system_prompt="s", user_prompt="u", payload={}, output_schema={},
         max_output_tokens=100, temperature=0.1, timeout_seconds=1.0, deadline_seconds=2.5,
         context=RequestContext(tenant_id=str(uuid.uuid4()), tenant_region="europe-west1", tenant_country="AF",

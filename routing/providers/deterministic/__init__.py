@@ -11,7 +11,7 @@ from routing.providers.base import ProviderRequest, ProviderResponse
 class DeterministicAdapter:
     kind = "deterministic"
 
-    def is_configured(self) -> bool:
+    def is_configured(self, model: str | None = None) -> bool:
         return True
 
     def complete(self, request: ProviderRequest) -> ProviderResponse:

@@ -1,0 +1,96 @@
+"""The OpenAI adapter: the SDK call with its timeout, SDK retries off, and every SDK error classified.
+
+Configuration comes through the constructor (`OpenAIConfig`); `from_settings()` reads it from
+Django settings, which the registry calls once per process. Nothing here logs prompts or keys.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx2
+import openai
+from django.conf import settings
+
+from routing.providers.base import ProviderRequest, ProviderResponse
+from routing.providers.common import (
+    CAPABILITY_HEADER,
+    Moderation,
+    provider_error,
+    status_error,
+    timeout_seconds,
+)
+from routing.providers.openai import mapping
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+CLIENT_TIMEOUT_SECONDS = 30.0  # each call passes its own, shorter timeout
+
+
+@dataclass(frozen=True)
+class OpenAIConfig:
+    api_key: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    moderation_model: str = "omni-moderation-latest"
+
+
+class OpenAIAdapter:
+    kind = "openai"
+
+    def __init__(self, config: OpenAIConfig) -> None:
+        self.config = config
+        self._client: openai.OpenAI | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls) -> OpenAIAdapter:
+        return cls(OpenAIConfig(api_key=getattr(settings, "OPENAI_API_KEY", None) or None,
+                                base_url=getattr(settings, "OPENAI_BASE_URL", None) or DEFAULT_BASE_URL))
+
+    def is_configured(self, model: str | None = None) -> bool:
+        return bool(self.config.api_key)
+
+    def complete(self, request: ProviderRequest) -> ProviderResponse:
+        with translated_errors():
+            completion = self._sdk().chat.completions.create(
+                **mapping.chat_body(request), timeout=timeout_seconds(request),
+                extra_headers={CAPABILITY_HEADER: request.capability_id},
+            )
+        return mapping.chat_response(completion.model_dump(mode="json"))
+
+    def moderate(self, text: str, *, timeout: float = 5.0) -> Moderation:
+        with translated_errors():
+            result = self._sdk().moderations.create(model=self.config.moderation_model, input=text, timeout=timeout)
+        return mapping.moderation_result(result.model_dump(mode="json"))
+
+    def _sdk(self) -> openai.OpenAI:
+        if not self.is_configured():
+            raise provider_error("auth", "openai is not configured")
+        with self._lock:
+            if self._client is None:
+                self._client = openai.OpenAI(api_key=self.config.api_key, base_url=self.config.base_url,
+                                             max_retries=0, timeout=CLIENT_TIMEOUT_SECONDS)
+            return self._client
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Every OpenAI SDK error as a ProviderError (the SDK's message is dropped: it may echo input)."""
+    provider = mapping.PROVIDER
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        raise status_error(exc.status_code, provider=provider) from exc
+    except openai.APITimeoutError as exc:
+        raise provider_error("timeout", f"{provider} did not answer in time") from exc
+    except openai.APIConnectionError as exc:
+        if isinstance(exc.__cause__, httpx2.ConnectError):
+            raise provider_error("unavailable", f"{provider} could not be reached") from exc
+        raise provider_error("malformed", f"{provider} broke off its answer") from exc
+    except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
+        raise provider_error("malformed", f"{provider} answered an unreadable body") from exc
+    except openai.OpenAIError as exc:
+        raise provider_error("bad_request", f"{provider} rejected the call: {type(exc).__name__}") from exc
