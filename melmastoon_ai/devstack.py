@@ -34,7 +34,6 @@ def _prepare_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "melmastoon_ai.settings.base")
     env.setdefault("DEBUG", "1")
-    env.setdefault("SECRET_KEY", "dev-only-secret-key-not-for-production")
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not env.get("DATABASE_URL"):
         app_url, owner_url = local.local_database_urls()

@@ -9,6 +9,7 @@ attaches to a running postmaster), Redis through the URL file the run command wr
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from melmastoon_ai.infra import bootstrap, embedded
@@ -28,6 +29,17 @@ def local_database_urls(
     _started.setdefault("postgres", pg)
     result = bootstrap.bootstrap(pg.superuser_url, grant_truncate=grant_truncate)
     return result.app_url, result.owner_url
+
+
+def local_secret_key() -> str:
+    """A random SECRET_KEY for this machine's embedded setup, created once under var/ (0600)."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
 
 
 def _redis_answers(url: str) -> bool:

@@ -17,11 +17,14 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY") or ""
 if not SECRET_KEY:
-    if not DEBUG:
+    if env_secret("DATABASE_URL"):  # a real deployment: refuse to guess a secret
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-only-key"  # noqa: S105 - DEBUG only
+        raise ImproperlyConfigured("SECRET_KEY must be set")
+    # One machine with the embedded database: a random key kept under var/ (never in the repo).
+    from melmastoon_ai.infra.local import local_secret_key
+
+    SECRET_KEY = local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
