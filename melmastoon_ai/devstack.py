@@ -34,6 +34,8 @@ def _prepare_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "melmastoon_ai.settings.base")
     env.setdefault("DEBUG", "1")
+    if not env.get("SECRET_KEY") and not env.get("SECRET_KEY_FILE"):
+        env["SECRET_KEY"] = local.local_secret_key()
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not env.get("DATABASE_URL"):
         app_url, owner_url = local.local_database_urls()

@@ -1,0 +1,49 @@
+"""The README's run command on a fresh data directory: server, worker and beat come up with the
+embedded PostgreSQL and Redis, /readyz answers 200, and Ctrl-C stops every process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import psutil
+import pytest
+
+from tests.e2e.conftest import ROOT, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def test_run_command_serves_ready_and_stops_everything_on_ctrl_c(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env.update(MELMASTOON_VAR_DIR=str(tmp_path / "var"), PORT=str(port))
+    process = subprocess.Popen([sys.executable, "-m", "melmastoon_ai.devstack"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        ready = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                if ready.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        assert ready is not None and ready.status_code == 200, process.stderr.read() if process.poll() else ready
+        assert ready.json()["checks"]["catalog"]["status"] == "ok"
+        children = psutil.Process(process.pid).children(recursive=True)
+        commands = " ".join(" ".join(child.cmdline()) for child in children)
+        assert "runserver" in commands and " worker" in commands and " beat" in commands
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    assert process.returncode == 0
+    time.sleep(1)
+    assert [child.pid for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE] == []
