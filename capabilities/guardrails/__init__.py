@@ -1,13 +1,35 @@
-"""Pre- and post-call guardrails (step 3 and the moderation part of step 8).
+"""Pre- and post-call guardrails (step 3 and the moderation part of step 8): the seam the
+pipeline calls.
 
-This is the seam the pipeline calls. What it checks today: nothing beyond the input schema, and
-it says so (`checked_by` in the provenance safety block is empty). PII redaction and content
-moderation, with their measured evaluation sets, are the guardrails issue's work.
+- `screen_input`: moderates every string of the input (blocks on `harm_high` only, seed 001 §3.9)
+  and redacts PII from it (emails, phones, cards, IBANs, government IDs, passports), so that only
+  the redacted payload reaches a model, the cache key, the inference record or a log.
+- `screen_output`: "block" when the output is flagged in any category, including `pii_exposed`
+  for personal data the caller did not allow (`allowed_values`, e.g. the input's own values).
+- `restore_output`: puts the request's original values back where the output repeats a placeholder.
+
+Everything runs locally and offline: regular expressions, libphonenumber metadata, python-stdnum
+checksums and the lexicons in `lexicons/`. Provider moderation (OpenAI, Gemini) maps onto the same
+categories through `provider_scores` and merges with `moderation.combine`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from capabilities.guardrails.moderation import (
+    CategoryScore,
+    LexiconModerator,
+    ModerationVerdict,
+    PiiModerator,
+    combine,
+)
+from capabilities.guardrails.payloads import map_strings, strings_of
+from capabilities.guardrails.pii import redact_payload, restore
+
+INPUT_BLOCKING_CATEGORIES = frozenset({"harm_high"})
+CHECKED_BY_INPUT = ("pii_redaction", "moderation:lexicon")
 
 
 @dataclass(frozen=True)
@@ -16,11 +38,66 @@ class ScreenedInput:
     verdict: str = "allow"
     pii_redactions: int = 0
     checked_by: tuple[str, ...] = field(default_factory=tuple)
+    categories: dict[str, CategoryScore] = field(default_factory=dict)
+    # placeholder -> original value, for restore_output; kept in memory only, never stored or logged
+    mapping: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def blocked_categories(self) -> list[str]:
+        return [name for name in INPUT_BLOCKING_CATEGORIES if name in self.categories
+                and self.categories[name].flagged]
 
 
-def screen_input(payload: dict, *, locale: str) -> ScreenedInput:
-    return ScreenedInput(payload=payload)
+def _joined(value: object) -> str:
+    return "\n".join(strings_of(value))
 
 
-def screen_output(output: dict, *, locale: str) -> str:
-    return "allow"
+def screen_input(payload: dict, *, locale: str, country: str | None = None,
+                 thresholds: Mapping[str, float] | None = None) -> ScreenedInput:
+    """Moderate and redact a capability's input. `country` is the tenant's (local phone numbers and
+    national IDs); `thresholds` are the tenant's per-category moderation thresholds, if any."""
+    verdict = LexiconModerator(thresholds=thresholds).moderate(_joined(payload), locale=locale)
+    redacted, redaction = redact_payload(payload, country=country)
+    blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
+    return ScreenedInput(
+        payload=redacted, verdict="block" if blocked else "allow", pii_redactions=redaction.total,
+        checked_by=CHECKED_BY_INPUT, categories=verdict.categories, mapping=redaction.mapping,
+    )
+
+
+def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
+                    thresholds: Mapping[str, float] | None = None) -> ModerationVerdict:
+    """Every category for an output (or any text wrapped in a dict): lexicons and PII exposure."""
+    text = _joined(output)
+    return combine([
+        LexiconModerator(thresholds=thresholds).moderate(text, locale=locale),
+        PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
+            text, locale=locale),
+    ])
+
+
+def screen_output(output: dict, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
+                  thresholds: Mapping[str, float] | None = None) -> str:
+    """"block" if any category is flagged in the output, else "allow"."""
+    return moderate_output(output, locale=locale, allowed_values=allowed_values, country=country,
+                           thresholds=thresholds).verdict
+
+
+def warm_up() -> None:
+    """Compile the lexicons and load the phone metadata now (about 0.2 s) rather than in the first
+    request: call it once per process at start-up (AppConfig.ready, gunicorn post_fork)."""
+    screen_input({"text": "warm up +93 70 123 4567"}, locale="en", country="AF")
+    moderate_output({"text": "warm up"}, locale="en")
+
+
+def restore_output(output: dict, mapping: Mapping[str, str]) -> dict:
+    """The output with this request's placeholders (`<PHONE_1>`) replaced by the original values."""
+    if not mapping:
+        return output
+    return map_strings(output, lambda text: restore(text, dict(mapping)))
+
+
+__all__ = [
+    "CHECKED_BY_INPUT", "CategoryScore", "ModerationVerdict", "ScreenedInput", "moderate_output", "restore_output",
+    "screen_input", "screen_output", "warm_up",
+]

@@ -3,7 +3,6 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.urls import Resolver404, resolve
 
 from melmastoon_ai.errors import json_error
 from melmastoon_ai.observability import metrics, timing
@@ -67,9 +66,9 @@ class BodySizeLimitMiddleware:
 
 
 def _route(request) -> str:
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
+    """The URL pattern (not the path: ids would explode label cardinality), resolved once by Django."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
         return "unmatched"
     return match.route or match.view_name or "unknown"
 
