@@ -108,9 +108,11 @@ class ModerateApi(TenantAPIView):
     def post(self, request):
         data = ModerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        verdict = guardrails.screen_output({"text": data.validated_data["text"]},
-                                           locale=data.validated_data["locale"])
+        verdict = guardrails.moderate_output({"text": data.validated_data["text"]},
+                                             locale=data.validated_data["locale"],
+                                             country=self.principal.tenant.country or None)
+        categories = {name: {"score": round(score.score, 4), "flagged": score.flagged}
+                      for name, score in verdict.categories.items()}
         provenance = {"tenant_id": str(self.principal.tenant_id), "request_id": request.request_id,
-                      "moderators": [], "note": "no moderator is configured yet",
-                      "created_at": timezone.now().isoformat()}
-        return Response({"verdict": verdict, "categories": {}, "provenance": provenance})
+                      "moderators": list(verdict.moderators), "created_at": timezone.now().isoformat()}
+        return Response({"verdict": verdict.verdict, "categories": categories, "provenance": provenance})

@@ -156,3 +156,23 @@ class IdempotencyRecord(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ModerationBlock(TenantOwnedModel):
+    """A request refused by input moderation (422 content_blocked): what was flagged, never the text."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request_id = models.CharField(max_length=128)
+    capability = models.CharField(max_length=64)
+    feature = models.CharField(max_length=64, blank=True)
+    categories = models.JSONField(help_text="category -> score, for the flagged categories")
+    moderators = models.JSONField(default=list)
+    input_hash = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="moderation_block_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.capability} blocked {sorted(self.categories)}"

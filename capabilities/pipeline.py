@@ -21,6 +21,7 @@ from capabilities.errors import CapabilityUnknown, InputSchemaViolation, RateLim
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
+from melmastoon_ai.errors import envelope
 from melmastoon_ai.ratelimit import RateLimiter
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.rendering import RenderedPrompt, render
@@ -64,16 +65,16 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     started = time.perf_counter()
     # 1. rate limit per (tenant, feature); a repeated idempotent call returns what it returned before
     check_rate_limit(tenant, request.feature)
-    if request.idempotency_key:
-        stored = idempotency.idempotency_claim(tenant_id=tenant.id, key=request.idempotency_key,
-                                               request_hash=request.request_hash())
-        if stored is not None:
-            return CompletionOutcome(body=stored.response, status=stored.status_code, replayed=True)
+    replayed = replay_if_repeated(request, tenant)
+    if replayed is not None:
+        return replayed
     # 2. catalog: the capability and its input schema
     capability = load_capability(request.capability)
     check_input(capability, request.input)
-    # 3. pre-call guardrails: moderation and redaction of what may reach a model or a log
-    screened = guardrails.screen_input(request.input, locale=request.locale)
+    # 3. pre-call guardrails: moderate the input (block harm_high), redact PII from all that follows
+    screened = screen(request, tenant)
+    if screened.verdict == "block":
+        return refuse_blocked_input(request, tenant, capability, screened)
     # 4. budget: reservation against tenant and feature caps arrives with the budgets app
     # 5. prompt: pin the version (active or the tenant's canary) and assemble it
     context = request_context(tenant, request, capability)
@@ -88,29 +89,66 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     cached = cache.cache_get(cache_key) if tenant.cache_enabled and capability.cache_ttl_seconds else None
     # 7. route: walk the chain; 8. post-call: output schema (one repair), output moderation
     plan = plan_route(capability, prompt, rendered, screened.payload, context)
-    result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, request.locale)
-    # 9. persist and emit, in this transaction: record, usage fact, outbox events; then respond
+    result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, screened, tenant)
+    # 9. persist and emit, in this transaction: record, usage fact, routing decision, outbox events
     record = recording.inference_record_create(
         tenant=tenant, request=request, capability=capability, prompt=prompt, result=result,
         screened=screened, input_hash=input_hash, cache_hit=cached is not None,
         latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
     )
     if cached is None:
-        routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
-                                chain=plan.chain, result=result)
-    if cached is None and tenant.cache_enabled:
-        ttl = cache.cache_ttl(capability_ttl=capability.cache_ttl_seconds, degraded=result.degraded)
-        snapshot = recording.cache_snapshot(result)
-        transaction.on_commit(lambda: cache.cache_put(cache_key, snapshot, ttl_seconds=ttl))
-    body = recording.response_body(record)
-    if request.idempotency_key:
-        idempotency.idempotency_store(tenant_id=tenant.id, key=request.idempotency_key,
-                                      request_hash=request.request_hash(), status_code=200, response=body)
-    return CompletionOutcome(body=body)
+        remember_route(tenant, record, plan, result, cache_key, capability)
+    return respond(request, tenant, record, screened)
 
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def screen(request: CompletionRequest, tenant: Tenant) -> guardrails.ScreenedInput:
+    return guardrails.screen_input(request.input, locale=request.locale, country=tenant.country or None)
+
+
+def replay_if_repeated(request: CompletionRequest, tenant: Tenant) -> CompletionOutcome | None:
+    """The stored answer of an earlier call with this Idempotency-Key and body, if any."""
+    if not request.idempotency_key:
+        return None
+    stored = idempotency.idempotency_claim(tenant_id=tenant.id, key=request.idempotency_key,
+                                           request_hash=request.request_hash())
+    if stored is None:
+        return None
+    body = recording.with_restored_output(stored.response, screen(request, tenant).mapping)
+    return CompletionOutcome(body=body, status=stored.status_code, replayed=True)
+
+
+def refuse_blocked_input(request: CompletionRequest, tenant: Tenant, capability: CapabilitySpec,
+                         screened: guardrails.ScreenedInput) -> CompletionOutcome:
+    """422 content_blocked, recorded (committed, not rolled back); nothing is sent to a model."""
+    flagged = recording.moderation_block_create(tenant=tenant, request=request, capability=capability,
+                                                screened=screened)
+    body = envelope("content_blocked", "The input was blocked by content moderation.",
+                    {"categories": flagged})
+    return CompletionOutcome(body=body, status=422)
+
+
+def remember_route(tenant: Tenant, record, plan: RoutePlan, result: RouteResult, cache_key: str,
+                   capability: CapabilitySpec) -> None:
+    routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
+                            chain=plan.chain, result=result)
+    if tenant.cache_enabled:
+        ttl = cache.cache_ttl(capability_ttl=capability.cache_ttl_seconds, degraded=result.degraded)
+        snapshot = recording.cache_snapshot(result)
+        transaction.on_commit(lambda: cache.cache_put(cache_key, snapshot, ttl_seconds=ttl))
+
+
+def respond(request: CompletionRequest, tenant: Tenant, record,
+            screened: guardrails.ScreenedInput) -> CompletionOutcome:
+    """Stored: the redacted answer. Returned: the same with the caller's own values put back."""
+    stored = recording.response_body(record)
+    if request.idempotency_key:
+        idempotency.idempotency_store(tenant_id=tenant.id, key=request.idempotency_key,
+                                      request_hash=request.request_hash(), status_code=200, response=stored)
+    return CompletionOutcome(body=recording.with_restored_output(stored, screened.mapping))
 
 
 def check_rate_limit(tenant: Tenant, feature: str) -> None:
@@ -165,13 +203,19 @@ def render_prompt(prompt: PromptVersionSpec | None, capability: CapabilitySpec, 
                   variables=list(prompt.variables), values={name: values[name] for name in prompt.variables})
 
 
-def walk_chain(plan: RoutePlan, capability: CapabilitySpec, locale: str) -> RouteResult:
+def walk_chain(plan: RoutePlan, capability: CapabilitySpec, screened: guardrails.ScreenedInput,
+               tenant: Tenant) -> RouteResult:
     def validate(output: object) -> list[str]:
         errors = schema_errors(capability.output_schema, output, key=(capability.id, capability.version, "output"))
         return [error["message"] for error in errors]
 
-    return route(plan, validate=validate, breakers=circuit_breakers(),
-                 screen=lambda output: guardrails.screen_output(output, locale=locale))
+    def screen_output(output: dict) -> str:
+        # Judge what the caller would see; the caller's own values are not a leak.
+        restored = guardrails.restore_output(output, screened.mapping)
+        return guardrails.screen_output(restored, locale=plan.context.locale, country=tenant.country or None,
+                                        allowed_values=screened.mapping.values())
+
+    return route(plan, validate=validate, breakers=circuit_breakers(), screen=screen_output)
 
 
 @functools.lru_cache(maxsize=1)

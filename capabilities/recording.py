@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from capabilities.guardrails import ScreenedInput
+from capabilities.guardrails import ScreenedInput, restore_output
 from capabilities.hashing import sha256_of
-from capabilities.models import InferenceRecord, UsageFact
+from capabilities.models import InferenceRecord, ModerationBlock, UsageFact
 from capabilities.selectors import CapabilitySpec
 from melmastoon_ai.outbox.services import outbox_emit_many
 from melmastoon_ai.tenancy.models import Tenant
@@ -72,6 +72,28 @@ def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySp
         (suggestion_topic(capability.id), event | {"subject_ref": request.context.get("subject_ref")}),
     ])
     return record
+
+
+def moderation_block_create(*, tenant: Tenant, request, capability: CapabilitySpec,
+                            screened: ScreenedInput) -> dict[str, float]:
+    flagged = {name: round(score.score, 4) for name, score in screened.categories.items() if score.flagged}
+    block = ModerationBlock.objects.create(
+        tenant=tenant, request_id=request.request_id, capability=capability.id, feature=request.feature,
+        categories=flagged, moderators=list(screened.checked_by),
+        input_hash=sha256_of({"input": screened.payload, "locale": request.locale}),
+    )
+    outbox_emit_many(tenant_id=tenant.id, key=str(block.id), events=[
+        ("inference.blocked", {"block_id": str(block.id), "capability": capability.id, "categories": flagged,
+                               "feature": request.feature}),
+    ])
+    return flagged
+
+
+def with_restored_output(body: dict, mapping: dict[str, str]) -> dict:
+    """The response as the caller sees it: placeholders in the output replaced by its own values."""
+    if not mapping or "output" not in body:
+        return body
+    return body | {"output": restore_output(body["output"], mapping)}
 
 
 def response_body(record: InferenceRecord) -> dict:

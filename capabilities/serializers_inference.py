@@ -4,9 +4,9 @@ from melmastoon_ai.fields import StrictBooleanField, StrictCharField
 
 
 class CompletionContextSerializer(serializers.Serializer):
-    feature = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
-    locale = StrictCharField(max_length=16, required=False, default="en")
-    subject_ref = StrictCharField(max_length=200, required=False, allow_blank=True)
+    feature = StrictCharField(max_length=64, required=False, allow_blank=True, default="", trim_whitespace=False)
+    locale = StrictCharField(max_length=16, required=False, default="en", trim_whitespace=False)
+    subject_ref = StrictCharField(max_length=200, required=False, allow_blank=True, trim_whitespace=False)
     offline = StrictBooleanField(required=False, default=False)
 
 
@@ -63,7 +63,7 @@ class EmbedOutputSerializer(serializers.Serializer):
 
 class ModerateInputSerializer(serializers.Serializer):
     text = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
-    locale = StrictCharField(max_length=16, required=False, default="en")
+    locale = StrictCharField(max_length=16, required=False, default="en", trim_whitespace=False)
 
 
 class ModerateOutputSerializer(serializers.Serializer):

@@ -1,4 +1,6 @@
-"""Remove credentials (API keys, bearer tokens, JWTs, passwords in URLs) from text bound for logs."""
+"""Remove credentials (API keys, bearer tokens, JWTs, passwords in URLs) and personal data
+(the guardrails' PII redactor: emails, phones, cards, IBANs, IDs, passports) from text bound
+for logs."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 def scrub_text(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    if any(character.isdigit() or character == "@" for character in text):  # PII needs one of them
+        from capabilities.guardrails.pii import redact
+
+        text = redact(text).text
     return text
 
 

@@ -103,3 +103,15 @@ def test_database_url_passwords_are_scrubbed():
     from melmastoon_ai.observability.scrub import scrub_text
 
     assert "hunter2" not in scrub_text("could not connect to postgresql://app:hunter2@db:5432/x")
+
+
+def test_log_lines_never_carry_personal_data():
+    formatter = JsonFormatter()
+    record = logging.LogRecord("melmastoon", logging.INFO, __file__, 1,
+                               "guest wrote from amina.r@example.com, call +93 70 123 4567", None, None)
+    record.note = "card 4111 1111 1111 1111"
+    ContextFilter().filter(record)
+    line = formatter.format(record)
+    for value in ("amina.r@example.com", "70 123 4567", "4111 1111 1111 1111"):
+        assert value not in line
+    assert "<EMAIL_1>" in json.loads(line)["message"]

@@ -1,0 +1,191 @@
+"""Guardrails: quality on the labelled sets and time per request. No Django, no database.
+
+- PII: precision and recall per entity type on tests/capabilities/guardrails/data/pii_eval.jsonl
+  (exact span and type), plus how many of a few thousand generated hard negatives (dates, times,
+  prices, room and booking numbers, Luhn-failing 16-digit numbers, IBANs with a wrong check digit)
+  get redacted.
+- Moderation: precision and recall per category on moderation_eval.jsonl, per split (dev: tuned on;
+  holdout2: never tuned on).
+- Time: `screen_input` (redaction + local moderation) on a 1 KB input, p50 and p99, median of runs.
+
+`python -m bench.guardrails` prints Markdown for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from pathlib import Path
+
+from stdnum import iban, luhn
+
+from capabilities.guardrails import screen_input, screen_output
+from capabilities.guardrails.evaluation import Score, moderation_scores, pii_scores, read_jsonl
+from capabilities.guardrails.moderation import LexiconModerator, PiiModerator, combine
+from capabilities.guardrails.pii import find_spans
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "capabilities" / "guardrails" / "data"
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+# About 1 KB of a realistic guest message: mixed languages, four PII values, many numbers that are not PII.
+ONE_KB_INPUT = {
+    "guest_message": (
+        "Hello, this is Ahmad Karimi. I would like to confirm booking BK-2025-118734 for 3 nights from "
+        "12/05/2025 to 15/05/2025, 2 adults and 1 child, room 1204 if possible. We land on flight FG 302 at "
+        "09:45, so please arrange the airport pickup (AFN 1,500 is fine). You can reach me on +93 70 123 4567 "
+        "or by email at ahmad.karimi@gmail.com. The deposit of USD 120.00 was paid with my card "
+        "4111 1111 1111 1111 yesterday, reference 73920184. My passport number is P01234567. "
+        "سلام، لطفاً اتاق آرام با منظره باغ بدهید، صبحانه ساعت ۷:۰۰ برای ما خوب است. "
+        "We loved the breakfast last time, it was to die for, and the view from the terrace is drop-dead "
+        "gorgeous. Could you also book a table for dinner at 19:30 on the first night? My wife does not eat "
+        "gluten. Thank you very much, see you soon in Kabul."
+    ),
+    "notes": ("VIP guest, third stay; invoice to company, PO 4500012345. Prefers a quiet room away from the lift. "
+              "Allergic to nuts; birthday on the second night, the team may prepare a small cake."),
+}
+# About 1 KB in Arabic script: a Gulf guest's message and a Dari check-in note, digits in both scripts.
+ONE_KB_ARABIC_INPUT = {
+    "guest_message": (
+        "السلام عليكم، أبغى أأكد حجزي رقم ٥٥٨٢١٣ لثلاث ليالي من ١٥/٠٥/٢٠٢٥، غرفة مطلة على البحر إذا ممكن. "
+        "رقم جوالي +٩٧١ ٥٠ ١٢٣ ٤٥٦٧ والإيميل omar.saleh@gmail.com. دفعت العربون ٤٥٠ درهم بالبطاقة "
+        "4111 1111 1111 1111. الفطور عندكم يموت والمسبح نار، شكراً لكم. نحتاج سرير إضافي للطفل "
+        "وتوصيلة من المطار الساعة ١١:٣٠ مساءً."
+    ),
+    "checkin_note": (
+        "مهمان ساعت ۱۴:۳۰ رسید، شماره پاسپورت P01234567 و تذکره ۱۴۰۰-۰۱۰۱-۲۳۴۵۶ کاپی شد. "
+        "اتاق ۲۰۳، صبحانه ساعت ۷:۰۰، قیمت ۲۵۰۰ افغانی برای هر شب. شماره تماس ۰۷۹۹ ۱۲۳ ۴۵۶. "
+        "مهمان غذای حلال و اتاق آرام می‌خواهد. راننده ساعت ۶ صبح برای میدان هوایی آماده باشد."
+    ),
+}
+
+
+class LocalModerators:
+    name = "local"
+
+    def moderate(self, text: str, *, locale: str):
+        return combine([LexiconModerator().moderate(text, locale=locale), PiiModerator().moderate(text, locale=locale)])
+
+
+def hard_negatives(count: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+
+    def luhn_failing() -> str:
+        body = "4" + "".join(str(rng.randint(0, 9)) for _ in range(14))
+        wrong = (int(luhn.calc_check_digit(body)) + rng.randint(1, 9)) % 10
+        number = body + str(wrong)
+        return " ".join(number[i:i + 4] for i in range(0, 16, 4))
+
+    def bad_iban() -> str:
+        bban = "0331" + "".join(str(rng.randint(0, 9)) for _ in range(15))
+        wrong = (int(iban.calc_check_digits("AE00" + bban)) + rng.randint(1, 90)) % 97 + 2
+        return iban.format(f"AE{wrong:02d}{bban}")
+
+    makers = [
+        lambda: f"arrival {rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/20{rng.randint(24, 30)}",
+        lambda: f"on {rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(24, 30)} "
+                f"at {rng.randint(0, 23)}:{rng.randint(0, 59):02d}",
+        lambda: f"تاریخ ۱۴۰{rng.randint(3, 5)}/۰{rng.randint(1, 9)}/{rng.randint(10, 29)}".translate(ARABIC_DIGITS),
+        lambda: f"total AED {rng.randint(1, 99)},{rng.randint(100, 999)}.{rng.randint(0, 99):02d}",
+        lambda: f"room {rng.randint(100, 2999)}, floor {rng.randint(1, 30)}",
+        lambda: f"booking BK-{rng.randint(2024, 2026)}-{rng.randint(100000, 999999)}",
+        lambda: f"reservation number {rng.randint(10**7, 10**10)}",
+        lambda: f"card {luhn_failing()} declined",
+        lambda: f"IBAN {bad_iban()}",
+        lambda: f"dial {rng.choice(['112', '999', '119', '*140#', 'ext 204', '0 for reception'])}",
+        lambda: f"order #{rng.randint(10**5, 10**9)} shipped",
+    ]
+    return [rng.choice(makers)() for _ in range(count)]
+
+
+def _row(label: str, score: Score) -> str:
+    return (f"| {label} | {score.support} | {score.precision:.3f} | {score.recall:.3f} | "
+            f"{score.true_positives} | {score.false_positives} | {score.false_negatives} |")
+
+
+def pii_report() -> list[str]:
+    records = read_jsonl(DATA / "pii_eval.jsonl")
+    lines = ["| split | PII type | spans | precision | recall | TP | FP | FN |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for split in ("all", "holdout"):
+        subset = records if split == "all" else [r for r in records if r["split"] == split]
+        scores, _ = pii_scores(subset)
+        for label, score in scores.items():
+            if split == "all" or label == "overall":
+                lines.append(f"| {split} ({len(subset)} texts) " + _row(label, score))
+    negatives = hard_negatives(5000)
+    flagged = sum(1 for text in negatives if find_spans(text, country="AE"))
+    lines.append("")
+    lines.append("The holdout was scored blind once (recall 0.906, precision 0.978) and its misses then fixed; "
+                 "see tests/capabilities/guardrails/data/README.md.")
+    lines.append(f"Generated hard negatives (dates, prices, room/booking numbers, Luhn-failing cards, IBANs with a "
+                 f"wrong check digit, short codes): {flagged} of {len(negatives)} redacted.")
+    return lines
+
+
+def moderation_report() -> list[str]:
+    records = read_jsonl(DATA / "moderation_eval.jsonl")
+    lines = ["| split | category | positives | precision | recall | TP | FP | FN |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for split in ("dev", "holdout", "holdout2", "all"):
+        subset = records if split == "all" else [r for r in records if r["split"] == split]
+        scores, _ = moderation_scores(subset, LocalModerators())
+        for label, score in scores.items():
+            lines.append(f"| {split} ({len(subset)} texts) " + _row(label, score))
+    return lines
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def _timed(step, calls: int, runs: int) -> tuple[float, float]:
+    """(p50, p99) in ms: the median over `runs` of each run's percentile."""
+    step()  # compile the lexicons and load the phone metadata outside the measurement
+    results = []
+    for _ in range(runs):
+        samples = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            step()
+            samples.append((time.perf_counter() - started) * 1000)
+        results.append((_percentile(samples, 50), _percentile(samples, 99)))
+    return statistics.median(run[0] for run in results), statistics.median(run[1] for run in results)
+
+
+def timing_report(calls: int, runs: int) -> list[str]:
+    cases = [
+        ("`screen_input` (redaction + lexicon moderation), Latin-script", ONE_KB_INPUT, "en",
+         lambda: screen_input(ONE_KB_INPUT, locale="en", country="AF")),
+        ("`screen_input` (redaction + lexicon moderation), Arabic-script", ONE_KB_ARABIC_INPUT, "ar",
+         lambda: screen_input(ONE_KB_ARABIC_INPUT, locale="ar", country="AE")),
+        ("`screen_output` (lexicon moderation + PII exposure), Latin-script", ONE_KB_INPUT, "en",
+         lambda: screen_output(ONE_KB_INPUT, locale="en", country="AF")),
+    ]
+    lines = ["| step | input bytes | p50 ms | p99 ms |", "| --- | --- | --- | --- |"]
+    for label, payload, _locale, step in cases:
+        p50, p99 = _timed(step, calls, runs)
+        size = sum(len(value.encode()) for value in payload.values())
+        lines.append(f"| {label} | {size} | {p50:.2f} | {p99:.2f} |")
+    lines += ["", f"Median of {runs} runs x {calls} calls each, one process, this 2-core machine."]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    sections = [("### PII redaction", pii_report()), ("### Moderation (local: lexicons + PII)", moderation_report()),
+                ("### Guardrail time per request", timing_report(args.calls, args.runs))]
+    for title, lines in sections:
+        print(title)
+        print()
+        print("\n".join(lines))
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Content moderation: the `Moderator` port, the local moderators that always run offline, and
+`combine` for merging several moderators' verdicts.
+
+Categories are seed 001's: `harm_high` (threats of violence, self-harm intent), `hate`, `sexual`,
+`dangerous` (weapons, explosives, hard drugs) and `pii_exposed` (personal data in an output).
+Scores are in [0, 1]; a category is flagged when its score reaches the moderator's threshold for
+it (constructor argument, so a tenant's thresholds can be passed in).
+
+`LexiconModerator` scores weighted terms of per-locale lexicons (lexicons/*.json) as a noisy-or:
+1 - prod(1 - weight). It matches every lexicon, not only the request's locale's (guests switch
+between English and their language), in one pass over the words of the text. `PiiModerator` scores
+`pii_exposed` with the redactor. Provider moderators (OpenAI, Gemini) map their scores onto ours
+with `provider_scores` and are merged with `combine`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from capabilities.guardrails.lexicon import TermIndex, load_lexicon, without_allowed
+from capabilities.guardrails.normalize import for_matching
+from capabilities.guardrails.pii import find_spans
+
+CATEGORIES = ("harm_high", "hate", "sexual", "dangerous", "pii_exposed")
+DEFAULT_THRESHOLDS: dict[str, float] = dict.fromkeys(CATEGORIES, 0.5)
+LEXICON_LOCALES = ("en", "fr", "ar", "fa", "ps")
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    score: float
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class ModerationVerdict:
+    categories: dict[str, CategoryScore]
+    verdict: str  # "allow" | "block"
+    moderators: list[str]
+    reasons: tuple[str, ...] = field(default=())  # which lexicon terms matched; never the user's text
+
+    def flagged(self) -> list[str]:
+        return [name for name, score in self.categories.items() if score.flagged]
+
+
+class Moderator(Protocol):
+    name: str
+
+    def moderate(self, text: str, *, locale: str) -> ModerationVerdict: ...
+
+
+def _thresholds(overrides: Mapping[str, float] | None) -> dict[str, float]:
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    for category, value in (overrides or {}).items():
+        if category not in thresholds or not 0.0 < value <= 1.0:
+            raise ValueError(f"threshold for {category!r} must be a known category and in (0, 1]")
+        thresholds[category] = value
+    return thresholds
+
+
+def verdict_from_scores(scores: Mapping[str, float], *, thresholds: Mapping[str, float], moderator: str,
+                        reasons: Iterable[str] = ()) -> ModerationVerdict:
+    categories = {name: CategoryScore(round(score, 4), score >= thresholds[name]) for name, score in scores.items()}
+    blocked = any(score.flagged for score in categories.values())
+    return ModerationVerdict(categories=categories, verdict="block" if blocked else "allow",
+                             moderators=[moderator], reasons=tuple(reasons))
+
+
+@functools.cache
+def _index(locales: tuple[str, ...]) -> TermIndex:
+    return TermIndex(load_lexicon(locale) for locale in locales)
+
+
+class LexiconModerator:
+    name = "lexicon"
+    categories = ("harm_high", "hate", "sexual", "dangerous")
+
+    def __init__(self, *, thresholds: Mapping[str, float] | None = None,
+                 locales: Iterable[str] = LEXICON_LOCALES) -> None:
+        self.thresholds = _thresholds(thresholds)
+        self.index = _index(tuple(locales))
+
+    def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
+        weights: dict[str, dict[str, float]] = {category: {} for category in self.categories}
+        for match in without_allowed(self.index.find(for_matching(text))):
+            weights[match.term.category][f"{match.term.locale}:{match.term.phrase}"] = match.term.weight
+        scores = {}
+        for category, matched in weights.items():
+            remaining = 1.0
+            for weight in matched.values():
+                remaining *= 1.0 - weight
+            scores[category] = 1.0 - remaining
+        reasons = sorted(f"{category}:{key}" for category, matched in weights.items() for key in matched)
+        return verdict_from_scores(scores, thresholds=self.thresholds, moderator=self.name, reasons=reasons)
+
+
+class PiiModerator:
+    """`pii_exposed` for model outputs: any PII the redactor finds, except values the caller allows
+    (what the guest gave in the input and the capability legitimately repeats)."""
+
+    name = "pii"
+
+    def __init__(self, *, thresholds: Mapping[str, float] | None = None, country: str | None = None,
+                 allowed_values: Iterable[str] = ()) -> None:
+        self.thresholds = _thresholds(thresholds)
+        self.country = country
+        self.allowed = {value.strip() for value in allowed_values}
+
+    def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
+        exposed = [span.type for span in find_spans(text, country=self.country)
+                   if text[span.start:span.end].strip() not in self.allowed]
+        reasons = [f"pii_exposed:{kind}" for kind in sorted(set(exposed))]
+        return verdict_from_scores({"pii_exposed": 1.0 if exposed else 0.0}, thresholds=self.thresholds,
+                                   moderator=self.name, reasons=reasons)
+
+
+def combine(verdicts: Iterable[ModerationVerdict]) -> ModerationVerdict:
+    """One verdict from several moderators: the highest score per category, flagged if any
+    moderator flagged it, blocked if any flag."""
+    categories: dict[str, CategoryScore] = {}
+    moderators: list[str] = []
+    reasons: list[str] = []
+    for verdict in verdicts:
+        for name, score in verdict.categories.items():
+            current = categories.get(name)
+            categories[name] = score if current is None else CategoryScore(
+                max(current.score, score.score), current.flagged or score.flagged)
+        moderators.extend(name for name in verdict.moderators if name not in moderators)
+        reasons.extend(verdict.reasons)
+    blocked = any(score.flagged for score in categories.values())
+    return ModerationVerdict(categories=categories, verdict="block" if blocked else "allow",
+                             moderators=moderators, reasons=tuple(reasons))
+
+
+def moderate_locally(text: str, *, locale: str, thresholds: Mapping[str, float] | None = None,
+                     country: str | None = None, allowed_values: Iterable[str] = ()) -> ModerationVerdict:
+    """The offline moderators together: lexicons and PII exposure."""
+    return combine([
+        LexiconModerator(thresholds=thresholds).moderate(text, locale=locale),
+        PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
+            text, locale=locale),
+    ])

@@ -1,0 +1,28 @@
+"""Walking the strings of a JSON payload: values only, keys untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def map_strings(value: Any, transform: Callable[[str], str]) -> Any:
+    """A copy of `value` with `transform` applied to every string inside it, in document order."""
+    if isinstance(value, str):
+        return transform(value)
+    if isinstance(value, dict):
+        return {key: map_strings(item, transform) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [map_strings(item, transform) for item in value]
+    return value
+
+
+def strings_of(value: Any) -> list[str]:
+    found: list[str] = []
+
+    def collect(text: str) -> str:
+        found.append(text)
+        return text
+
+    map_strings(value, collect)
+    return found

@@ -1,0 +1,128 @@
+"""PII redaction: find emails, phone numbers, cards, IBANs, government IDs and passport numbers,
+and replace each with a typed placeholder (`<PHONE_1>`) before anything reaches a model or a log.
+
+Detection runs on `normalize.for_detection(text)`, which has the original's length, so Arabic-Indic
+and Persian digits are found and the offsets still point into the original. Detectors may claim
+overlapping text (the digits inside an IBAN can pass Luhn); the span with the lower priority
+number wins: email, IBAN, card, international phone, checksummed ID, ID or passport by context,
+local phone.
+
+The mapping from placeholder to original value lives only in memory, for `restore`: it is never
+stored or logged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from capabilities.guardrails import pii_detect, pii_ids
+from capabilities.guardrails.normalize import for_detection
+from capabilities.guardrails.payloads import map_strings
+from capabilities.guardrails.pii_context import ContextIndex
+from capabilities.guardrails.pii_detect import Span
+
+PII_TYPES = ("EMAIL", "PHONE", "CARD", "IBAN", "GOV_ID", "PASSPORT")
+_PLACEHOLDER = re.compile(r"<(?:" + "|".join(PII_TYPES) + r")_\d+>")
+
+
+def find_spans(text: str, *, country: str | None = None) -> list[Span]:
+    """Non-overlapping PII spans of `text`, in order."""
+    if not any(char.isdigit() or char == "@" for char in text):
+        return []
+    normalized = for_detection(text)
+    context = ContextIndex(normalized)
+    country = country.upper() if country else None
+    candidates: list[Span] = [
+        *pii_detect.emails(normalized), *pii_detect.ibans(_upper(normalized)), *pii_detect.cards(normalized),
+        *pii_ids.shaped_ids(normalized), *pii_ids.checksum_ids(normalized, country=country, context=context),
+        *pii_ids.contextual_ids(normalized, context=context),
+        *pii_detect.phones(normalized, country=country, context=context),
+    ]
+    return _resolve(candidates)
+
+
+def _upper(text: str) -> str:
+    """Upper case for IBANs typed in lower case, unless it would move offsets (ß becomes SS)."""
+    upper = text.upper()
+    return upper if len(upper) == len(text) else text
+
+
+def _resolve(candidates: Iterable[Span]) -> list[Span]:
+    taken: list[Span] = []
+    for span in sorted(candidates, key=lambda span: (span.priority, span.start, -span.end)):
+        if all(span.end <= other.start or span.start >= other.end for other in taken):
+            taken.append(span)
+    return sorted(taken, key=lambda span: span.start)
+
+
+@dataclass
+class Placeholders:
+    """Numbering shared by every string of one request: one value, one placeholder."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+    _by_key: dict[tuple[str, str], str] = field(default_factory=dict)
+    _next: Counter = field(default_factory=Counter)
+
+    def placeholder_for(self, span: Span, original: str) -> str:
+        self.counts[span.type] += 1
+        known = self._by_key.get((span.type, span.key))
+        if known:
+            return known
+        self._next[span.type] += 1
+        placeholder = f"<{span.type}_{self._next[span.type]}>"
+        self._by_key[(span.type, span.key)] = placeholder
+        self.mapping[placeholder] = original
+        return placeholder
+
+
+@dataclass(frozen=True)
+class Redaction:
+    text: str
+    counts: dict[str, int]
+    mapping: dict[str, str]
+    spans: tuple[Span, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _redact_with(text: str, placeholders: Placeholders, country: str | None) -> tuple[str, list[Span]]:
+    spans = find_spans(text, country=country)
+    if not spans:
+        return text, spans
+    parts, cursor = [], 0
+    for span in spans:
+        parts.append(text[cursor:span.start])
+        parts.append(placeholders.placeholder_for(span, text[span.start:span.end]))
+        cursor = span.end
+    parts.append(text[cursor:])
+    return "".join(parts), spans
+
+
+def redact(text: str, *, country: str | None = None) -> Redaction:
+    """`text` with every PII span replaced by its placeholder; `country` is the tenant's (ISO 3166
+    alpha-2) and lets local phone numbers and national IDs be recognised."""
+    placeholders = Placeholders()
+    redacted, spans = _redact_with(text, placeholders, country)
+    return Redaction(text=redacted, counts=dict(placeholders.counts), mapping=placeholders.mapping,
+                     spans=tuple(spans))
+
+
+def redact_payload(payload: dict, *, country: str | None = None) -> tuple[dict, Redaction]:
+    """Every string value of a JSON payload redacted (keys untouched), one numbering for all of them.
+    The aggregate `Redaction` has no text and no spans: the payload is its text."""
+    placeholders = Placeholders()
+    redacted = map_strings(payload, lambda text: _redact_with(text, placeholders, country)[0])
+    return redacted, Redaction(text="", counts=dict(placeholders.counts), mapping=placeholders.mapping)
+
+
+def restore(text: str, mapping: dict[str, str]) -> str:
+    """Put the original values back where a model's output repeats a placeholder of this request."""
+    if not mapping or "<" not in text:
+        return text
+    return _PLACEHOLDER.sub(lambda match: mapping.get(match.group(), match.group()), text)

@@ -1,0 +1,56 @@
+"""Context words around ambiguous PII (data/pii_context.json): which kind of word comes last
+before a position. A passport number, a national ID without a checksum, or a local phone number
+in a country without a trunk prefix is only told apart from a booking number by what precedes it."""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from capabilities.guardrails.lexicon import TermIndex
+from capabilities.guardrails.normalize import is_arabic_script
+
+KINDS = ("passport", "gov_id", "phone", "negative")
+
+
+def _as_term(entry: str) -> str:
+    """Arabic-script context words take any suffix (پاسپورتم, جوازي); Latin ones say so with `*`."""
+    return entry + "*" if is_arabic_script(entry) and not entry.endswith("*") else entry
+
+
+def _index(path: Path) -> TermIndex:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    terms = {kind: {_as_term(entry): 1.0 for entry in data[kind]} for kind in KINDS}
+    return TermIndex([{"locale": "context", "terms": terms}])
+
+
+_INDEX = _index(Path(__file__).with_name("data") / "pii_context.json")
+
+
+@dataclass(frozen=True)
+class ContextHit:
+    start: int
+    end: int
+    kind: str
+
+
+class ContextIndex:
+    """Every context word of one text (already `for_detection`-normalised), ordered by where it ends."""
+
+    def __init__(self, text: str) -> None:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a character whose lower case is longer (İ): match as written
+            lowered = text
+        found = [ContextHit(match.start, match.end, match.term.category) for match in _INDEX.find(lowered)]
+        self.hits = sorted(found, key=lambda hit: (hit.end, hit.start))
+        self._ends = [hit.end for hit in self.hits]
+
+    def last_before(self, position: int, *, window: int) -> ContextHit | None:
+        """The last context word ending at or before `position`, at most `window` characters away."""
+        index = bisect.bisect_right(self._ends, position) - 1
+        if index < 0:
+            return None
+        hit = self.hits[index]
+        return hit if position - hit.end <= window else None

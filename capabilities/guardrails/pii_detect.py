@@ -1,0 +1,242 @@
+"""Detectors for PII with a checkable shape: emails, phone numbers, payment cards and IBANs.
+
+Each detector reads text already passed through `normalize.for_detection` (ASCII digits, same
+length as the original) and yields `Span`s. A detector proves what it can: an IBAN passes
+ISO 7064 mod 97-10 and its country's BBAN structure, a card passes Luhn and a brand's prefix and
+length, a phone number is valid for its country in libphonenumber's metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+
+from capabilities.guardrails.pii_context import ContextIndex
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    type: str
+    key: str  # canonical value: the same person's number written twice gets one placeholder
+    priority: int = 9  # lower wins when two detectors claim overlapping text
+
+
+# --- emails ---------------------------------------------------------------------------------------
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+
+
+def emails(text: str) -> Iterator[Span]:
+    for match in _EMAIL.finditer(text):
+        yield Span(match.start(), match.end(), "EMAIL", match.group().lower(), priority=0)
+
+
+# --- digit groups -----------------------------------------------------------------------------------
+_DIGITS = re.compile(r"\d+")
+
+
+_MAX_GROUPS = 8  # no phone number, card or ID is written in more groups than this
+
+
+def _windows(groups: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
+    """Runs of consecutive digit groups, longest first from the left: (first index, last index + 1)."""
+    for first in range(len(groups)):
+        for last in range(min(len(groups), first + _MAX_GROUPS), first, -1):
+            yield first, last
+
+
+def _digits_of(groups: list[re.Match[str]], first: int, last: int) -> str:
+    return "".join(group.group() for group in groups[first:last])
+
+
+# --- payment cards ----------------------------------------------------------------------------------
+# (lowest prefix, highest prefix, card lengths) per brand: Visa, Mastercard, Amex, Discover, JCB,
+# Diners, UnionPay, Maestro, Mir, Troy, RuPay.
+_CARD_BRANDS: tuple[tuple[str, str, frozenset[int]], ...] = (
+    ("4", "4", frozenset({13, 16, 19})),
+    ("51", "55", frozenset({16})), ("2221", "2720", frozenset({16})),
+    ("34", "34", frozenset({15})), ("37", "37", frozenset({15})),
+    ("6011", "6011", frozenset(range(16, 20))), ("644", "649", frozenset(range(16, 20))),
+    ("65", "65", frozenset(range(16, 20))),
+    ("3528", "3589", frozenset(range(16, 20))),
+    ("300", "305", frozenset(range(14, 20))), ("36", "36", frozenset(range(14, 20))),
+    ("38", "39", frozenset(range(14, 20))),
+    ("62", "62", frozenset(range(16, 20))),
+    ("5018", "5018", frozenset(range(12, 20))), ("5020", "5020", frozenset(range(12, 20))),
+    ("5038", "5038", frozenset(range(12, 20))), ("5893", "5893", frozenset(range(12, 20))),
+    ("6304", "6304", frozenset(range(12, 20))), ("6759", "6759", frozenset(range(12, 20))),
+    ("6761", "6763", frozenset(range(12, 20))),
+    ("2200", "2204", frozenset(range(16, 20))), ("9792", "9792", frozenset({16})),
+    ("60", "60", frozenset({16})), ("508", "508", frozenset({16})),
+)
+_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,])\d(?:[ \-]?\d){11,18}(?![\d\-])")
+
+
+def is_card_number(digits: str) -> bool:
+    if not 12 <= len(digits) <= 19 or not luhn.is_valid(digits):
+        return False
+    return any(low <= digits[:len(low)] <= high and len(digits) in lengths for low, high, lengths in _CARD_BRANDS)
+
+
+_IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}[ \-]?$", re.IGNORECASE)
+
+
+def inside_iban_shape(text: str, start: int) -> bool:
+    """Digits right after `CC12 `: the rest of an IBAN-shaped string. A valid IBAN is claimed by the
+    IBAN detector; one with a wrong check digit is not a card or a phone number either."""
+    return bool(_IBAN_HEAD.search(text, max(0, start - 5), start))
+
+
+def cards(text: str) -> Iterator[Span]:
+    for match in _CARD_CANDIDATE.finditer(text):
+        if inside_iban_shape(text, match.start()):
+            continue
+        groups = list(_DIGITS.finditer(match.group()))
+        for first, last in _windows(groups):
+            # A grouped number (4111 1111 1111 1112) that fails is not a card, nor is any part of it;
+            # only a compact card number may be cut out of its neighbours (ref 12 4111111111111111).
+            if (first, last) != (0, len(groups)) and last - first > 1:
+                continue
+            digits = _digits_of(groups, first, last)
+            if is_card_number(digits):
+                base = match.start()
+                yield Span(base + groups[first].start(), base + groups[last - 1].end(), "CARD", digits, priority=2)
+                break
+
+
+# --- IBANs -------------------------------------------------------------------------------------------
+def _iban_lengths() -> dict[str, int]:
+    """Total IBAN length per country, from python-stdnum's registry of BBAN structures."""
+    lengths = {}
+    line_re = re.compile(r'^([A-Z]{2}) .*bban="([^"]+)"')
+    for line in resources.files("stdnum").joinpath("iban.dat").read_text(encoding="utf-8").splitlines():
+        match = line_re.match(line)
+        if match:
+            lengths[match.group(1)] = 4 + sum(int(n) for n in re.findall(r"(\d+)!", match.group(2)))
+    return lengths
+
+
+_IBAN_LENGTHS = _iban_lengths()
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})\d{2}(?=[ \-]?[A-Z0-9])")
+_ALNUM_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _iban_end(text: str, position: int, needed: int) -> int | None:
+    """Where an IBAN of `needed` more characters starting at `position` ends, separators allowed."""
+    while needed:
+        if position < len(text) and text[position] in _ALNUM_UPPER:
+            needed -= 1
+            position += 1
+        elif (position + 1 < len(text) and text[position] in " -" and text[position + 1] in _ALNUM_UPPER
+              and text[position - 1] in _ALNUM_UPPER):
+            position += 1
+        else:
+            return None
+    if position < len(text) and text[position].isalnum():
+        return None
+    return position
+
+
+def ibans(text: str) -> Iterator[Span]:
+    for match in _IBAN_START.finditer(text):
+        length = _IBAN_LENGTHS.get(match.group(1))
+        if length is None:
+            continue
+        end = _iban_end(text, match.end(), length - 4)
+        if end is not None and stdnum_iban.is_valid(text[match.start():end]):
+            yield Span(match.start(), end, "IBAN", stdnum_iban.compact(text[match.start():end]), priority=1)
+
+
+# --- phone numbers -----------------------------------------------------------------------------------
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+\-/#.,])(?:(?:\+|00)[ \u00a0]?)?\(?\d(?:[ \u00a0\-.()]{0,3}\d){5,}")
+_DATE_SHAPE = re.compile(r"^\(?\d{1,4}[.\-]\d{1,2}[.\-]\d{1,4}\)?$")
+_CONTEXT_WINDOW = 32
+
+
+def _trunk_prefix(region: str) -> str | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return metadata.national_prefix if metadata else None
+
+
+def _valid_number(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _phone_in(raw: str, digits: str, *, country: str | None, context: str | None) -> phonenumbers.PhoneNumber | None:
+    """The valid phone number `raw` spells, under the rules for how it is written."""
+    bare = raw.lstrip("(")
+    if bare.startswith("+"):
+        return _valid_number(bare, None)
+    if bare.startswith("00"):
+        return _valid_number("+" + bare[2:], None)
+    if context == "negative" or _DATE_SHAPE.match(raw.replace(" ", "")) or not 7 <= len(digits) <= 15:
+        return None
+    if country:
+        trunk = _trunk_prefix(country)
+        if (trunk and digits.startswith(trunk)) or context == "phone":
+            number = _valid_number(raw, country)
+            if number is not None:
+                return number
+    if context == "phone":
+        return _named_phone(raw, digits, country)
+    return None
+
+
+# Where our guests' phones come from: a number named as a phone ("my number is ...") and written
+# locally is read as each of these countries' numbers in turn when the tenant's country does not fit.
+_GUEST_REGIONS = ("AF", "IR", "PK", "AE", "SA", "QA", "KW", "BH", "OM", "EG", "JO", "IQ", "TR", "FR", "DE", "GB")
+
+
+def _named_phone(raw: str, digits: str, country: str | None) -> phonenumbers.PhoneNumber | None:
+    if len(digits) >= 10:
+        number = _valid_number("+" + digits, None)  # an international number without its plus
+        if number is not None:
+            return number
+    for region in _GUEST_REGIONS:
+        trunk = _trunk_prefix(region)
+        if region != country and trunk and digits.startswith(trunk):
+            number = _valid_number(raw, region)
+            if number is not None:
+                return number
+    return None
+
+
+def phones(text: str, *, country: str | None, context: ContextIndex) -> Iterator[Span]:
+    for match in _PHONE_CANDIDATE.finditer(text):
+        if inside_iban_shape(text, match.start()):
+            continue
+        candidate, base = match.group(), match.start()
+        groups = list(_DIGITS.finditer(candidate))
+        taken_until = 0
+        for first, last in _windows(groups):
+            if first < taken_until:
+                continue
+            digits = _digits_of(groups, first, last)
+            if not 7 <= len(digits) <= 17:
+                continue
+            start, end = (0 if first == 0 else groups[first].start()), groups[last - 1].end()
+            raw = candidate[start:end]
+            hit = context.last_before(base + start, window=_CONTEXT_WINDOW)
+            number = _phone_in(raw, digits, country=country,
+                               context=hit.kind if hit else None)
+            if number is None:
+                continue
+            international = raw.lstrip("(").startswith(("+", "00"))
+            yield Span(base + start, base + end, "PHONE",
+                       phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                       priority=3 if international else 6)
+            taken_until = last

@@ -1,0 +1,38 @@
+"""Held-out PII templates: written after the detectors were tuned on the other templates and never
+used to tune them; their records carry `"split": "holdout"` and estimate how the detectors do on
+phrasing and formats they were not built from."""
+
+TEMPLATES = [
+    ("en", "AE", "ph: {PHONE:AE:intl_trunk} (mobile), office landline is on the website"),
+    ("en", "AF", "Call/WhatsApp {PHONE:AF:intl_dash} anytime after 8"),
+    ("en", None, "Email: {EMAILUPPER}, cc accounts team"),
+    ("en", "AF", "Pass. No {PASS:letter8}, issued Kabul"),
+    ("en", "AF", "Passport: {PASS:letter8} (Afghanistan), visa on arrival required"),
+    ("en", "QA", "Tel. {PHONE:QA:local} — ask for Mr. Al-Kuwari"),
+    ("en", "GB", "Mobile {PHONE:GB:local}; landline unavailable"),
+    ("en", None, "WhatsApp: {PHONE:AE:bare}"),
+    ("en", None, "wire to {IBAN:NL:compact_lower} please"),
+    ("en", "SA", "Iqama: {GOV:saudi}, sponsor company Al Noor Trading"),
+    ("en", "AE", "ID: {GOV:emirates}"),
+    ("en", None, "ISBN 978-3-16-148410-0 for the book left in the library, IMEI 490154203237518 for the lost phone."),
+    ("en", "AE", "PNR 6X7Y8Z, flight QR 1234, rate 4,250.00 AED, room 0701 on 07/01"),
+    ("en", "AE", "Card ending 1111 was used; full number not stored. Auth code 004512."),
+    ("en", "AF", "Guest list:\n1. Ahmad, {PHONE:AF:local}\n2. Zahra, {PHONE:AF:local}\n3. Omid, no phone"),
+    ("fr", "FR", "N° de passeport : {PASS:fr} — expire le 03/2031"),
+    ("fr", "FR", "Portable: {PHONE:FR:local_dots}, fixe indisponible"),
+    ("fr", "BE", "Numéro national belge {GOV:be_nn} pour la déclaration"),
+    ("de", "DE", "Ausweis-Nr. {GOV:ausweis}, gültig bis 2029"),
+    ("de", "DE", "Mobil: {PHONE:DE:intl} / Festnetz folgt"),
+    ("tr", "TR", "T.C. Kimlik No: {GOV:tckn}"),
+    ("tr", "TR", "Mobil: {PHONE:TR:local}, e-posta {EMAIL}"),
+    ("ar", "SA", "الجوال: {PHONE:SA:local_compact:ar}، البريد: {EMAIL}،"),
+    ("ar", "AE", "بطاقة رقم {CARD:visa:dashed:ar} باسم الضيف"),
+    ("ar", "EG", "ت: {PHONE:EG:intl}"),
+    ("ar", "JO", "IBAN الحساب: {IBAN:JO}"),
+    ("ar", "KW", "الرقم المدني {GOV:civil_kw}"),
+    ("fa", "AF", "نمبر تیلفون: {PHONE:AF:local:fa}"),
+    ("fa", "AF", "پاسپورت نمبر {PASS:letter8}"),
+    ("fa", "IR", "شماره همراه {PHONE:IR:local:fa}"),
+    ("ps", "AF", "ټیلیفون: {PHONE:AF:local:ar}"),
+    ("ps", "AF", "د تذکرې نمبر {GOV:tazkira}"),
+]

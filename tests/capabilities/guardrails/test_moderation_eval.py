@@ -1,0 +1,70 @@
+"""The labelled moderation set and the floors the local moderators hold on it.
+
+Measured (bench.guardrails, lexicons + PII):
+- all 341 texts: precision 1.000 in every category; recall harm_high 0.946, hate 0.975, sexual 0.972,
+  dangerous 1.000, pii_exposed 1.000; no benign text flagged.
+- holdout2 (50 texts never used for tuning): precision 1.000, recall 0.828 overall (harm_high 0.667).
+The floors sit just under those figures, so a lexicon change that loses quality fails here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from capabilities.guardrails.evaluation import moderation_scores, read_jsonl
+from capabilities.guardrails.moderation import CATEGORIES, LexiconModerator, PiiModerator, combine
+from tests.capabilities.guardrails.evalsets.build import MODERATION_EVAL, build_moderation_records, dumps
+
+ALL_RECALL_FLOORS = {"harm_high": 0.94, "hate": 0.97, "sexual": 0.97, "dangerous": 0.98, "pii_exposed": 1.0}
+
+
+class LocalModerators:
+    name = "local"
+
+    def moderate(self, text: str, *, locale: str):
+        return combine([LexiconModerator().moderate(text, locale=locale), PiiModerator().moderate(text, locale=locale)])
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return read_jsonl(MODERATION_EVAL)
+
+
+def test_file_is_the_output_of_the_builder(records):
+    assert MODERATION_EVAL.read_text(encoding="utf-8") == dumps(build_moderation_records()), (
+        "data/moderation_eval.jsonl is stale: run python -m tests.capabilities.guardrails.evalsets.build")
+
+
+def test_set_is_large_multilingual_and_covers_every_category(records):
+    assert len(records) >= 200
+    assert {"en", "ar", "fa", "ps", "fr"} <= {record["lang"] for record in records}
+    labels = Counter(label for record in records for label in record["labels"])
+    assert set(labels) == set(CATEGORIES)
+    assert all(labels[category] >= 9 for category in CATEGORIES)
+    assert sum(1 for record in records if not record["labels"]) >= 100  # benign, most of them hotel idioms
+
+
+def test_every_category_holds_its_measured_floor(records):
+    scores, misses = moderation_scores(records, LocalModerators())
+    for category, floor in ALL_RECALL_FLOORS.items():
+        assert scores[category].precision >= 0.97, (category, [m for m in misses if m.label == category])
+        assert scores[category].recall >= floor, (category, [m for m in misses if m.label == category])
+    assert scores["overall"].recall >= 0.97
+
+
+def test_benign_hotel_messages_are_not_flagged(records):
+    benign = [record for record in records if not record["labels"]]
+    moderator = LocalModerators()
+    flagged = [record["text"] for record in benign
+               if moderator.moderate(record["text"], locale=record["lang"]).flagged()]
+    assert flagged == []
+
+
+def test_blind_holdout_keeps_precision_and_most_of_the_recall(records):
+    holdout = [record for record in records if record["split"] == "holdout2"]
+    scores, misses = moderation_scores(holdout, LocalModerators())
+    assert len(holdout) >= 50
+    assert scores["overall"].precision >= 0.95, misses
+    assert scores["overall"].recall >= 0.80, misses
