@@ -5,10 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from capabilities import guardrails
+from capabilities.embedding import embed_texts
 from capabilities.errors import CapabilityUnknown
 from capabilities.hashing import sha256_of
 from capabilities.models import InferenceRecord
-from capabilities.pipeline import CompletionRequest, complete
+from capabilities.pipeline import CompletionRequest, circuit_breakers, complete
 from capabilities.recording import response_body
 from capabilities.selectors import capability_get, capability_list
 from capabilities.serializers import CapabilityDetailSerializer, CapabilitySummarySerializer
@@ -23,7 +24,6 @@ from capabilities.serializers_inference import (
 )
 from melmastoon_ai.api import TenantAPIView
 from melmastoon_ai.errors import ApplicationError, NotFound
-from routing.providers.deterministic import embeddings
 
 
 class CapabilityListApi(TenantAPIView):
@@ -90,14 +90,14 @@ class EmbedApi(TenantAPIView):
         data = EmbedInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         texts = data.validated_data["texts"]
-        vectors = embeddings.embed_texts(texts)
+        result = embed_texts(texts=texts, tenant=self.principal.tenant, breakers=circuit_breakers())
         provenance = {
             "tenant_id": str(self.principal.tenant_id), "request_id": request.request_id,
-            "provider": "deterministic", "model": embeddings.MODEL_NAME, "degraded": True,
-            "note": "no embedding model is configured; hashed character n-grams (lexical similarity only)",
+            "provider": result.provider, "model": result.model, "degraded": result.degraded,
+            "attempts": result.attempts, "safety": {"pii_redactions": result.pii_redactions},
             "input_hash": sha256_of(texts), "created_at": timezone.now().isoformat(),
         }
-        return Response({"model": embeddings.MODEL_NAME, "dim": embeddings.DIMENSIONS, "embeddings": vectors,
+        return Response({"model": result.model, "dim": result.dim, "embeddings": result.vectors,
                          "provenance": provenance})
 
 

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from capabilities import cache, guardrails, idempotency, recording
 from capabilities.errors import CapabilityUnknown, InputSchemaViolation, RateLimited
+from capabilities.guardrails.provider_moderation import gemini_verdict, provider_moderators
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
@@ -72,7 +73,7 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     capability = load_capability(request.capability)
     check_input(capability, request.input)
     # 3. pre-call guardrails: moderate the input (block harm_high), redact PII from all that follows
-    screened = screen(request, tenant)
+    screened = screen(request, tenant, capability)
     if screened.verdict == "block":
         return refuse_blocked_input(request, tenant, capability, screened)
     # 4. budget: reservation against tenant and feature caps arrives with the budgets app
@@ -88,7 +89,7 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     )
     cached = cache.cache_get(cache_key) if tenant.cache_enabled and capability.cache_ttl_seconds else None
     # 7. route: walk the chain; 8. post-call: output schema (one repair), output moderation
-    plan = plan_route(capability, prompt, rendered, screened.payload, context)
+    plan = plan_route(capability, prompt, rendered, screened.payload, context, spent=_ms_since(started) / 1000)
     result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, screened, tenant)
     # 9. persist and emit, in this transaction: record, usage fact, routing decision, outbox events
     record = recording.inference_record_create(
@@ -105,8 +106,16 @@ def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def screen(request: CompletionRequest, tenant: Tenant) -> guardrails.ScreenedInput:
-    return guardrails.screen_input(request.input, locale=request.locale, country=tenant.country or None)
+def screen(request: CompletionRequest, tenant: Tenant,
+           capability: CapabilitySpec | None = None) -> guardrails.ScreenedInput:
+    """Moderation (local, plus providers the residency rules allow) and redaction of the input.
+    Without a capability (an idempotent replay re-deriving its mapping) only the local checks run."""
+    extra = provider_moderators(
+        eu_only=tenant.data_residency == Tenant.Residency.EU_ONLY, allowed_providers=capability.allowed_providers,
+        breakers=circuit_breakers(), thresholds=tenant.moderation_thresholds,
+    ) if capability is not None else ()
+    return guardrails.screen_input(request.input, locale=request.locale, country=tenant.country or None,
+                                   thresholds=tenant.moderation_thresholds or None, extra_moderators=extra)
 
 
 def replay_if_repeated(request: CompletionRequest, tenant: Tenant) -> CompletionOutcome | None:
@@ -209,11 +218,13 @@ def walk_chain(plan: RoutePlan, capability: CapabilitySpec, screened: guardrails
         errors = schema_errors(capability.output_schema, output, key=(capability.id, capability.version, "output"))
         return [error["message"] for error in errors]
 
-    def screen_output(output: dict) -> str:
+    def screen_output(output: dict, safety: dict) -> str:
         # Judge what the caller would see; the caller's own values are not a leak.
         restored = guardrails.restore_output(output, screened.mapping)
+        thresholds = tenant.moderation_thresholds or None
         return guardrails.screen_output(restored, locale=plan.context.locale, country=tenant.country or None,
-                                        allowed_values=screened.mapping.values())
+                                        allowed_values=screened.mapping.values(), thresholds=thresholds,
+                                        extra_verdicts=[gemini_verdict(safety, thresholds=thresholds)])
 
     return route(plan, validate=validate, breakers=circuit_breakers(), screen=screen_output)
 
@@ -225,7 +236,8 @@ def circuit_breakers() -> CircuitBreakers:
 
 
 def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, rendered: RenderedPrompt | None,
-               payload: dict, context: RequestContext) -> RoutePlan:
+               payload: dict, context: RequestContext, *, spent: float = 0.0) -> RoutePlan:
+    """`spent`: seconds this request already used (moderation, lookups); the deadline is for the whole request."""
     chain = capability.chain
     if context.offline and capability.offline_model:
         chain = (capability.offline_model, *[name for name in chain if name != capability.offline_model])
@@ -238,7 +250,7 @@ def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, ren
         temperature=float(parameters.get("temperature", 0.2)),
         timeout_seconds=min(capability.latency_target_ms / 1000, settings.PROVIDER_TIMEOUT_CAP_SECONDS),
         deadline_seconds=min(capability.latency_target_ms / 1000 + settings.ROUTER_DEADLINE_MARGIN_SECONDS,
-                             settings.REQUEST_DEADLINE_CAP_SECONDS),
+                             settings.REQUEST_DEADLINE_CAP_SECONDS) - spent,
         context=context,
     )
 

@@ -30,7 +30,7 @@ MIN_ATTEMPT_SECONDS = 0.05
 NOT_BREAKER_FAILURES = frozenset({"bad_request", "refused"})  # the request's fault, not the provider's
 IN_HOUSE_PROVIDERS = frozenset({"edge", "deterministic", "self_hosted"})  # data stays on our infrastructure
 OutputValidator = Callable[[object], list[str]]  # returns the schema errors, empty when valid
-OutputScreen = Callable[[dict], str]  # returns "allow" or "block"
+OutputScreen = Callable[[dict, dict], str]  # (output, the provider's safety ratings) -> "allow" or "block"
 
 
 @dataclass
@@ -211,7 +211,7 @@ class _Walk:
                 logger.error("deterministic fallback produced invalid output",
                              extra={"capability": self.plan.capability_id})
             return None
-        if self.screen(output) == "block":
+        if self.screen(output, response.safety) == "block":
             attempt.outcome = "blocked"
             return None
         return RouteResult(

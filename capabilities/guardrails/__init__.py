@@ -53,34 +53,43 @@ def _joined(value: object) -> str:
 
 
 def screen_input(payload: dict, *, locale: str, country: str | None = None,
-                 thresholds: Mapping[str, float] | None = None) -> ScreenedInput:
+                 thresholds: Mapping[str, float] | None = None, extra_moderators: Iterable = ()) -> ScreenedInput:
     """Moderate and redact a capability's input. `country` is the tenant's (local phone numbers and
-    national IDs); `thresholds` are the tenant's per-category moderation thresholds, if any."""
-    verdict = LexiconModerator(thresholds=thresholds).moderate(_joined(payload), locale=locale)
+    national IDs); `thresholds` are the tenant's per-category moderation thresholds, if any;
+    `extra_moderators` (provider moderation) are combined with the local verdict when they answer."""
+    text = _joined(payload)
+    verdicts = [LexiconModerator(thresholds=thresholds).moderate(text, locale=locale)]
+    verdicts += [v for v in (moderator.moderate(text, locale=locale) for moderator in extra_moderators) if v]
+    verdict = combine(verdicts)
     redacted, redaction = redact_payload(payload, country=country)
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
     return ScreenedInput(
         payload=redacted, verdict="block" if blocked else "allow", pii_redactions=redaction.total,
-        checked_by=CHECKED_BY_INPUT, categories=verdict.categories, mapping=redaction.mapping,
+        checked_by=("pii_redaction", *(f"moderation:{name}" for name in verdict.moderators)),
+        categories=verdict.categories, mapping=redaction.mapping,
     )
 
 
 def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
-                    thresholds: Mapping[str, float] | None = None) -> ModerationVerdict:
-    """Every category for an output (or any text wrapped in a dict): lexicons and PII exposure."""
+                    thresholds: Mapping[str, float] | None = None,
+                    extra_verdicts: Iterable[ModerationVerdict | None] = ()) -> ModerationVerdict:
+    """Every category for an output (or any text wrapped in a dict): lexicons and PII exposure,
+    combined with verdicts providers already gave (Gemini safety ratings, OpenAI moderation)."""
     text = _joined(output)
     return combine([
         LexiconModerator(thresholds=thresholds).moderate(text, locale=locale),
         PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
             text, locale=locale),
+        *(verdict for verdict in extra_verdicts if verdict is not None),
     ])
 
 
 def screen_output(output: dict, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
-                  thresholds: Mapping[str, float] | None = None) -> str:
+                  thresholds: Mapping[str, float] | None = None,
+                  extra_verdicts: Iterable[ModerationVerdict | None] = ()) -> str:
     """"block" if any category is flagged in the output, else "allow"."""
     return moderate_output(output, locale=locale, allowed_values=allowed_values, country=country,
-                           thresholds=thresholds).verdict
+                           thresholds=thresholds, extra_verdicts=extra_verdicts).verdict
 
 
 def warm_up() -> None:

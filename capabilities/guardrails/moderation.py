@@ -52,7 +52,7 @@ class Moderator(Protocol):
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict: ...
 
 
-def _thresholds(overrides: Mapping[str, float] | None) -> dict[str, float]:
+def resolve_thresholds(overrides: Mapping[str, float] | None) -> dict[str, float]:
     thresholds = dict(DEFAULT_THRESHOLDS)
     for category, value in (overrides or {}).items():
         if category not in thresholds or not 0.0 < value <= 1.0:
@@ -80,7 +80,7 @@ class LexiconModerator:
 
     def __init__(self, *, thresholds: Mapping[str, float] | None = None,
                  locales: Iterable[str] = LEXICON_LOCALES) -> None:
-        self.thresholds = _thresholds(thresholds)
+        self.thresholds = resolve_thresholds(thresholds)
         self.index = _index(tuple(locales))
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
@@ -105,7 +105,7 @@ class PiiModerator:
 
     def __init__(self, *, thresholds: Mapping[str, float] | None = None, country: str | None = None,
                  allowed_values: Iterable[str] = ()) -> None:
-        self.thresholds = _thresholds(thresholds)
+        self.thresholds = resolve_thresholds(thresholds)
         self.country = country
         self.allowed = {value.strip() for value in allowed_values}
 

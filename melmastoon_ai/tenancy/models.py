@@ -3,8 +3,22 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+MODERATION_CATEGORIES = ("harm_high", "hate", "sexual", "dangerous", "pii_exposed")
+
+
+def validate_moderation_thresholds(value) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("Moderation thresholds are an object of category: score.")
+    for category, score in value.items():
+        if category not in MODERATION_CATEGORIES:
+            known = ", ".join(MODERATION_CATEGORIES)
+            raise ValidationError(f"Unknown moderation category {category!r}; known: {known}.")
+        if isinstance(score, bool) or not isinstance(score, int | float) or not 0 < score <= 1:
+            raise ValidationError(f"The threshold of {category} must be a number in (0, 1].")
 
 
 class Tenant(models.Model):
@@ -27,6 +41,10 @@ class Tenant(models.Model):
     monthly_token_limit = models.BigIntegerField(null=True, blank=True)
     rate_limit_per_minute = models.PositiveIntegerField(default=600)
     cache_enabled = models.BooleanField(default=True)
+    moderation_thresholds = models.JSONField(
+        default=dict, blank=True, validators=[validate_moderation_thresholds],
+        help_text='per-category score at or above which content is flagged, e.g. {"hate": 0.4}; default 0.5',
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -90,7 +90,7 @@ def outcomes(result) -> list[tuple[str, str]]:
 
 
 def test_first_provider_answers(providers, breakers):
-    result = route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    result = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert (result.provider, result.degraded, outcomes(result)) == ("vertex", False, [("vertex", "ok")])
     assert (result.input_tokens, result.output_tokens) == (100, 20)
     assert result.cost_usd > 0  # gemini-1.5-flash list prices
@@ -100,14 +100,14 @@ def test_first_provider_answers(providers, breakers):
                                            ("server", "error"), ("malformed", "error")])
 def test_each_failure_moves_to_the_next_provider(providers, breakers, kind, outcome):
     providers["vertex"].script = [ProviderError(kind, "x", retryable=True)]
-    result = route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    result = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert outcomes(result) == [("vertex", outcome), ("anthropic", "ok")]
     assert result.fallback_used and not result.degraded
 
 
 def test_invalid_output_gets_one_repair_attempt(providers, breakers):
     providers["vertex"].script = [{"answer": "wrong"}, {"answer": "ok"}]
-    result = route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    result = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert (result.provider, result.repaired) == ("vertex", True)
     assert "did not match the required JSON Schema" in providers["vertex"].calls[1].user_prompt
     assert result.input_tokens == 200  # both calls are charged
@@ -115,20 +115,20 @@ def test_invalid_output_gets_one_repair_attempt(providers, breakers):
 
 def test_output_still_invalid_after_repair_moves_on(providers, breakers):
     providers["vertex"].script = ["not json at all", "still not json"]
-    result = route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    result = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert outcomes(result) == [("vertex", "schema_invalid"), ("anthropic", "ok")]
 
 
 def test_blocked_output_moves_on(providers, breakers):
     screens = iter(["block", "allow"])
-    result = route(plan(), validate=validate, screen=lambda o: next(screens), breakers=breakers)
+    result = route(plan(), validate=validate, screen=lambda o, safety=None: next(screens), breakers=breakers)
     assert outcomes(result) == [("vertex", "blocked"), ("anthropic", "ok")]
 
 
 def test_all_failing_ends_in_the_deterministic_fallback_degraded(providers, breakers):
     for fake in providers.values():
         fake.script = [ProviderError("server", "boom", retryable=True)]
-    result = route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    result = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert result.degraded and result.provider == "deterministic"
     assert [o for _, o in outcomes(result)] == ["error", "error", "error", "ok"]
 
@@ -136,19 +136,19 @@ def test_all_failing_ends_in_the_deterministic_fallback_degraded(providers, brea
 def test_residency_forbids_openai_for_an_eu_only_tenant(providers, breakers):
     providers["vertex"].script = [ProviderError("server", "x", retryable=True)]
     providers["anthropic"].script = [ProviderError("server", "x", retryable=True)]
-    result = route(plan(eu_only=True), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    result = route(plan(eu_only=True), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert outcomes(result)[2] == ("openai", "residency")
     assert providers["openai"].calls == []
 
 
 def test_capability_residency_limits_providers(providers, breakers):
     result = route(plan(allowed_providers=("vertex", "deterministic"), chain=("claude-3-5-sonnet", "deterministic")),
-                   validate=validate, screen=lambda o: "allow", breakers=breakers)
+                   validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert outcomes(result) == [("anthropic", "residency"), ("deterministic", "ok")]
 
 
 def test_budget_skips_every_model(providers, breakers):
-    result = route(plan(skip_models=True), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    result = route(plan(skip_models=True), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert [o for _, o in outcomes(result)] == ["budget", "budget", "budget", "ok"]
     assert all(fake.calls == [] for fake in providers.values())
 
@@ -156,13 +156,13 @@ def test_budget_skips_every_model(providers, breakers):
 def test_breaker_opens_after_five_failures_probes_and_closes(providers, breakers):
     for _ in range(5):
         providers["vertex"].script = [ProviderError("server", "x", retryable=True)]
-        route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+        route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert breakers.state("vertex") == "open"
-    skipped = route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    skipped = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert outcomes(skipped)[0] == ("vertex", "circuit_open")
     assert len(providers["vertex"].calls) == 5
     time.sleep(0.35)  # the cool-down passes: one probe goes through, succeeds, the circuit closes
-    probed = route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    probed = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert outcomes(probed) == [("vertex", "ok")]
     assert breakers.state("vertex") == "closed"
 
@@ -172,7 +172,7 @@ def test_a_failed_probe_opens_the_circuit_again(providers, breakers):
         breakers.record_failure("vertex")
     time.sleep(0.35)
     providers["vertex"].script = [ProviderError("timeout", "x", retryable=True)]
-    route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+    route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert breakers.state("vertex") == "open"
 
 
@@ -186,7 +186,7 @@ def test_only_one_probe_at_a_time_when_half_open(breakers):
 def test_request_errors_do_not_open_the_circuit(providers, breakers):
     for _ in range(6):
         providers["vertex"].script = [ProviderError("bad_request", "x", retryable=False)]
-        route(plan(), validate=validate, screen=lambda o: "allow", breakers=breakers)
+        route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
     assert breakers.state("vertex") == "closed"
 
 
@@ -195,7 +195,7 @@ def test_hung_providers_are_bounded_by_the_request_deadline(providers, breakers)
         fake.script = [("hang", 30)]
     started = time.perf_counter()
     result = route(plan(timeout_seconds=1.0, deadline_seconds=1.5), validate=validate,
-                   screen=lambda o: "allow", breakers=breakers)
+                   screen=lambda o, safety=None: "allow", breakers=breakers)
     elapsed = time.perf_counter() - started
     assert result.degraded
     assert elapsed < 1.5 + 0.2, elapsed  # the deadline, plus scheduling slack

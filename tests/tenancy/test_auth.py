@@ -214,3 +214,12 @@ def test_jwt_verified_through_a_jwks_url(settings, rsa_key, anon_client, tenant_
     finally:
         server.shutdown()
         authentication._jwks_client.cache_clear()
+
+
+@pytest.mark.parametrize("thresholds", [{"hate": 2}, {"violence": 0.5}, {"hate": True}, ["hate"]])
+def test_invalid_moderation_thresholds_are_refused(tenant_a, thresholds):
+    from django.core.exceptions import ValidationError
+
+    tenant_a.moderation_thresholds = thresholds
+    with pytest.raises(ValidationError):
+        tenant_a.full_clean()

@@ -13,6 +13,7 @@ from django.db import connection
 from capabilities.models import ModerationBlock
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant
+from routing.providers.registry import adapter_for
 
 pytestmark = pytest.mark.django_db
 PII = ["amina.rahimi@example.com", "+93 70 123 4567", "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00"]
@@ -72,10 +73,29 @@ def test_harmful_input_is_blocked_recorded_and_never_sent(client_a, tenant_a, re
     assert "night manager" not in json.dumps(block.categories)
 
 
-def test_hotel_idioms_are_not_blocked(client_a, ready):
+def test_hotel_idioms_are_not_blocked_by_the_local_moderator(client_a, ready):
+    ready.OPENAI_API_KEY = None  # the fake's moderation is a keyword list; judge the local one alone
+    adapter_for.cache_clear()
     body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
             "input": {"question": "How do I kill the lights in the pool area after 22:00?", "locale": "en"}}
     assert client_a.post("/api/v1/ai/complete", body, format="json").status_code == 200
+
+
+def test_provider_moderation_is_combined_with_the_local_verdict(client_a, ready, openai_fake, vertex_fake):
+    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
+            "input": {"question": "We will attack the front desk clerk at dawn", "locale": "en"}}
+    response = client_a.post("/api/v1/ai/complete", body, format="json")
+    assert response.status_code == 422
+    assert [request.path for request in openai_fake.received] == ["/v1/moderations"]
+    assert vertex_fake.received == []
+
+
+def test_provider_moderation_respects_residency(client_a, tenant_a, ready, openai_fake):
+    Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
+    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
+            "input": {"question": "Where is the fire exit?", "locale": "en"}}
+    assert client_a.post("/api/v1/ai/complete", body, format="json").status_code == 200
+    assert openai_fake.received == []
 
 
 def test_moderate_endpoint_returns_categories_and_moderators(client_a, ready):
@@ -85,3 +105,28 @@ def test_moderate_endpoint_returns_categories_and_moderators(client_a, ready):
     assert body["provenance"]["moderators"]
     calm = client_a.post("/api/v1/ai/moderate", {"text": "The shot of the pool is lovely"}, format="json").json()
     assert calm["verdict"] == "allow"
+
+
+def test_tenant_thresholds_apply_per_category(client_a, tenant_a, ready):
+    ready.OPENAI_API_KEY = None
+    adapter_for.cache_clear()
+    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
+            "input": {"question": "I am going to kill the night manager tonight", "locale": "en"}}
+    assert client_a.post("/api/v1/ai/complete", body, format="json").status_code == 422
+    Tenant.objects.filter(pk=tenant_a.pk).update(moderation_thresholds={"harm_high": 1.0})
+    from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
+
+    CREDENTIAL_CACHE.invalidate()  # an admin save does this on commit
+    assert client_a.post("/api/v1/ai/complete", body, format="json").status_code == 200
+
+
+def test_embed_uses_vertex_with_redacted_texts_and_degrades_when_it_fails(client_a, ready, vertex_fake):
+    texts = ["Late check-out for amina.rahimi@example.com", "late checkout please"]
+    body = client_a.post("/api/v1/ai/embed", {"texts": texts}, format="json").json()
+    assert (body["model"], body["dim"], body["provenance"]["degraded"]) == ("text-embedding-004", 768, False)
+    assert body["provenance"]["safety"]["pii_redactions"] == 1
+    assert "amina.rahimi@example.com" not in json.dumps([request.body for request in vertex_fake.received])
+    vertex_fake.script(times=None, status=503)
+    degraded = client_a.post("/api/v1/ai/embed", {"texts": texts}, format="json").json()
+    assert degraded["provenance"]["degraded"] is True and degraded["dim"] == 384
+    assert degraded["provenance"]["attempts"][0]["outcome"] == "error"
