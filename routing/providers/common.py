@@ -7,7 +7,12 @@ Pure helpers only: no provider SDK is imported here (each adapter imports its ow
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
+
+import httpx2
 
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
 
@@ -108,3 +113,26 @@ class Moderation:
     flagged: bool
     categories: dict[str, bool] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def translated_sdk_errors(sdk: ModuleType, provider: str, *, base_error: type[Exception]) -> Iterator[None]:
+    """Errors of the httpx-based SDKs (openai, anthropic: the same exception names) as ProviderError.
+
+    The SDK's own message is dropped: it may echo the input. `sdk` is the SDK module, passed in by
+    the adapter that imports it; `base_error` is that SDK's root exception (anything else it raises).
+    """
+    try:
+        yield
+    except sdk.APIStatusError as exc:
+        raise status_error(exc.status_code, provider=provider) from exc
+    except sdk.APITimeoutError as exc:
+        raise provider_error("timeout", f"{provider} did not answer in time") from exc
+    except sdk.APIConnectionError as exc:
+        if isinstance(exc.__cause__, httpx2.ConnectError):
+            raise provider_error("unavailable", f"{provider} could not be reached") from exc
+        raise provider_error("malformed", f"{provider} broke off its answer") from exc
+    except (sdk.APIResponseValidationError, json.JSONDecodeError) as exc:
+        raise provider_error("malformed", f"{provider} answered an unreadable body") from exc
+    except base_error as exc:
+        raise provider_error("bad_request", f"{provider} rejected the call: {type(exc).__name__}") from exc

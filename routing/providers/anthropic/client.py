@@ -7,20 +7,18 @@ Django settings, which the registry calls once per process. On Vertex the region
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import anthropic
-import httpx2
 from django.conf import settings
 from google.auth.exceptions import GoogleAuthError
 
 from routing.providers.anthropic import mapping
 from routing.providers.base import ProviderRequest, ProviderResponse
-from routing.providers.common import CAPABILITY_HEADER, provider_error, status_error, timeout_seconds
+from routing.providers.common import CAPABILITY_HEADER, provider_error, timeout_seconds, translated_sdk_errors
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 CLIENT_TIMEOUT_SECONDS = 30.0  # each call passes its own, shorter timeout
@@ -90,21 +88,9 @@ class AnthropicAdapter:
 
 @contextmanager
 def translated_errors() -> Iterator[None]:
-    """Every Anthropic SDK error as a ProviderError (the SDK's message is dropped: it may echo input)."""
-    provider = mapping.PROVIDER
+    """Every Anthropic SDK error as a ProviderError; Vertex credentials that fail are `auth`."""
     try:
-        yield
-    except anthropic.APIStatusError as exc:
-        raise status_error(exc.status_code, provider=provider) from exc
-    except anthropic.APITimeoutError as exc:
-        raise provider_error("timeout", f"{provider} did not answer in time") from exc
-    except anthropic.APIConnectionError as exc:
-        if isinstance(exc.__cause__, httpx2.ConnectError):
-            raise provider_error("unavailable", f"{provider} could not be reached") from exc
-        raise provider_error("malformed", f"{provider} broke off its answer") from exc
-    except (anthropic.APIResponseValidationError, json.JSONDecodeError) as exc:
-        raise provider_error("malformed", f"{provider} answered an unreadable body") from exc
-    except GoogleAuthError as exc:  # Vertex credentials could not be loaded or refreshed
-        raise provider_error("auth", f"{provider} on vertex has no usable credentials") from exc
-    except anthropic.AnthropicError as exc:
-        raise provider_error("bad_request", f"{provider} rejected the call: {type(exc).__name__}") from exc
+        with translated_sdk_errors(anthropic, mapping.PROVIDER, base_error=anthropic.AnthropicError):
+            yield
+    except GoogleAuthError as exc:
+        raise provider_error("auth", f"{mapping.PROVIDER} on vertex has no usable credentials") from exc

@@ -6,13 +6,9 @@ Django settings, which the registry calls once per process. Nothing here logs pr
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx2
 import openai
 from django.conf import settings
 
@@ -21,8 +17,8 @@ from routing.providers.common import (
     CAPABILITY_HEADER,
     Moderation,
     provider_error,
-    status_error,
     timeout_seconds,
+    translated_sdk_errors,
 )
 from routing.providers.openai import mapping
 
@@ -76,21 +72,6 @@ class OpenAIAdapter:
             return self._client
 
 
-@contextmanager
-def translated_errors() -> Iterator[None]:
-    """Every OpenAI SDK error as a ProviderError (the SDK's message is dropped: it may echo input)."""
-    provider = mapping.PROVIDER
-    try:
-        yield
-    except openai.APIStatusError as exc:
-        raise status_error(exc.status_code, provider=provider) from exc
-    except openai.APITimeoutError as exc:
-        raise provider_error("timeout", f"{provider} did not answer in time") from exc
-    except openai.APIConnectionError as exc:
-        if isinstance(exc.__cause__, httpx2.ConnectError):
-            raise provider_error("unavailable", f"{provider} could not be reached") from exc
-        raise provider_error("malformed", f"{provider} broke off its answer") from exc
-    except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
-        raise provider_error("malformed", f"{provider} answered an unreadable body") from exc
-    except openai.OpenAIError as exc:
-        raise provider_error("bad_request", f"{provider} rejected the call: {type(exc).__name__}") from exc
+def translated_errors():
+    """Every OpenAI SDK error as a ProviderError."""
+    return translated_sdk_errors(openai, mapping.PROVIDER, base_error=openai.OpenAIError)

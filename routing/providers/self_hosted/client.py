@@ -7,18 +7,14 @@ its retries off; its errors are classified as for OpenAI itself.
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx2
 import openai
 from django.conf import settings
 
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
-from routing.providers.common import CAPABILITY_HEADER, provider_error, status_error, timeout_seconds
+from routing.providers.common import CAPABILITY_HEADER, timeout_seconds, translated_sdk_errors
 from routing.providers.self_hosted import mapping
 from routing.selectors import deployment_for, model_catalog
 
@@ -77,21 +73,6 @@ class SelfHostedAdapter:
             return client
 
 
-@contextmanager
-def translated_errors() -> Iterator[None]:
-    """Every SDK error as a ProviderError (the server's message is dropped: it may echo input)."""
-    provider = mapping.PROVIDER
-    try:
-        yield
-    except openai.APIStatusError as exc:
-        raise status_error(exc.status_code, provider=provider) from exc
-    except openai.APITimeoutError as exc:
-        raise provider_error("timeout", f"{provider} did not answer in time") from exc
-    except openai.APIConnectionError as exc:
-        if isinstance(exc.__cause__, httpx2.ConnectError):
-            raise provider_error("unavailable", f"{provider} could not be reached") from exc
-        raise provider_error("malformed", f"{provider} broke off its answer") from exc
-    except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
-        raise provider_error("malformed", f"{provider} answered an unreadable body") from exc
-    except openai.OpenAIError as exc:
-        raise provider_error("bad_request", f"{provider} rejected the call: {type(exc).__name__}") from exc
+def translated_errors():
+    """Every SDK error (the openai SDK against an OpenAI-compatible server) as a ProviderError."""
+    return translated_sdk_errors(openai, mapping.PROVIDER, base_error=openai.OpenAIError)
