@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from melmastoon_ai.history import history_user
 from melmastoon_ai.tenancy.models import TenantOwnedModel
 from prompts.models import SEMVER
 from routing.models import CostClass
@@ -50,7 +51,7 @@ class Capability(models.Model):
     uses_rag = models.BooleanField(default=False)
     phase = models.PositiveSmallIntegerField(default=0)
     enabled = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["phase", "id"]

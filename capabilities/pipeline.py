@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
+from budgets.services import Reservation, budget_reserve, budget_settle
 from capabilities import cache, guardrails, idempotency, recording
 from capabilities.errors import CapabilityUnknown, InputSchemaViolation, RateLimited
 from capabilities.guardrails.provider_moderation import gemini_verdict, provider_moderators
@@ -30,7 +32,7 @@ from prompts.selectors import PromptVersionSpec, prompt_version_for
 from rag.selectors import faq_entries_for
 from routing.breakers import BreakerConfig, CircuitBreakers
 from routing.providers.base import RequestContext
-from routing.router import RoutePlan, RouteResult, route
+from routing.router import RoutePlan, RouteResult, cost_of_tokens, route
 from routing.services import routing_decision_record
 
 
@@ -76,7 +78,6 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     screened = screen(request, tenant, capability)
     if screened.verdict == "block":
         return refuse_blocked_input(request, tenant, capability, screened)
-    # 4. budget: reservation against tenant and feature caps arrives with the budgets app
     # 5. prompt: pin the version (active or the tenant's canary) and assemble it
     context = request_context(tenant, request, capability)
     prompt = pin_prompt(capability, tenant)
@@ -88,8 +89,12 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
         prompt_version=prompt.version if prompt else "", input_hash=input_hash,
     )
     cached = cache.cache_get(cache_key) if tenant.cache_enabled and capability.cache_ttl_seconds else None
+    # 4. budget (after the cache: a hit costs nothing and always passes): reserve the estimate on
+    #    the tenant's and the feature's budgets; past the hard cap the models are skipped
+    reservation = None if cached else reserve_budget(tenant, request, capability, rendered, screened.payload)
     # 7. route: walk the chain; 8. post-call: output schema (one repair), output moderation
-    plan = plan_route(capability, prompt, rendered, screened.payload, context, spent=_ms_since(started) / 1000)
+    plan = plan_route(capability, prompt, rendered, screened.payload, context, spent=_ms_since(started) / 1000,
+                      skip_models=bool(reservation and reservation.skip_models))
     result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, screened, tenant)
     # 9. persist and emit, in this transaction: record, usage fact, routing decision, outbox events
     record = recording.inference_record_create(
@@ -99,6 +104,9 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     )
     if cached is None:
         remember_route(tenant, record, plan, result, cache_key, capability)
+    if reservation is not None and not reservation.skip_models:
+        budget_settle(reservation=reservation, inference_id=record.id,
+                      tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd)
     return respond(request, tenant, record, screened)
 
 
@@ -158,6 +166,18 @@ def respond(request: CompletionRequest, tenant: Tenant, record,
         idempotency.idempotency_store(tenant_id=tenant.id, key=request.idempotency_key,
                                       request_hash=request.request_hash(), status_code=200, response=stored)
     return CompletionOutcome(body=recording.with_restored_output(stored, screened.mapping))
+
+
+def reserve_budget(tenant: Tenant, request: CompletionRequest, capability: CapabilitySpec,
+                   rendered: RenderedPrompt | None, payload: dict) -> Reservation | None:
+    """Prompt tokens (about 4 characters a token) plus the capability's maximum output, priced at
+    the dearest model of the chain: an upper bound, settled to the actual usage after the call."""
+    prompt_text = f"{rendered.system}{rendered.user}" if rendered else canonical_json(payload)
+    prompt_tokens = len(prompt_text) // 4 + 1
+    tokens = prompt_tokens + capability.max_output_tokens
+    cost = max((cost_of_tokens(name, prompt_tokens, capability.max_output_tokens) for name in capability.chain),
+               default=Decimal(0))
+    return budget_reserve(tenant_id=tenant.id, feature=request.feature, tokens=tokens, cost_usd=cost)
 
 
 def check_rate_limit(tenant: Tenant, feature: str) -> None:
@@ -236,7 +256,7 @@ def circuit_breakers() -> CircuitBreakers:
 
 
 def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, rendered: RenderedPrompt | None,
-               payload: dict, context: RequestContext, *, spent: float = 0.0) -> RoutePlan:
+               payload: dict, context: RequestContext, *, spent: float = 0.0, skip_models: bool = False) -> RoutePlan:
     """`spent`: seconds this request already used (moderation, lookups); the deadline is for the whole request."""
     chain = capability.chain
     if context.offline and capability.offline_model:
@@ -251,6 +271,6 @@ def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, ren
         timeout_seconds=min(capability.latency_target_ms / 1000, settings.PROVIDER_TIMEOUT_CAP_SECONDS),
         deadline_seconds=min(capability.latency_target_ms / 1000 + settings.ROUTER_DEADLINE_MARGIN_SECONDS,
                              settings.REQUEST_DEADLINE_CAP_SECONDS) - spent,
-        context=context,
+        context=context, skip_models=skip_models,
     )
 

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from melmastoon_ai.history import history_user
+
 
 class EvalSuite(models.Model):
     """A capability's evaluation suite, keyed as in the catalog (EVAL_PRICING_001)."""
@@ -15,7 +17,7 @@ class EvalSuite(models.Model):
     description = models.TextField(blank=True)
     thresholds = models.JSONField(default=dict, blank=True, help_text='{"schema_valid_rate": {"min": 1.0}, ...}')
     tolerances = models.JSONField(default=dict, blank=True, help_text="allowed regression against the active version")
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["key"]

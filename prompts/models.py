@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -8,15 +7,10 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from melmastoon_ai.history import history_user
+
 SEMVER = RegexValidator(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$", "Use a semantic version: MAJOR.MINOR.PATCH")
 PROMPT_KEY = RegexValidator(r"^PRMP_[A-Z][A-Z0-9]*_\d{3}$", "Prompt keys look like PRMP_<DOMAIN>_<NNN>")
-
-
-def history_user(request=None, **kwargs):
-    """The Django user behind a change (admin), or None. API callers authenticate as a
-    `Principal` (API key or JWT), which DRF puts on `request.user` but is no User row."""
-    user = getattr(request, "user", None)
-    return user if isinstance(user, AbstractBaseUser) else None
 
 
 class Prompt(models.Model):

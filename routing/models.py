@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from melmastoon_ai.history import history_user
+
 
 class CostClass(models.TextChoices):
     FREE = "free"
@@ -29,7 +31,7 @@ class Provider(models.Model):
     enabled = models.BooleanField(default=True)
     data_regions = ArrayField(models.CharField(max_length=32), default=list, blank=True,
                               help_text="Where this provider processes data, e.g. europe-west1, us")
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["kind"]
@@ -75,7 +77,7 @@ class Model(models.Model):
     regions = ArrayField(models.CharField(max_length=32), default=list, blank=True,
                          help_text="regions where it may run; empty means wherever its provider runs")
     enabled = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["provider__kind", "name"]
@@ -103,7 +105,7 @@ class ModelDeployment(models.Model):
     last_health_check_at = models.DateTimeField(null=True, blank=True)
     last_health_status = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["model__name", "environment"]

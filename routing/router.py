@@ -115,6 +115,14 @@ def cost_of(model: ModelSpec, response: ProviderResponse) -> Decimal:
     return cost.quantize(Decimal("0.000001"))
 
 
+def cost_of_tokens(model_name: str, input_tokens: int, output_tokens: int) -> Decimal:
+    """What a call of this size would cost on `model_name` (0 for unknown or non-token pricing)."""
+    model = model_get(name=model_name)
+    if model is None:
+        return Decimal(0)
+    return cost_of(model, ProviderResponse(output=None, input_tokens=input_tokens, output_tokens=output_tokens))
+
+
 def breaker_name(model: ModelSpec) -> str:
     """Self-hosted deployments fail independently; cloud providers fail as a whole."""
     return f"self_hosted:{model.name}" if model.provider == "self_hosted" else model.provider

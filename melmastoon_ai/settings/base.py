@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "evals",
     "capabilities",
     "rag",
+    "budgets",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # our JSON logging config applies to w
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "outbox.relay", "schedule": env_int("OUTBOX_RELAY_SECONDS", 2, minimum=1)},
+    # Opens the next daily/monthly period; hourly so a missed run (worker down) catches up soon.
+    "budgets-rollover": {"task": "budgets.rollover", "schedule": 3600},
 }
 
 # --- auth ----------------------------------------------------------------------------------

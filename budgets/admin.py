@@ -1,0 +1,33 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from budgets.models import Budget, BudgetLedgerEntry, BudgetPeriod
+
+
+@admin.register(Budget)
+class BudgetAdmin(SimpleHistoryAdmin):
+    list_display = ("tenant", "feature", "period", "token_limit", "cost_limit_usd", "soft_cap_pct", "hard_cap_pct",
+                    "enabled")
+    list_filter = ("period", "enabled")
+    search_fields = ("feature", "tenant__name")
+
+
+@admin.register(BudgetPeriod)
+class BudgetPeriodAdmin(admin.ModelAdmin):
+    list_display = ("budget", "tenant", "starts_at", "ends_at", "soft_cap_notified_at", "hard_cap_notified_at")
+    readonly_fields = [field.name for field in BudgetPeriod._meta.fields]
+
+
+@admin.register(BudgetLedgerEntry)
+class BudgetLedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ("period", "inference_id", "tokens", "cost_usd", "created_at")
+    readonly_fields = [field.name for field in BudgetLedgerEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class BudgetsConfig(AppConfig):
+    name = "budgets"
+    verbose_name = "Budgets"
+
+    def ready(self) -> None:
+        from budgets import metrics  # noqa: F401  (Prometheus collector)
