@@ -20,6 +20,8 @@ class BudgetCollector:
                                  labels=["tenant", "feature"])
         remaining = GaugeMetricFamily("melmastoon_budget_remaining_tokens", "Tokens left before the hard cap",
                                       labels=["tenant", "feature"])
+        spend = GaugeMetricFamily("melmastoon_budget_spend_usd", "Spend in the current period (USD)",
+                                  labels=["tenant", "feature"])
         try:
             counters = BudgetCounters()
             with platform_access(actor="metrics", reason="budget gauges"):
@@ -31,6 +33,7 @@ class BudgetCollector:
                 usage = counters.usage(period.id)
                 labels = [str(period.tenant_id), period.budget.feature or "-"]
                 used.add_metric(labels, usage.used_tokens)
+                spend.add_metric(labels, usage.used_micros / 1_000_000)
                 if period.budget.token_limit is not None:
                     limit = period.budget.token_limit * period.budget.hard_cap_pct // 100
                     remaining.add_metric(labels, max(0, limit - usage.used_tokens - usage.reserved_tokens))
@@ -38,6 +41,7 @@ class BudgetCollector:
             logger.warning("budget gauges unavailable for this scrape")
         yield used
         yield remaining
+        yield spend
 
 
 register_scrape_collector(BudgetCollector())
