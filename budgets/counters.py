@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from melmastoon_ai.redis_client import get_redis
 
 RESERVATION_TTL_SECONDS = 120
+# Decrements are written `0 - x`, never `-x`: Lua's -0 becomes the string "-0", which Redis'
+# HINCRBY rejects (Valkey accepts it), so a zero-cost reservation would fail only on Redis.
 
 _PURGE = """
 local function purge(prefix, now)
@@ -24,8 +26,8 @@ local function purge(prefix, now)
     local amount = redis.call('HGET', prefix .. ':resamt', id)
     if amount then
       local tokens, micros = string.match(amount, '(%d+):(%d+)')
-      redis.call('HINCRBY', prefix, 'reserved_tokens', -tonumber(tokens))
-      redis.call('HINCRBY', prefix, 'reserved_micros', -tonumber(micros))
+      redis.call('HINCRBY', prefix, 'reserved_tokens', 0 - tonumber(tokens))
+      redis.call('HINCRBY', prefix, 'reserved_micros', 0 - tonumber(micros))
       redis.call('HDEL', prefix .. ':resamt', id)
     end
     redis.call('ZREM', prefix .. ':res', id)
@@ -67,8 +69,8 @@ for _, key in ipairs(KEYS) do
     local amount = redis.call('HGET', key .. ':resamt', id)
     if amount then
       local rt, rm = string.match(amount, '(%d+):(%d+)')
-      redis.call('HINCRBY', key, 'reserved_tokens', -tonumber(rt))
-      redis.call('HINCRBY', key, 'reserved_micros', -tonumber(rm))
+      redis.call('HINCRBY', key, 'reserved_tokens', 0 - tonumber(rt))
+      redis.call('HINCRBY', key, 'reserved_micros', 0 - tonumber(rm))
       redis.call('HDEL', key .. ':resamt', id)
       redis.call('ZREM', key .. ':res', id)
     end

@@ -15,6 +15,11 @@ from tests.factories import ApiKeyFactory, TenantFactory
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_blocker):
+    # A fresh database restarts its id sequences; counters in a Redis that outlived the last
+    # session (CI's machine Redis, database 15) would be read as this session's. Start clean.
+    from melmastoon_ai.redis_client import get_redis
+
+    get_redis().flushdb()
     with django_db_blocker.unblock():
         call_command("migrate", database="migrations", interactive=False, verbosity=0)
         call_command("seed_catalog", verbosity=0)
