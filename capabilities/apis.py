@@ -22,6 +22,8 @@ from capabilities.serializers_inference import (
     ModerateInputSerializer,
     ModerateOutputSerializer,
 )
+from hitl.models import HitlGate
+from hitl.services import gate_summary
 from melmastoon_ai.api import TenantAPIView
 from melmastoon_ai.errors import ApplicationError, NotFound
 
@@ -79,7 +81,8 @@ class InferenceDetailApi(TenantAPIView):
         record = InferenceRecord.objects.filter(tenant_id=self.principal.tenant_id, pk=inference_id).first()
         if record is None:
             raise NotFound("No such inference.")
-        return Response(response_body(record))
+        gate = HitlGate.objects.filter(tenant_id=self.principal.tenant_id, inference_id=record.id).first()
+        return Response(response_body(record, gate_summary(gate) if gate else None))
 
 
 class EmbedApi(TenantAPIView):

@@ -24,6 +24,7 @@ from capabilities.guardrails.provider_moderation import gemini_verdict, provider
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
+from hitl.services import gate_summary, hitl_gate_open
 from melmastoon_ai.errors import envelope
 from melmastoon_ai.ratelimit import RateLimiter
 from melmastoon_ai.tenancy.models import Tenant
@@ -104,10 +105,12 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
     )
     if cached is None:
         remember_route(tenant, record, plan, result, cache_key, capability)
+    # 8 (continued). human review: open a gate when the capability's rule asks for one
+    gate = open_gate_if_required(tenant, record, capability)
     if reservation is not None and not reservation.skip_models:
         budget_settle(reservation=reservation, inference_id=record.id,
                       tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd)
-    return respond(request, tenant, record, screened)
+    return respond(request, tenant, record, screened, gate)
 
 
 def _ms_since(started: float) -> float:
@@ -158,10 +161,19 @@ def remember_route(tenant: Tenant, record, plan: RoutePlan, result: RouteResult,
         transaction.on_commit(lambda: cache.cache_put(cache_key, snapshot, ttl_seconds=ttl))
 
 
-def respond(request: CompletionRequest, tenant: Tenant, record,
-            screened: guardrails.ScreenedInput) -> CompletionOutcome:
+def open_gate_if_required(tenant: Tenant, record, capability: CapabilitySpec) -> dict | None:
+    reason = capability.hitl.requires_gate(record.output)
+    if reason is None:
+        return None
+    gate = hitl_gate_open(tenant_id=tenant.id, inference=record, capability_id=capability.id,
+                          hitl_rule=capability.hitl_rule, reason=reason, draft_output=record.output)
+    return gate_summary(gate)
+
+
+def respond(request: CompletionRequest, tenant: Tenant, record, screened: guardrails.ScreenedInput,
+            gate: dict | None = None) -> CompletionOutcome:
     """Stored: the redacted answer. Returned: the same with the caller's own values put back."""
-    stored = recording.response_body(record)
+    stored = recording.response_body(record, gate)
     if request.idempotency_key:
         idempotency.idempotency_store(tenant_id=tenant.id, key=request.idempotency_key,
                                       request_hash=request.request_hash(), status_code=200, response=stored)

@@ -96,9 +96,10 @@ def with_restored_output(body: dict, mapping: dict[str, str]) -> dict:
     return body | {"output": restore_output(body["output"], mapping)}
 
 
-def response_body(record: InferenceRecord) -> dict:
+def response_body(record: InferenceRecord, gate: dict | None = None) -> dict:
+    """`gate`: the HITL gate summary when one opened (the output is then a draft)."""
     return {"id": str(record.id), "capability": record.capability, "output": record.output,
-            "degraded": record.degraded, "hitl": None, "provenance": record.provenance}
+            "degraded": record.degraded, "hitl": gate, "provenance": record.provenance}
 
 
 def cache_snapshot(result: RouteResult) -> dict:

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("ai/", include("capabilities.urls")),
     path("", include("budgets.urls")),
+    path("ai/hitl/", include("hitl.urls")),
     path("admin/", include("melmastoon_ai.tenancy.urls")),
     path("admin/", include("prompts.urls")),
 ]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "capabilities",
     "rag",
     "budgets",
+    "hitl",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "outbox.relay", "schedule": env_int("OUTBOX_RELAY_SECONDS", 2, minimum=1)},
     # Opens the next daily/monthly period; hourly so a missed run (worker down) catches up soon.
     "budgets-rollover": {"task": "budgets.rollover", "schedule": 3600},
+    "hitl-sweep": {"task": "hitl.sweep", "schedule": 60},
 }
 
 # --- auth ----------------------------------------------------------------------------------

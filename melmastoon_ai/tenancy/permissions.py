@@ -13,5 +13,6 @@ class ScopeRequired(BasePermission):
         required = getattr(view, "required_scope", None)
         if principal is None or required is None:
             return False
-        self.message = f"The credential lacks the scope {required}."
-        return principal.has_scope(required)
+        accepted = required if isinstance(required, tuple) else (required,)  # a tuple: any one of them
+        self.message = f"The credential lacks the scope {' or '.join(accepted)}."
+        return any(principal.has_scope(scope) for scope in accepted)

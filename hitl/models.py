@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from melmastoon_ai.tenancy.models import TenantOwnedModel
+
+
+class HitlGate(TenantOwnedModel):
+    """A draft output waiting for a human (seed 001 decision 7). Decided once, audited."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ESCALATED = "escalated"
+        APPROVED = "approved"
+        EDITED = "edited"
+        REJECTED = "rejected"
+        EXPIRED = "expired"
+
+    OPEN_STATUSES = (Status.PENDING, Status.ESCALATED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inference = models.OneToOneField("capabilities.InferenceRecord", on_delete=models.PROTECT, related_name="gate")
+    capability = models.CharField(max_length=64)
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    reviewer_group = models.CharField(max_length=64)
+    draft_output = models.JSONField()
+    sla_due_at = models.DateTimeField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sla_due_at"]
+        indexes = [models.Index(fields=["status", "sla_due_at"], name="hitl_gate_open_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.capability} {self.status} ({self.id})"
+
+
+class HitlDecision(TenantOwnedModel):
+    """Append-only: one decision per gate (a unique constraint, also under two reviewers at once)."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve"
+        EDIT = "edit"
+        REJECT = "reject"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    gate = models.OneToOneField(HitlGate, on_delete=models.PROTECT, related_name="decision")
+    reviewer = models.CharField(max_length=200)
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    edited_output = models.JSONField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.reviewer}"

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from hitl import apis
+
+urlpatterns = [
+    path("gates/<uuid:gate_id>", apis.GateDetailApi.as_view(), name="hitl-gate"),
+    path("gates/<uuid:gate_id>/decision", apis.GateDecisionApi.as_view(), name="hitl-gate-decision"),
+]
