@@ -145,3 +145,17 @@ def test_two_reviewers_deciding_at_once_record_one_decision(catalog, tenant_a, c
     assert sorted(outcomes) == ["conflict", "decided"]
     with tenant_context(tenant_a.id):
         assert HitlDecision.objects.filter(gate_id=gate_id).count() == 1
+
+
+def test_acceptance_rate_per_capability(client_a, tenant_a, catalog):
+    from hitl.selectors import acceptance_rates
+
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    for decision in ("approve", "approve", "reject", "edit"):
+        body = complete(client_a, "message.draft")
+        payload = {"decision": decision} | ({"edited_output": body["output"]} if decision == "edit" else {})
+        client_a.post(f"/api/v1/ai/hitl/gates/{body['hitl']['gate_id']}/decision", payload, format="json")
+    complete(client_a, "message.draft")  # still pending: not counted
+    with tenant_context(tenant_a.id):
+        rates = acceptance_rates(tenant_id=tenant_a.id, since=started)
+    assert rates == {"message.draft": {"decided": 4, "approved": 2, "acceptance_rate": 0.5}}
