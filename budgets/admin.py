@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from budgets.models import Budget, BudgetLedgerEntry, BudgetPeriod
+from melmastoon_ai.admin_site import AppendOnlyAdmin
 
 
 @admin.register(Budget)
@@ -19,15 +20,5 @@ class BudgetPeriodAdmin(admin.ModelAdmin):
 
 
 @admin.register(BudgetLedgerEntry)
-class BudgetLedgerEntryAdmin(admin.ModelAdmin):
+class BudgetLedgerEntryAdmin(AppendOnlyAdmin):
     list_display = ("period", "inference_id", "tokens", "cost_usd", "created_at")
-    readonly_fields = [field.name for field in BudgetLedgerEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from hitl.models import HitlDecision, HitlGate
+from melmastoon_ai.admin_site import AppendOnlyAdmin
 
 
 @admin.register(HitlGate)
@@ -16,15 +17,5 @@ class HitlGateAdmin(admin.ModelAdmin):
 
 
 @admin.register(HitlDecision)
-class HitlDecisionAdmin(admin.ModelAdmin):
+class HitlDecisionAdmin(AppendOnlyAdmin):
     list_display = ("gate", "decision", "reviewer", "decided_at")
-    readonly_fields = [field.name for field in HitlDecision._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -37,3 +37,19 @@ class PlatformAdminSite(admin.AdminSite):
 
 class PlatformAdminConfig(AdminConfig):
     default_site = "melmastoon_ai.admin_site.PlatformAdminSite"
+
+
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """For logs and ledgers that no one edits: every field read-only, no add, change or delete."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

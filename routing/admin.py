@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from melmastoon_ai.admin_site import AppendOnlyAdmin
 from routing.breakers import CircuitBreakers
 from routing.models import Model, ModelDeployment, Provider, RoutingDecision
 
@@ -31,19 +32,9 @@ class ModelDeploymentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(admin.ModelAdmin):
+class RoutingDecisionAdmin(AppendOnlyAdmin):
     """Read-only: the log is append-only in the database too."""
 
     list_display = ("created_at", "capability", "provider", "model", "decision_ms", "tenant")
     list_filter = ("provider", "capability")
     search_fields = ("capability", "inference_id")
-    readonly_fields = [field.name for field in RoutingDecision._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

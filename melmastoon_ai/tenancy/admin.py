@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from melmastoon_ai.admin_site import AppendOnlyAdmin
 from melmastoon_ai.tenancy.models import ApiKey, PlatformAccessLog, Tenant
 
 
@@ -25,16 +26,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlatformAccessLog)
-class PlatformAccessLogAdmin(admin.ModelAdmin):
+class PlatformAccessLogAdmin(AppendOnlyAdmin):
     list_display = ("at", "actor", "reason")
     search_fields = ("actor", "reason")
-    readonly_fields = ("at", "actor", "reason")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
