@@ -6,18 +6,17 @@ their own (the catalog) in `AppConfig.ready()` with `register_readiness_check`.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 
 import redis
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from melmastoon_ai.observability import metrics
+from melmastoon_ai.redis_client import get_redis
 
 ReadinessCheck = Callable[[], str | None]  # returns None when ready, else why not
 ReadinessDetail = Callable[[], dict]  # informational: shown in /readyz, never makes it fail
@@ -46,14 +45,9 @@ def _database() -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=4)
-def _redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-
-
 @register_readiness_check("redis")
 def _redis() -> str | None:
-    _redis_client(settings.REDIS_URL).ping()
+    get_redis().ping()
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -38,9 +39,14 @@ def outbox_emit_many(*, tenant_id: uuid.UUID | str | None, key: str, events: lis
 
 
 def default_publisher() -> Publisher:
-    return build_publisher(
-        settings.OUTBOX_PUBLISHER, url=settings.REDIS_URL, stream_prefix=settings.OUTBOX_STREAM_PREFIX
-    )
+    """One publisher (and so one Redis connection pool) per process and configuration, not one
+    per relayed batch."""
+    return _publisher(settings.OUTBOX_PUBLISHER, settings.REDIS_URL, settings.OUTBOX_STREAM_PREFIX)
+
+
+@functools.lru_cache(maxsize=4)
+def _publisher(name: str, url: str, stream_prefix: str) -> Publisher:
+    return build_publisher(name, url=url, stream_prefix=stream_prefix)
 
 
 _CLAIM_SQL = """
