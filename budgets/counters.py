@@ -19,18 +19,24 @@ RESERVATION_TTL_SECONDS = 120
 # Decrements are written `0 - x`, never `-x`: Lua's -0 becomes the string "-0", which Redis'
 # HINCRBY rejects (Valkey accepts it), so a zero-cost reservation would fail only on Redis.
 
-_PURGE = """
-local function purge(prefix, now)
-  local expired = redis.call('ZRANGEBYSCORE', prefix .. ':res', '-inf', now)
-  for _, id in ipairs(expired) do
-    local amount = redis.call('HGET', prefix .. ':resamt', id)
-    if amount then
-      local tokens, micros = string.match(amount, '(%d+):(%d+)')
-      redis.call('HINCRBY', prefix, 'reserved_tokens', 0 - tonumber(tokens))
-      redis.call('HINCRBY', prefix, 'reserved_micros', 0 - tonumber(micros))
-      redis.call('HDEL', prefix .. ':resamt', id)
-    end
-    redis.call('ZREM', prefix .. ':res', id)
+# Give back what reservation `id` holds on period `key` (nothing if it is gone already).
+_RELEASE = """
+local function release(key, id)
+  local amount = redis.call('HGET', key .. ':resamt', id)
+  if amount then
+    local tokens, micros = string.match(amount, '(%d+):(%d+)')
+    redis.call('HINCRBY', key, 'reserved_tokens', 0 - tonumber(tokens))
+    redis.call('HINCRBY', key, 'reserved_micros', 0 - tonumber(micros))
+    redis.call('HDEL', key .. ':resamt', id)
+  end
+  redis.call('ZREM', key .. ':res', id)
+end
+"""
+
+_PURGE = _RELEASE + """
+local function purge(key, now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', key .. ':res', '-inf', now)) do
+    release(key, id)
   end
 end
 """
@@ -62,18 +68,11 @@ return 0
 """
 
 # KEYS: period hash keys. ARGV: reservation id (may be ''), actual tokens, actual micros.
-_SETTLE = """
+_SETTLE = _RELEASE + """
 local id, tokens, micros = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 for _, key in ipairs(KEYS) do
   if id ~= '' then
-    local amount = redis.call('HGET', key .. ':resamt', id)
-    if amount then
-      local rt, rm = string.match(amount, '(%d+):(%d+)')
-      redis.call('HINCRBY', key, 'reserved_tokens', 0 - tonumber(rt))
-      redis.call('HINCRBY', key, 'reserved_micros', 0 - tonumber(rm))
-      redis.call('HDEL', key .. ':resamt', id)
-      redis.call('ZREM', key .. ':res', id)
-    end
+    release(key, id)
   end
   redis.call('HINCRBY', key, 'used_tokens', tokens)
   redis.call('HINCRBY', key, 'used_micros', micros)
