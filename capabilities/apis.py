@@ -85,6 +85,12 @@ class InferenceDetailApi(TenantAPIView):
         return Response(response_body(record, gate_summary(gate) if gate else None))
 
 
+def _provenance(view: TenantAPIView, request, **fields) -> dict:
+    """Who asked, which request, when: the provenance every answer of these endpoints carries."""
+    return {"tenant_id": str(view.principal.tenant_id), "request_id": request.request_id, **fields,
+            "created_at": timezone.now().isoformat()}
+
+
 class EmbedApi(TenantAPIView):
     required_scope = "ai:invoke"
 
@@ -94,12 +100,10 @@ class EmbedApi(TenantAPIView):
         data.is_valid(raise_exception=True)
         texts = data.validated_data["texts"]
         result = embed_texts(texts=texts, tenant=self.principal.tenant, breakers=circuit_breakers())
-        provenance = {
-            "tenant_id": str(self.principal.tenant_id), "request_id": request.request_id,
-            "provider": result.provider, "model": result.model, "degraded": result.degraded,
-            "attempts": result.attempts, "safety": {"pii_redactions": result.pii_redactions},
-            "input_hash": sha256_of(texts), "created_at": timezone.now().isoformat(),
-        }
+        provenance = _provenance(
+            self, request, provider=result.provider, model=result.model, degraded=result.degraded,
+            attempts=result.attempts, safety={"pii_redactions": result.pii_redactions}, input_hash=sha256_of(texts),
+        )
         return Response({"model": result.model, "dim": result.dim, "embeddings": result.vectors,
                          "provenance": provenance})
 
@@ -116,6 +120,5 @@ class ModerateApi(TenantAPIView):
                                              country=self.principal.tenant.country or None)
         categories = {name: {"score": round(score.score, 4), "flagged": score.flagged}
                       for name, score in verdict.categories.items()}
-        provenance = {"tenant_id": str(self.principal.tenant_id), "request_id": request.request_id,
-                      "moderators": list(verdict.moderators), "created_at": timezone.now().isoformat()}
+        provenance = _provenance(self, request, moderators=list(verdict.moderators))
         return Response({"verdict": verdict.verdict, "categories": categories, "provenance": provenance})
