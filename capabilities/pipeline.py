@@ -25,7 +25,7 @@ from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
 from hitl.services import gate_summary, hitl_gate_open
-from melmastoon_ai.errors import envelope
+from melmastoon_ai.errors import ApplicationError, envelope
 from melmastoon_ai.ratelimit import RateLimiter
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.rendering import RenderedPrompt, render
@@ -57,6 +57,22 @@ class CompletionRequest:
         return sha256_of({"capability": self.capability, "input": self.input, "context": self.context})
 
 
+@dataclass(frozen=True)
+class EvalMode:
+    """An evaluation call (evals.runner): the prompt version under test is used instead of the
+    active one or the tenant's canary, `model` (when set) replaces the chain by itself and the
+    deterministic fallback, the response cache is neither read nor written, no HITL gate opens,
+    and a spent budget is an error rather than a silent deterministic answer."""
+
+    prompt: PromptVersionSpec | None
+    model: str = ""
+
+
+class EvalBudgetSpent(ApplicationError):
+    status = 402
+    code = "budget_exhausted"
+
+
 @dataclass
 class CompletionOutcome:
     body: dict
@@ -65,7 +81,7 @@ class CompletionOutcome:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome:
+def complete(request: CompletionRequest, *, tenant: Tenant, eval_mode: EvalMode | None = None) -> CompletionOutcome:
     started = time.perf_counter()
     # 1. rate limit per (tenant, feature); a repeated idempotent call returns what it returned before
     check_rate_limit(tenant, request.feature)
@@ -81,7 +97,7 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
         return refuse_blocked_input(request, tenant, capability, screened)
     # 5. prompt: pin the version (active or the tenant's canary) and assemble it
     context = request_context(tenant, request, capability)
-    prompt = pin_prompt(capability, tenant)
+    prompt = eval_mode.prompt if eval_mode else pin_prompt(capability, tenant)
     rendered = render_prompt(prompt, capability, screened.payload, request.locale, context)
     # 6. cache: per tenant, per capability and prompt version, by the redacted input
     input_hash = sha256_of({"input": screened.payload, "locale": request.locale})
@@ -89,13 +105,17 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
         tenant_id=str(tenant.id), capability_id=capability.id, capability_version=capability.version,
         prompt_version=prompt.version if prompt else "", input_hash=input_hash,
     )
-    cached = cache.cache_get(cache_key) if tenant.cache_enabled and capability.cache_ttl_seconds else None
+    use_cache = tenant.cache_enabled and capability.cache_ttl_seconds and eval_mode is None
+    cached = cache.cache_get(cache_key) if use_cache else None
     # 4. budget (after the cache: a hit costs nothing and always passes): reserve the estimate on
     #    the tenant's and the feature's budgets; past the hard cap the models are skipped
     reservation = None if cached else reserve_budget(tenant, request, capability, rendered, screened.payload)
+    if eval_mode is not None and reservation is not None and reservation.skip_models:
+        raise EvalBudgetSpent("the eval budget is spent: evaluation stops rather than score the fallback")
     # 7. route: walk the chain; 8. post-call: output schema (one repair), output moderation
     plan = plan_route(capability, prompt, rendered, screened.payload, context, spent=_ms_since(started) / 1000,
-                      skip_models=bool(reservation and reservation.skip_models))
+                      skip_models=bool(reservation and reservation.skip_models),
+                      model=eval_mode.model if eval_mode else "")
     result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, screened, tenant)
     # 9. persist and emit, in this transaction: record, usage fact, routing decision, outbox events
     record = recording.inference_record_create(
@@ -104,9 +124,9 @@ def complete(request: CompletionRequest, *, tenant: Tenant) -> CompletionOutcome
         latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
     )
     if cached is None:
-        remember_route(tenant, record, plan, result, cache_key, capability)
-    # 8 (continued). human review: open a gate when the capability's rule asks for one
-    gate = open_gate_if_required(tenant, record, capability)
+        remember_route(tenant, record, plan, result, cache_key, capability, cache_write=eval_mode is None)
+    # 8 (continued). human review: open a gate when the capability's rule asks for one (not for evals)
+    gate = open_gate_if_required(tenant, record, capability) if eval_mode is None else None
     if reservation is not None and not reservation.skip_models:
         budget_settle(reservation=reservation, inference_id=record.id,
                       tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd)
@@ -152,10 +172,10 @@ def refuse_blocked_input(request: CompletionRequest, tenant: Tenant, capability:
 
 
 def remember_route(tenant: Tenant, record, plan: RoutePlan, result: RouteResult, cache_key: str,
-                   capability: CapabilitySpec) -> None:
+                   capability: CapabilitySpec, *, cache_write: bool = True) -> None:
     routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
                             chain=plan.chain, result=result)
-    if tenant.cache_enabled:
+    if tenant.cache_enabled and cache_write:
         ttl = cache.cache_ttl(capability_ttl=capability.cache_ttl_seconds, degraded=result.degraded)
         snapshot = recording.cache_snapshot(result)
         transaction.on_commit(lambda: cache.cache_put(cache_key, snapshot, ttl_seconds=ttl))
@@ -268,9 +288,13 @@ def circuit_breakers() -> CircuitBreakers:
 
 
 def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, rendered: RenderedPrompt | None,
-               payload: dict, context: RequestContext, *, spent: float = 0.0, skip_models: bool = False) -> RoutePlan:
-    """`spent`: seconds this request already used (moderation, lookups); the deadline is for the whole request."""
+               payload: dict, context: RequestContext, *, spent: float = 0.0, skip_models: bool = False,
+               model: str = "") -> RoutePlan:
+    """`spent`: seconds this request already used (moderation, lookups); the deadline is for the whole request.
+    `model` (evals): that model alone, then the deterministic fallback."""
     chain = capability.chain
+    if model:
+        chain = tuple(dict.fromkeys((model, "deterministic")))
     if context.offline and capability.offline_model:
         chain = (capability.offline_model, *[name for name in chain if name != capability.offline_model])
     parameters = prompt.model_parameters if prompt else {}

@@ -1,8 +1,8 @@
 """The promotion gate: may this prompt version become active? (seed 001 decision 5)
 
 A version passes when its latest finished run has verdict `pass` and, on every metric the
-suite thresholds declare, is not worse than the active version's latest run beyond the suite's
-tolerance. The eval harness (runs, metrics, drift) builds on this.
+suite's thresholds or tolerances name, is not worse than the active version's latest run
+beyond the suite's tolerance. Runs themselves are in evals.runner, drift in evals.drift.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F
 
+from evals.metrics import LOWER_IS_BETTER
 from evals.models import EvalRun
 
 # Metrics are floats: 0.99 - 0.94 is 0.05000000000000004, which must count as "within 0.05".
@@ -45,7 +46,9 @@ def latest_finished_run(prompt_version) -> EvalRun | None:
             .select_related("suite").order_by(F("finished_at").desc(nulls_last=True), "-created_at").first())
 
 
-def _lower_is_better(threshold: dict) -> bool:
+def _lower_is_better(metric: str, threshold: dict) -> bool:
+    if metric in LOWER_IS_BETTER:
+        return True
     return "max" in threshold and "min" not in threshold
 
 
@@ -61,7 +64,7 @@ def _compare(metric: str, threshold: dict, tolerance: float, candidate: dict, ac
     elif "max" in threshold and value > threshold["max"]:
         row.ok, row.reason = False, f"{value:g} above the maximum {threshold['max']:g}"
     elif isinstance(baseline, int | float):
-        worse = value - baseline if _lower_is_better(threshold) else baseline - value
+        worse = value - baseline if _lower_is_better(metric, threshold) else baseline - value
         if worse > tolerance and not math.isclose(worse, tolerance, abs_tol=TOLERANCE_SLACK):
             row.ok, row.reason = False, f"worse than the active version by {worse:g} (tolerance {tolerance:g})"
     return row
@@ -78,8 +81,14 @@ def promotion_gate(prompt_version, active_version=None) -> GateDecision:
     active_run = latest_finished_run(active_version) if active_version is not None else None
     decision.active_run = active_run
     thresholds = run.thresholds or run.suite.thresholds
-    for metric, threshold in sorted(thresholds.items()):
-        tolerance = float(run.suite.tolerances.get(metric, 0.0))
+    tolerances = run.suite.tolerances
+    for metric in sorted(set(thresholds) | set(tolerances)):
+        threshold = thresholds.get(metric, {})
+        tolerance = float(tolerances.get(metric, 0.0))
+        if metric not in thresholds and metric not in run.metrics and metric not in (
+                active_run.metrics if active_run else {}):
+            continue  # a tolerance on a metric neither run measured
+
         row = _compare(metric, threshold, tolerance, run.metrics, active_run.metrics if active_run else None)
         decision.comparisons.append(row)
         if not row.ok:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from melmastoon_ai.env import env_bool, env_int, env_list, env_secret, env_str
 
@@ -144,6 +145,9 @@ CELERY_BEAT_SCHEDULE = {
     # Opens the next daily/monthly period; hourly so a missed run (worker down) catches up soon.
     "budgets-rollover": {"task": "budgets.rollover", "schedule": 3600},
     "hitl-sweep": {"task": "hitl.sweep", "schedule": 60},
+    # Nightly: re-run every active suite against its baseline and watch production signals.
+    "evals-drift-nightly": {"task": "evals.drift_nightly", "schedule": crontab(hour=2, minute=30)},
+    "evals-resume-stale": {"task": "evals.resume_stale", "schedule": 300},
 }
 
 # --- auth ----------------------------------------------------------------------------------
@@ -199,6 +203,17 @@ OUTBOX_MAX_ATTEMPTS = 5
 
 # --- prompt registry --------------------------------------------------------------------------
 PROMPT_CANARY_REVIEW_DAYS = env_int("PROMPT_CANARY_REVIEW_DAYS", 7, minimum=0)
+
+# --- evals (docs/architecture.md, "Evals") --------------------------------------------------------
+# Eval inferences are made as this platform tenant and charged to its `eval` feature budget.
+EVAL_TENANT_ID = env_str("EVAL_TENANT_ID", "00000000-0000-4000-8000-00000000e7a1")
+EVAL_TENANT_NAME = "melmastoon evals (platform)"
+EVAL_BUDGET_USD_MONTHLY = env_int("EVAL_BUDGET_USD_MONTHLY", 200, minimum=0)
+EVAL_STALE_RUN_MINUTES = env_int("EVAL_STALE_RUN_MINUTES", 10, minimum=1)
+EVAL_DRIFT_WINDOW_DAYS = env_int("EVAL_DRIFT_WINDOW_DAYS", 7, minimum=1)
+EVAL_DRIFT_BASELINE_DAYS = env_int("EVAL_DRIFT_BASELINE_DAYS", 28, minimum=1)
+EVAL_DRIFT_MIN_SAMPLES = env_int("EVAL_DRIFT_MIN_SAMPLES", 30, minimum=1)
+EVAL_DRIFT_SIGNAL_TOLERANCES = {"hitl_acceptance_rate": 0.10, "schema_repair_rate": 0.05, "fallback_rate": 0.05}
 
 # --- static, i18n ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -20,6 +20,10 @@ from capabilities.schemas import CAPABILITY_IDS, load_definition
 from routing.providers.common import CAPABILITY_HEADER
 
 SCHEMA_INVALID_OUTPUT = {"fake_note": "this output ignores the capability's schema on purpose"}
+# A prompt containing this marker is one the fake model "handles badly": it answers with
+# `degrade()`d outputs (schema-valid, but wrong), as the scripted `degraded` behaviour does.
+# Evals use it to make a worse candidate prompt version; drift tests script the behaviour.
+POOR_QUALITY_MARKER = "[fake-model:answer-poorly]"
 REFUSAL_TEXT = "I can't help with that request."
 
 
@@ -78,10 +82,44 @@ def find_input(capability_id: str, texts: list[str]) -> dict | None:
     return None
 
 
-def answer_for(capability_id: str, texts: list[str]) -> object:
-    """A schema-valid output of the capability, derived from the input found in the prompt."""
+def answer_for(capability_id: str, texts: list[str], *, degraded: bool = False) -> object:
+    """A schema-valid output of the capability, derived from the input found in the prompt;
+    `degrade()`d when asked to or when the prompt carries POOR_QUALITY_MARKER."""
     payload = find_input(capability_id, texts) or load_definition(capability_id)["examples"][0]
-    return run_fallback(capability_id, payload, FallbackContext())
+    output = run_fallback(capability_id, payload, FallbackContext())
+    if degraded or any(POOR_QUALITY_MARKER in text for text in texts):
+        return degrade(capability_id, output)
+    return output
+
+
+_POOR_TEXT = "Thank you."
+
+
+def degrade(capability_id: str, output: dict) -> dict:
+    """A worse, still schema-valid answer: prices 40 % off, verdicts and pass/fail flipped, texts
+    reduced to a generic English line, offers dropped. Other capabilities come back unchanged."""
+    output = json.loads(json.dumps(output))
+    if capability_id == "pricing.suggest":
+        price = output["suggested_price"]
+        price["amount"] = round(price["amount"] * 1.4, 2)
+        output["deviation_pct"] = round(output["deviation_pct"] * 1.4 + 40, 2)
+    elif capability_id == "anomaly.detect":
+        anomalous = output["verdict"] != "normal"
+        output.update(verdict="normal" if anomalous else "anomalous", recommend_block=False,
+                      score=0.1 if anomalous else 0.9)
+    elif capability_id == "vision.photo_quality":
+        output["pass"] = not output["pass"]
+    elif capability_id == "message.draft":
+        output.update(body=_POOR_TEXT, subject=_POOR_TEXT, locale="en", direction="ltr")
+    elif capability_id == "tutor.answer":
+        output.update(answer=_POOR_TEXT, locale="en", sources=[])
+    elif capability_id == "upsell.recommend":
+        output["offers"] = []
+    elif capability_id == "pricing.demand_forecast":
+        for day in output["days"]:
+            day["expected_rooms_sold"] = round(day["expected_rooms_sold"] * 0.5, 2)
+            day["expected_occupancy_pct"] = round(day["expected_occupancy_pct"] * 0.5, 2)
+    return output
 
 
 def count_tokens(text: str) -> int:

@@ -48,7 +48,7 @@ def message_reply(call: Call, model: str, number: int) -> Reply:
     capability = answers.capability_for(call.headers, schema, texts)
     if capability is None:
         return Reply(anthropic_error(400), 400)
-    output = answers.answer_for(capability, texts)
+    output = answers.answer_for(capability, texts, degraded=call.behaviour.degraded)
     if call.behaviour.schema_invalid:
         output = answers.SCHEMA_INVALID_OUTPUT
     if call.behaviour.refusal:

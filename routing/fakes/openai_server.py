@@ -64,7 +64,7 @@ class FakeOpenAIServer(FakeProviderServer):
         capability = answers.capability_for(call.headers, schema, texts)
         if capability is None:
             return Reply(self.error_payload(400) | {"detail": "the fake cannot tell the capability"}, 400)
-        output = answers.answer_for(capability, texts)
+        output = answers.answer_for(capability, texts, degraded=call.behaviour.degraded)
         if call.behaviour.schema_invalid:
             output = answers.SCHEMA_INVALID_OUTPUT
         content = json.dumps(output)

@@ -20,6 +20,7 @@ class Behaviour:
     schema_invalid: bool = False  # valid JSON, but the model output misses the capability's schema
     truncated: bool = False  # promise the whole body, send half of it, close the connection
     refusal: bool = False  # the provider's own refusal / safety block
+    degraded: bool = False  # a schema-valid but worse answer (answers.degrade): a model regression
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:

@@ -60,7 +60,7 @@ class FakeVertexServer(FakeProviderServer):
         capability = answers.capability_for(call.headers, schema, texts)
         if capability is None:
             return Reply(self.error_payload(400), 400)
-        output = answers.answer_for(capability, texts)
+        output = answers.answer_for(capability, texts, degraded=call.behaviour.degraded)
         if call.behaviour.schema_invalid:
             output = answers.SCHEMA_INVALID_OUTPUT
         text = json.dumps(output)
