@@ -82,6 +82,8 @@ def main() -> int:
     _manage(env, "migrate", "--noinput")
     if (ROOT / "capabilities" / "management" / "commands" / "seed_catalog.py").exists():
         _manage(env, "seed_catalog")
+    if (ROOT / "evals" / "management" / "commands" / "seed_evals.py").exists():
+        _manage(env, "seed_evals")  # the eval suites' metrics and the starter golden sets
     celery = str(BIN / "celery")
     processes = {
         "web": _spawn(env, "web", [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
