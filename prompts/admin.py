@@ -8,6 +8,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from guardian.admin import GuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -149,10 +150,14 @@ class PromptVersionAdmin(SimpleHistoryAdmin):
              for row in decision.comparisons],
         )
         reasons = format_html_join("", "<li>{}</li>", [(reason,) for reason in decision.reasons])
+        compared = (("this version's", decision.candidate_run), ("the active version's", decision.active_run))
+        runs = format_html_join(" ", "<a href='{}'>{} run report</a>", [
+            (reverse("admin:evals_evalrun_report", args=[run.pk]), label)
+            for label, run in compared if run is not None])
         return format_html(
             "<p><strong>{}</strong></p><ul>{}</ul><table><tr><th>metric</th><th>this version</th>"
-            "<th>active</th><th></th><th>why</th></tr>{}</table>",
-            "may be promoted" if decision.allowed else "may not be promoted", reasons, rows,
+            "<th>active</th><th></th><th>why</th></tr>{}</table><p>{}</p>",
+            "may be promoted" if decision.allowed else "may not be promoted", reasons, rows, runs,
         )
 
     def save_model(self, request, obj, form, change):

@@ -131,6 +131,10 @@ def check_promotion(version: PromptVersion, *, now: dt.datetime | None = None) -
         decision.reasons.insert(
             0, f"{version.label} is {version.status}; only a draft or deprecated version can be promoted"
         )
+    if (settings.PROMPT_PROMOTION_REQUIRES_CANARY and version.status == Status.DRAFT
+            and version.canary_started_at is None):
+        decision.allowed = False
+        decision.reasons.append("it has not run as a canary; start a canary and let it serve its review period")
     if version.canary_started_at is not None and version.canary_percent is None:
         decision.allowed = False
         decision.reasons.append("its canary was stopped before the review period ended; restart the canary")

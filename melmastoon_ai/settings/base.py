@@ -203,6 +203,9 @@ OUTBOX_MAX_ATTEMPTS = 5
 
 # --- prompt registry --------------------------------------------------------------------------
 PROMPT_CANARY_REVIEW_DAYS = env_int("PROMPT_CANARY_REVIEW_DAYS", 7, minimum=0)
+# Seed 001 #14: draft -> 5 % canary -> eval + review period -> active. A deprecated version
+# (a rollback) was served in full before and needs no canary.
+PROMPT_PROMOTION_REQUIRES_CANARY = env_bool("PROMPT_PROMOTION_REQUIRES_CANARY", True)
 
 # --- evals (docs/architecture.md, "Evals") --------------------------------------------------------
 # Eval inferences are made as this platform tenant and charged to its `eval` feature budget.
