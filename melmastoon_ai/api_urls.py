@@ -8,4 +8,5 @@ urlpatterns = [
     path("ai/hitl/", include("hitl.urls")),
     path("admin/", include("melmastoon_ai.tenancy.urls")),
     path("admin/", include("prompts.urls")),
+    path("admin/", include("evals.urls")),
 ]

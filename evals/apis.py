@@ -1,0 +1,99 @@
+"""Admin API for eval runs (scope ai:admin): start one, follow its progress and read its result.
+
+Runs are platform-level (like prompts): any ai:admin credential may start and read them; the
+inferences they make belong to the platform's eval tenant, never to the caller's tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from evals.models import EvalRun
+from evals.runner import eval_run_create
+from melmastoon_ai.api import TenantAPIView
+from melmastoon_ai.errors import NotFound
+from melmastoon_ai.fields import StrictCharField
+
+FAILING_CASES_SHOWN = 50
+
+
+class FailingCaseSerializer(serializers.Serializer):
+    case = serializers.CharField()
+    failures = serializers.ListField(child=serializers.CharField())
+
+
+class EvalRunSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    suite = serializers.CharField(source="suite.key")
+    capability = serializers.CharField(source="suite.capability_id")
+    prompt_version = serializers.CharField(allow_null=True)
+    model = serializers.CharField(source="model_name", allow_blank=True)
+    purpose = serializers.CharField()
+    status = serializers.CharField()
+    verdict = serializers.CharField(allow_blank=True)
+    cases_total = serializers.IntegerField()
+    cases_done = serializers.IntegerField()
+    cases_failed = serializers.IntegerField()
+    metrics = serializers.DictField(child=serializers.FloatField())
+    thresholds = serializers.DictField(child=serializers.DictField(child=serializers.FloatField()))
+    notes = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True)
+    failing_cases = FailingCaseSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+def run_representation(run: EvalRun) -> dict:
+    results = run.results.select_related("case")
+    failing = results.filter(passed=False).order_by("case__key")
+    return {
+        "id": run.id, "suite": run.suite, "prompt_version": run.prompt_version.label if run.prompt_version else None,
+        "model_name": run.model_name, "purpose": run.purpose, "status": run.status, "verdict": run.verdict,
+        "cases_total": run.cases_total, "cases_done": results.count(), "cases_failed": failing.count(),
+        "metrics": run.metrics, "thresholds": run.thresholds, "notes": run.notes, "error": run.error,
+        "failing_cases": [{"case": result.case.key, "failures": result.failures}
+                          for result in failing[:FAILING_CASES_SHOWN]],
+        "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at,
+    }
+
+
+class AdminApi(TenantAPIView):
+    required_scope = "ai:admin"
+
+
+class EvalRunListApi(AdminApi):
+    class EvalRunStartInputSerializer(serializers.Serializer):
+        suite = StrictCharField(max_length=64, help_text="the suite key, e.g. EVAL_PRICING_001")
+        prompt_version = StrictCharField(max_length=32, required=False, allow_null=True, default=None,
+                                         help_text="a version of the capability's prompt; default: the active one")
+        model = StrictCharField(max_length=100, required=False, allow_blank=True, default="",
+                                help_text="evaluate this model alone (then the deterministic fallback)")
+
+    @extend_schema(request=EvalRunStartInputSerializer, responses={202: EvalRunSerializer},
+                   operation_id="eval_runs_create")
+    def post(self, request):
+        data = self.EvalRunStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = eval_run_create(suite_key=data.validated_data["suite"],
+                              prompt_version=data.validated_data["prompt_version"],
+                              model_name=data.validated_data["model"],
+                              started_by=f"api:{self.principal.tenant_id}")
+        return Response(EvalRunSerializer(run_representation(run)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EvalRunDetailApi(AdminApi):
+    @extend_schema(responses=EvalRunSerializer, operation_id="eval_runs_retrieve")
+    def get(self, request, run_id: str):
+        try:
+            key = uuid.UUID(run_id)
+        except ValueError:
+            key = None
+        run = EvalRun.objects.select_related("suite", "prompt_version__prompt").filter(pk=key).first() if key else None
+        if run is None:
+            raise NotFound(f"no eval run {run_id}")
+        return Response(EvalRunSerializer(run_representation(run)).data)
