@@ -70,7 +70,8 @@ def _raise(*, suite: EvalSuite, kind: str, breaches: list[dict], version: Prompt
 
 
 def eval_breaches(*, observed: dict, baseline: dict, tolerances: dict, thresholds: dict) -> list[dict]:
-    """Metrics worse than the baseline beyond their tolerance, or missing their threshold."""
+    """Metrics worse than the baseline beyond their tolerance, or now missing a threshold the
+    baseline met."""
     breaches = []
     for metric in sorted(set(tolerances) | set(thresholds)):
         value, base = observed.get(metric), baseline.get(metric)
@@ -81,8 +82,11 @@ def eval_breaches(*, observed: dict, baseline: dict, tolerances: dict, threshold
         if _breached(worse, tolerance):
             breaches.append({"metric": metric, "observed": value, "baseline": base, "tolerance": tolerance,
                              "worse_by": round(worse, 6)})
+    already_failing = {failure.split(":")[0] for failure in threshold_failures(baseline, thresholds)}
     for failure in threshold_failures(observed, thresholds):
         metric = failure.split(":")[0]
+        if metric in already_failing:  # not drift: the baseline missed this threshold too
+            continue
         if metric not in {b["metric"] for b in breaches} and isinstance(observed.get(metric), int | float):
             breaches.append({"metric": metric, "observed": observed[metric], "baseline": baseline.get(metric),
                              "tolerance": float(tolerances.get(metric, 0.0)), "threshold": failure})
