@@ -148,10 +148,11 @@ class EvalRunAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            form = super().get_form(request, obj, form=EvalRunStartForm, fields=EvalRunStartForm.Meta.fields, **kwargs)
+            kwargs.update(form=EvalRunStartForm, fields=EvalRunStartForm.Meta.fields)
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
             form.actor = f"admin:{request.user.get_username()}"
-            return form
-        return super().get_form(request, obj, **kwargs)
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

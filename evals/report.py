@@ -59,10 +59,10 @@ def sparkline(values: list[float], *, current_index: int | None = None) -> SafeS
         marker = format_html('<circle cx="{}" cy="{}" r="3" fill="#ba2121"/>', f"{x:.1f}", f"{y:.1f}")
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-        'aria-label="last {n} runs: {low:g} to {high:g}"><polyline fill="none" stroke="#417690" stroke-width="1.5" '
-        'points="{path}"/>{marker}<text x="{w}" y="10" font-size="9" text-anchor="end">{high:g}</text>'
-        '<text x="{w}" y="{h}" font-size="9" text-anchor="end">{low:g}</text></svg>',
-        w=CHART_WIDTH, h=CHART_HEIGHT, n=len(values), low=low, high=high, path=path, marker=marker)
+        'aria-label="last {n} runs: {low} to {high}"><polyline fill="none" stroke="#417690" stroke-width="1.5" '
+        'points="{path}"/>{marker}<text x="{w}" y="10" font-size="9" text-anchor="end">{high}</text>'
+        '<text x="{w}" y="{h}" font-size="9" text-anchor="end">{low}</text></svg>',
+        w=CHART_WIDTH, h=CHART_HEIGHT, n=len(values), low=f"{low:g}", high=f"{high:g}", path=path, marker=marker)
 
 
 def history(run: EvalRun) -> list[EvalRun]:
