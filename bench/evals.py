@@ -29,8 +29,8 @@ def metric_throughput(rounds: int) -> float:
 
     from capabilities.fallbacks import FallbackContext, run_fallback
     from capabilities.schemas import load_definition
-    from evals.golden import golden_path, parse_lines
     from evals.metrics import ScoredCase, aggregate, score_case
+    from evals.services.golden import golden_path, parse_lines
     from evals.suites import SUITES
 
     prepared = []
@@ -56,7 +56,7 @@ def metric_throughput(rounds: int) -> float:
 
 def run_per_case(cases: int) -> dict:
     from evals.models import EvalSuite, GoldenCase
-    from evals.runner import eval_run_create, eval_run_execute
+    from evals.services.runs import eval_run_create, eval_run_execute
 
     suite, _ = EvalSuite.objects.get_or_create(
         key="EVAL_BENCH_PRICING", capability_id="pricing.suggest",

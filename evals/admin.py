@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from evals.drift import drift_acknowledge
-from evals.golden import golden_export_lines, golden_import
 from evals.models import DriftAlert, EvalRun, EvalSuite, GoldenCase
 from evals.report import case_rows, comparison_run, metric_rows
-from evals.runner import _enqueue, eval_run_create
+from evals.services.drift import drift_acknowledge
+from evals.services.golden import golden_export_lines, golden_import
+from evals.services.runs import eval_run_create, eval_run_enqueue
 from melmastoon_ai.admin_site import AppendOnlyAdmin
 from melmastoon_ai.errors import ApplicationError
 from prompts.models import PromptVersion
@@ -186,7 +186,7 @@ class EvalRunAdmin(admin.ModelAdmin):
     def resume_runs(self, request, queryset):
         unfinished = queryset.filter(status__in=[EvalRun.Status.QUEUED, EvalRun.Status.RUNNING])
         for run in unfinished:
-            _enqueue(str(run.id))
+            eval_run_enqueue(run_id=str(run.id))
         self.message_user(request, f"{unfinished.count()} run(s) queued again; done cases are skipped.")
 
     def report_view(self, request, run_id):

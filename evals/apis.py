@@ -13,7 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from evals.models import EvalRun
-from evals.runner import eval_run_create
+from evals.services.runs import eval_run_create
 from melmastoon_ai.api import TenantAPIView
 from melmastoon_ai.errors import NotFound
 from melmastoon_ai.fields import StrictCharField

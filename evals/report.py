@@ -33,7 +33,7 @@ def comparison_run(run: EvalRun) -> EvalRun | None:
     """A drift run's baseline; else the active version's latest finished run (for a candidate)."""
     if run.baseline_id:
         return run.baseline
-    from evals.services import latest_finished_run
+    from evals.services.promotion import latest_finished_run
     from prompts.models import PromptVersion
 
     if run.prompt_version is None:

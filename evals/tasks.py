@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from evals.drift import drift_check_production, drift_schedule_runs
-from evals.runner import eval_run_execute, eval_runs_resume_stale
+from evals.services.drift import drift_check_nightly
+from evals.services.runs import eval_run_execute, eval_runs_resume_stale
 
 
 @shared_task(name="evals.run", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
@@ -12,9 +12,7 @@ def execute_run(run_id: str) -> str:
 
 @shared_task(name="evals.drift_nightly", ignore_result=True)
 def drift_nightly() -> dict:
-    runs = drift_schedule_runs()
-    alerts = drift_check_production()
-    return {"drift_runs": [str(run.id) for run in runs], "production_alerts": len(alerts)}
+    return drift_check_nightly()
 
 
 @shared_task(name="evals.resume_stale", ignore_result=True)

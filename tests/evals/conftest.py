@@ -74,8 +74,13 @@ def fakes(request):
     """The fakes, each SDK client warmed up by one call first: a cold client's first call can
     outlast pricing's 1.5 s per-attempt timeout on a loaded machine and fall back, which would
     make `fallback_rate` depend on the machine's load."""
+    from melmastoon_ai.redis_client import get_redis
+    from routing.breakers import CircuitBreakers
     from routing.providers.registry import adapter_for
     from tests.routing.providers.support import make_request
+
+    # circuit breakers live in Redis and outlast other tests' failures: start closed
+    get_redis().delete(*[CircuitBreakers.key(kind) for kind in ("vertex", "openai", "anthropic")])
 
     request.getfixturevalue("providers_from_settings")
     servers = {kind: request.getfixturevalue(f"{kind}_fake") for kind in ("vertex", "openai", "anthropic")}
@@ -86,4 +91,5 @@ def fakes(request):
             adapter.complete(make_request(model=model, timeout=30))
     for fake in servers.values():
         fake.reset()
-    return servers
+    yield servers
+    get_redis().delete(*[CircuitBreakers.key(kind) for kind in ("vertex", "openai", "anthropic")])

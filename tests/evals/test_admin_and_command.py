@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from evals.models import DriftAlert, EvalRun, EvalSuite
-from evals.runner import eval_run_create, eval_run_execute
+from evals.services.runs import eval_run_create, eval_run_execute
 from tests.evals.conftest import pricing_draft
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from evals.models import EvalRun
-from evals.runner import eval_run_execute
+from evals.services.runs import eval_run_execute
 
 pytestmark = pytest.mark.django_db
 RUNS = "/api/v1/admin/evals/runs"
@@ -91,3 +91,15 @@ def test_a_suite_without_cases_is_409(client_a, catalog):
 
     EvalSuite.objects.create(key="EVAL_TEST_EMPTY", capability_id="pricing.suggest")
     assert_envelope(client_a.post(RUNS, {"suite": "EVAL_TEST_EMPTY"}, format="json"), 409, "conflict")
+
+
+def test_runs_are_platform_level_but_their_inferences_belong_to_no_caller(client_a, client_b, fakes, pricing_suite):
+    """Any ai:admin credential reads a run (as the prompt registry); the run's inferences are the
+    eval tenant's, so neither the tenant that started it nor another can read them."""
+    run = client_a.post(RUNS, {"suite": pricing_suite.key}, format="json").json()
+    eval_run_execute(run_id=run["id"])
+    assert client_b.get(f"{RUNS}/{run['id']}").json()["cases_done"] == 4
+    inference_id = EvalRun.objects.get(pk=run["id"]).results.first().inference_id
+    for client in (client_a, client_b):
+        response = client.get(f"/api/v1/ai/inferences/{inference_id}")
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

@@ -11,9 +11,15 @@ import pytest
 from django.utils import timezone
 
 from capabilities.models import InferenceRecord
-from evals.drift import DRIFT_TOPIC, drift_check_production, drift_schedule_runs, eval_breaches, signal_breaches
 from evals.models import DriftAlert, EvalRun, EvalSuite
-from evals.runner import eval_run_create, eval_run_execute
+from evals.services.drift import (
+    DRIFT_TOPIC,
+    drift_check_production,
+    drift_schedule_runs,
+    eval_breaches,
+    signal_breaches,
+)
+from evals.services.runs import eval_run_create, eval_run_execute
 from evals.tasks import drift_nightly
 from hitl.models import HitlGate
 from melmastoon_ai.outbox.models import OutboxEvent

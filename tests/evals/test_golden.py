@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from jsonschema import Draft202012Validator, FormatChecker
 
 from capabilities.schemas import CAPABILITY_IDS, load_definition
-from evals.golden import GOLDEN_DIR, GoldenImportError, golden_export_lines, golden_import
 from evals.metrics import KNOWN_METRICS
 from evals.models import EvalSuite, GoldenCase
-from evals.seeding import evals_seed
+from evals.services.golden import GOLDEN_DIR, GoldenImportError, golden_export_lines, golden_import
+from evals.services.seeding import evals_seed
 from evals.suites import SUITES
 from melmastoon_ai.tenancy.models import Tenant  # noqa: F401 - the app registry is loaded
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from evals.runner import eval_run_create, eval_run_execute
+from evals.services.runs import eval_run_create, eval_run_execute
 from prompts.models import PromptVersion
 from prompts.selectors import PROMPT_CACHE, prompt_version_for
 from prompts.services import LifecycleRefused, check_promotion, prompt_version_promote, prompt_version_start_canary

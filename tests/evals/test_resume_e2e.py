@@ -10,7 +10,7 @@ import pytest
 from budgets.models import BudgetLedgerEntry
 from capabilities.models import InferenceRecord
 from evals.models import EvalCaseResult, EvalRun, EvalSuite, GoldenCase
-from evals.runner import eval_run_create, eval_runs_resume_stale, eval_tenant
+from evals.services.runs import eval_run_create, eval_runs_resume_stale, eval_tenant
 from evals.tasks import execute_run
 from melmastoon_ai.tenancy.context import tenant_context
 from tests.e2e.conftest import running_worker

@@ -12,7 +12,7 @@ from budgets.models import Budget, BudgetLedgerEntry
 from capabilities import cache
 from capabilities.models import InferenceRecord
 from evals.models import EvalCaseResult, EvalRun, EvalSuite, GoldenCase
-from evals.runner import EVAL_FEATURE, eval_run_create, eval_run_execute, eval_tenant
+from evals.services.runs import EVAL_FEATURE, eval_run_create, eval_run_execute, eval_tenant
 from hitl.models import HitlGate
 from melmastoon_ai.errors import ApplicationError, NotFound
 from melmastoon_ai.tenancy.context import tenant_context

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evals.golden import golden_export_lines, golden_import, suite_get
+from evals.services.golden import golden_export_lines, golden_import, suite_get
 from melmastoon_ai.errors import ApplicationError
 
 

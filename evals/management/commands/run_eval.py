@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from evals.models import EvalRun
-from evals.runner import eval_run_create, eval_run_execute
+from evals.services.runs import eval_run_create, eval_run_execute
 from melmastoon_ai.errors import ApplicationError
 
 BAR_WIDTH = 30

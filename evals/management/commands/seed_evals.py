@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from evals.seeding import evals_seed
+from evals.services.seeding import evals_seed
 
 
 class Command(BaseCommand):

@@ -21,7 +21,7 @@ from capabilities.schemas import CAPABILITY_IDS, load_definition
 from evals.models import EvalSuite, GoldenCase
 from melmastoon_ai.errors import ApplicationError, NotFound
 
-GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 CASE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 CASE_FIELDS = {"key", "input", "expected", "locale", "tags", "weight", "enabled"}
 EXPECTED_KEYS = {"output", "fields", "label", "number", "numbers", "rubric"}

@@ -119,11 +119,11 @@ def eval_run_create(*, suite_key: str, prompt_version: str | None = None, model_
         run.save(update_fields=["cases_total"])
         if enqueue:
             run_id = str(run.id)
-            transaction.on_commit(lambda: _enqueue(run_id))
+            transaction.on_commit(lambda: eval_run_enqueue(run_id=run_id))
     return run
 
 
-def _enqueue(run_id: str) -> None:
+def eval_run_enqueue(*, run_id: str) -> None:
     from evals.tasks import execute_run
 
     execute_run.delay(run_id)
@@ -241,7 +241,7 @@ def eval_run_finish(*, run_id: uuid.UUID | str) -> EvalRun:
     run.status, run.finished_at = EvalRun.Status.FINISHED, timezone.now()
     run.save(update_fields=["metrics", "verdict", "notes", "status", "finished_at"])
     if run.purpose == EvalRun.Purpose.DRIFT:
-        from evals.drift import drift_compare_run
+        from evals.services.drift import drift_compare_run
 
         drift_compare_run(run=run)
     return run
@@ -256,5 +256,5 @@ def eval_runs_resume_stale(*, older_than_minutes: int | None = None) -> list[str
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
     ids = [str(pk) for pk in stale.values_list("id", flat=True)]
     for run_id in ids:
-        transaction.on_commit(lambda run_id=run_id: _enqueue(run_id))
+        transaction.on_commit(lambda run_id=run_id: eval_run_enqueue(run_id=run_id))
     return ids

@@ -112,7 +112,7 @@ def baseline_run_for(*, suite: EvalSuite, version: PromptVersion | None) -> Eval
 
 def drift_schedule_runs() -> list[EvalRun]:
     """Queue a drift run for every suite whose capability has an active version and a baseline."""
-    from evals.runner import eval_run_create
+    from evals.services.runs import eval_run_create
 
     queued = []
     for suite in EvalSuite.objects.filter(cases__enabled=True).distinct():
@@ -194,6 +194,13 @@ def drift_check_production(*, now: dt.datetime | None = None) -> list[DriftAlert
                                                    status=PromptVersion.Status.ACTIVE).first()
         alerts += _raise(suite=suite, kind=DriftAlert.Kind.PRODUCTION, breaches=breaches, version=version)
     return alerts
+
+
+def drift_check_nightly() -> dict:
+    """The nightly beat task's one service: queue the drift re-runs, then check production."""
+    runs = drift_schedule_runs()
+    alerts = drift_check_production()
+    return {"drift_runs": [str(run.id) for run in runs], "production_alerts": len(alerts)}
 
 
 def drift_acknowledge(*, alert_ids: list[int], actor: str) -> int:

@@ -2,7 +2,7 @@
 
 A version passes when its latest finished run has verdict `pass` and, on every metric the
 suite's thresholds or tolerances name, is not worse than the active version's latest run
-beyond the suite's tolerance. Runs themselves are in evals.runner, drift in evals.drift.
+beyond the suite's tolerance. Runs themselves are in evals.services.runs, drift in evals.services.drift.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from evals.golden import golden_import, golden_path
 from evals.models import EvalSuite
+from evals.services.golden import golden_import, golden_path
 from evals.suites import SUITES
 
 
