@@ -59,7 +59,7 @@ class CompletionRequest:
 
 @dataclass(frozen=True)
 class EvalMode:
-    """An evaluation call (evals.runner): the prompt version under test is used instead of the
+    """An evaluation call (evals/services/runs.py): the version under test is used instead of the
     active one or the tenant's canary, `model` (when set) replaces the chain by itself and the
     deterministic fallback, the response cache is neither read nor written, no HITL gate opens,
     and a spent budget is an error rather than a silent deterministic answer."""
