@@ -137,3 +137,10 @@ def text_direction(output: dict, input_redacted: dict) -> tuple[str, str]:
     if declared in ("ltr", "rtl"):
         return declared, locale
     return ("rtl" if locale in RTL_LOCALES else "ltr"), locale
+
+
+def readable(output: dict) -> list[dict]:
+    """An output as a reviewer reads it: text as text (line breaks kept), anything else as JSON."""
+    return [{"name": name, "text": value} if isinstance(value, str) else
+            {"name": name, "json": json.dumps(value, ensure_ascii=False, indent=2)}
+            for name, value in (output or {}).items()]

@@ -28,9 +28,9 @@ from django.views.decorators.http import require_http_methods
 from capabilities.errors import InputSchemaViolation
 from capabilities.models import InferenceRecord
 from capabilities.selectors import capability_get
-from hitl.editor import attach_schema_errors, output_fields, parse_output, text_direction
+from hitl.editor import attach_schema_errors, output_fields, parse_output, readable, text_direction
 from hitl.models import HitlDecision, HitlGate
-from hitl.permissions import DECIDE, VIEW, gates_for_reviewer
+from hitl.permissions import DECIDE, gates_for_reviewer
 from hitl.services import hitl_gate_decide
 from melmastoon_ai.errors import Conflict
 from melmastoon_ai.ratelimit import RateLimiter
@@ -139,11 +139,12 @@ def _gate_context(request, gate: HitlGate, fields=None, problems=()) -> dict:
     may_decide = (gate.status in HitlGate.OPEN_STATUSES and gates_for_reviewer(
         request.user, tenant_id=gate.tenant_id, perm=DECIDE).filter(pk=gate.pk).exists())
     left, urgency = time_left(gate.sla_due_at, timezone.now())
+    decision = HitlDecision.objects.filter(tenant_id=gate.tenant_id, gate=gate).first()
     return {
-        "gate": gate, "inference": inference, "tenant": request.reviewer_tenant,
-        "decision": HitlDecision.objects.filter(tenant_id=gate.tenant_id, gate=gate).first(),
+        "gate": gate, "inference": inference, "tenant": request.reviewer_tenant, "decision": decision,
+        "edited": readable(decision.edited_output) if decision and decision.edited_output else [],
         "input_json": json.dumps(input_redacted, ensure_ascii=False, indent=2),
-        "draft_json": json.dumps(gate.draft_output, ensure_ascii=False, indent=2),
+        "draft": readable(gate.draft_output),
         "provenance": inference.provenance if inference else {},
         "fields": fields if fields is not None else output_fields(schema, gate.draft_output),
         "problems": problems, "may_decide": may_decide, "dir": direction, "lang": lang,

@@ -19,7 +19,7 @@ from melmastoon_ai.tenancy.context import platform_access, tenant_context
 from melmastoon_ai.tenancy.models import TenantMembership
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery-staple-7"  # noqa: S105 - a test account's password
+PASSWORD = "correct-horse-battery-staple-7"
 
 
 def complete(client, capability_id, payload=None):
@@ -63,7 +63,7 @@ def test_reviewer_accounts_belong_to_one_tenant_and_known_groups(tenant_a):
         reviewer_account_create(tenant_id=tenant_a.id, username="x", password=PASSWORD, groups=["admins"])
     with pytest.raises(ApplicationError, match="taken"):
         reviewer_account_create(tenant_id=tenant_a.id, username="rana", password=PASSWORD, groups=["reviewers"])
-    with pytest.raises(ApplicationError, match="too common|too short"):
+    with pytest.raises(ApplicationError, match=r"too common|too short"):
         reviewer_account_create(tenant_id=tenant_a.id, username="y", password="password", groups=["reviewers"])
 
 
@@ -152,7 +152,7 @@ def test_the_gate_page_shows_redacted_input_draft_and_provenance_right_to_left(c
     page = reviewer(tenant_a, "noor").get(f"/hitl/gates/{body['hitl']['gate_id']}/").content.decode()
     assert "+44 20 7946 0958" not in page  # the input is shown as stored: redacted
     assert body["provenance"]["model"] in page and body["id"] in page
-    assert re.search(r'<pre class="draft" dir="rtl" lang="ar"', page)
+    assert re.search(r'<div class="text" dir="rtl" lang="ar">', page)
     assert re.search(r'<textarea id="f-body"[^>]*dir="rtl" lang="ar"', page)
 
 
@@ -222,3 +222,20 @@ def test_an_expired_gate_cannot_be_decided_from_the_page(client_a, tenant_a, cat
     browser = reviewer(tenant_a, "kaveh")
     assert 'id="decision-form"' not in browser.get(f"/hitl/gates/{gate_id}/").content.decode()
     assert browser.post(f"/hitl/gates/{gate_id}/", {"decision": "approve"}).status_code == 409
+
+
+def test_platform_admins_see_every_tenants_gate_and_its_decision_through_the_audited_path(
+        client_a, client_b, tenant_a, superuser, catalog):
+    from melmastoon_ai.tenancy.models import PlatformAccessLog
+
+    gate_a, _ = message_gate(client_a)
+    gate_b, _ = message_gate(client_b)
+    decided = client_a.post(f"/api/v1/ai/hitl/gates/{gate_a}/decision", {"decision": "approve"}, format="json")
+    admin = Client()
+    admin.force_login(superuser)
+    listing = admin.get("/admin/hitl/hitlgate/").content.decode()
+    assert gate_a in listing and gate_b in listing
+    page = admin.get(f"/admin/hitl/hitlgate/{gate_a}/change/").content.decode()
+    assert decided.json()["decision"]["decision_id"] in page
+    with platform_access(actor="test", reason="read the audit log"):
+        assert PlatformAccessLog.objects.filter(actor=f"admin:{superuser.username}").exists()
