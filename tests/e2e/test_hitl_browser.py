@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -82,50 +84,59 @@ def _open_gates(base_url: str, key) -> dict[str, dict]:
     return opened
 
 
-def _launch(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+@contextmanager
+def browsing(key, viewport: dict) -> Iterator[tuple[str, dict, object]]:
+    """gunicorn serving the pages, three gates opened through it, and a chromium page. The ORM
+    is used before Playwright starts: Django refuses it while Playwright's event loop runs."""
+    with running_server(workers=1, SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0") as base_url:
+        gates = _open_gates(base_url, key)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                yield base_url, gates, browser.new_page(viewport=viewport)
+            finally:
+                browser.close()
+
+
+def log_in(page) -> None:
+    page.fill("#id_username", "roya")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
 
 
 def test_a_reviewer_edits_and_approves_a_draft_in_the_browser(hotel, screenshots):
     tenant, key = hotel
     new_body = "Dear guest, your room will be ready at 13:00, an hour early. Tea is waiting in the lobby."
-    with running_server(workers=1, SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0") as base_url:
-        gates = _open_gates(base_url, key)
+    with browsing(key, LAPTOP) as (base_url, gates, page):
         gate_id = gates["message"]["hitl"]["gate_id"]
-        with sync_playwright() as playwright:
-            browser = _launch(playwright)
-            page = browser.new_page(viewport=LAPTOP)
-            page.goto(f"{base_url}/hitl/")
-            assert "/hitl/login/" in page.url
-            page.fill("#id_username", "roya")
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_selector("table.queue")
-            rows = page.locator("tr[data-gate]")
-            assert rows.count() == 3
-            # sorted by SLA: the two guest messages (30 min) before the price (120 min)
-            assert rows.nth(2).get_attribute("data-gate") == gates["price"]["hitl"]["gate_id"]
-            assert "min left" in rows.first.inner_text()
-            page.screenshot(path=str(screenshots / "hitl-queue.png"), full_page=True)
+        page.goto(f"{base_url}/hitl/")
+        assert "/hitl/login/" in page.url
+        log_in(page)
+        page.wait_for_selector("table.queue")
+        rows = page.locator("tr[data-gate]")
+        assert rows.count() == 3
+        # sorted by SLA: the two guest messages (30 min) before the price (120 min)
+        assert rows.nth(2).get_attribute("data-gate") == gates["price"]["hitl"]["gate_id"]
+        assert "min left" in rows.first.inner_text()
+        page.screenshot(path=str(screenshots / "hitl-queue.png"), full_page=True)
 
-            page.click(f'tr[data-gate="{gate_id}"] td[data-label="Capability"] a')
-            page.wait_for_selector("#decision-form")
-            page.screenshot(path=str(screenshots / "hitl-gate.png"), full_page=True)
+        page.click(f'tr[data-gate="{gate_id}"] td[data-label="Capability"] a')
+        page.wait_for_selector("#decision-form")
+        page.screenshot(path=str(screenshots / "hitl-gate.png"), full_page=True)
 
-            # An edit that cannot be read is refused in the browser: nothing is sent.
-            page.fill("#f-notes", "[not json")
-            page.click("button[value=edit]")
-            assert "not valid JSON" in page.inner_text("#err-notes")
-            assert page.inner_text("#gate-status") == "pending"
+        # An edit that cannot be read is refused in the browser: nothing is sent.
+        page.fill("#f-notes", "[not json")
+        page.click("button[value=edit]")
+        assert "not valid JSON" in page.inner_text("#err-notes")
+        assert page.inner_text("#gate-status") == "pending"
 
-            page.fill("#f-notes", "[]")
-            page.fill("#f-body", new_body)
-            page.fill("#f-comment", "An hour earlier, as the guest asked.")
-            page.click("button[value=edit]")
-            page.wait_for_selector("#decision")
-            assert page.inner_text("#gate-status") == "edited"
-            shown_decision = page.inner_text(".messages")
-            browser.close()
+        page.fill("#f-notes", "[]")
+        page.fill("#f-body", new_body)
+        page.fill("#f-comment", "An hour earlier, as the guest asked.")
+        page.click("button[value=edit]")
+        page.wait_for_selector("#decision")
+        assert page.inner_text("#gate-status") == "edited"
+        shown_decision = page.inner_text(".messages")
 
     with tenant_context(tenant.id):
         gate = HitlGate.objects.get(pk=gate_id)
@@ -139,23 +150,16 @@ def test_a_reviewer_edits_and_approves_a_draft_in_the_browser(hotel, screenshots
 
 def test_an_arabic_draft_reads_right_to_left_and_fits_a_phone(hotel, screenshots):
     _, key = hotel
-    with running_server(workers=1, SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0") as base_url:
-        gates = _open_gates(base_url, key)
+    with browsing(key, PHONE) as (base_url, gates, page):
         gate_id = gates["arabic"]["hitl"]["gate_id"]
-        with sync_playwright() as playwright:
-            browser = _launch(playwright)
-            page = browser.new_page(viewport=PHONE)
-            page.goto(f"{base_url}/hitl/login/?next=/hitl/gates/{gate_id}/")
-            page.fill("#id_username", "roya")
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_selector("#decision-form")
-            direction = page.eval_on_selector("#f-body", "el => getComputedStyle(el).direction")
-            draft_direction = page.eval_on_selector("#draft .text", "el => getComputedStyle(el).direction")
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            page.screenshot(path=str(screenshots / "hitl-gate-arabic-phone.png"), full_page=True)
-            page.goto(f"{base_url}/hitl/")
-            queue_overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            browser.close()
+        page.goto(f"{base_url}/hitl/login/?next=/hitl/gates/{gate_id}/")
+        log_in(page)
+        page.wait_for_selector("#decision-form")
+        direction = page.eval_on_selector("#f-body", "el => getComputedStyle(el).direction")
+        draft_direction = page.eval_on_selector("#draft .text", "el => getComputedStyle(el).direction")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        page.screenshot(path=str(screenshots / "hitl-gate-arabic-phone.png"), full_page=True)
+        page.goto(f"{base_url}/hitl/")
+        queue_overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert (direction, draft_direction) == ("rtl", "rtl")
     assert overflow <= 0 and queue_overflow <= 0  # no sideways scrolling on a phone
