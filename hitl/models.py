@@ -28,6 +28,8 @@ class HitlGate(TenantOwnedModel):
     reason = models.CharField(max_length=300)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reviewer_group = models.CharField(max_length=64)
+    assignee = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="the reviewer who took the gate; the group may still decide it")
     draft_output = models.JSONField()
     sla_due_at = models.DateTimeField()
     opened_at = models.DateTimeField(default=timezone.now)

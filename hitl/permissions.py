@@ -40,3 +40,9 @@ def gates_for_reviewer(user, *, tenant_id, perm: str = VIEW) -> QuerySet[HitlGat
     it was given."""
     return get_objects_for_user(user, perm, klass=HitlGate.objects.filter(tenant_id=tenant_id),
                                 accept_global_perms=False, with_superuser=False)
+
+
+def gate_grant_user(*, gate: HitlGate, user) -> None:
+    """Let one reviewer see and decide this gate, whatever their groups (an assignment)."""
+    for perm in (VIEW, DECIDE):
+        assign_perm(perm, user, gate)

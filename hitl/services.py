@@ -14,7 +14,7 @@ from django.utils import timezone
 from capabilities.errors import InputSchemaViolation
 from capabilities.validation import schema_errors
 from hitl.models import HitlDecision, HitlGate
-from hitl.permissions import gate_grant, tenant_group
+from hitl.permissions import DECIDE, gate_grant, gate_grant_user, gates_for_reviewer, tenant_group
 from melmastoon_ai.errors import ApplicationError, Conflict, NotFound
 from melmastoon_ai.outbox.services import outbox_emit
 from melmastoon_ai.tenancy.context import tenant_context
@@ -136,3 +136,24 @@ def reviewer_account_create(*, tenant_id: uuid.UUID, username: str, password: st
         TenantMembership.objects.create(tenant_id=tenant_id, user=user)
         user.groups.add(*(tenant_group(tenant_id=tenant_id, group=group) for group in groups))
     return user
+
+
+def hitl_gate_assign(*, tenant_id: uuid.UUID, gate_id: uuid.UUID, by: User, assignee_username: str) -> HitlGate:
+    """Hand an open gate to one reviewer of the same hotel (`by` taking it is the usual case).
+
+    Only someone who may decide the gate assigns it; the assignee gets guardian rights on it
+    (so a gate can reach a person outside its group) and the queue shows whose it is."""
+    gate = gates_for_reviewer(by, tenant_id=tenant_id, perm=DECIDE).filter(pk=gate_id).first()
+    if gate is None:
+        raise NotFound("No such gate.")
+    assignee = User.objects.filter(username=assignee_username, membership__tenant_id=tenant_id,
+                                   is_active=True).first()
+    if assignee is None:
+        raise ApplicationError("No reviewer of this hotel has that username.", code="invalid_request")
+    if not HitlGate.objects.filter(pk=gate.pk, status__in=HitlGate.OPEN_STATUSES).update(assignee=assignee):
+        raise Conflict(f"The gate is already {HitlGate.objects.get(pk=gate.pk).status}.", code="conflict")
+    gate_grant_user(gate=gate, user=assignee)
+    outbox_emit(topic="hitl.assigned", key=str(gate.id), tenant_id=tenant_id,
+                payload={"gate_id": str(gate.id), "assignee": assignee.username, "by": by.username})
+    gate.assignee = assignee
+    return gate

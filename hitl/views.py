@@ -31,10 +31,11 @@ from capabilities.selectors import capability_get
 from hitl.editor import attach_schema_errors, output_fields, parse_output, readable, text_direction
 from hitl.models import HitlDecision, HitlGate
 from hitl.permissions import DECIDE, gates_for_reviewer
-from hitl.services import hitl_gate_decide
-from melmastoon_ai.errors import Conflict
+from hitl.services import hitl_gate_assign, hitl_gate_decide
+from melmastoon_ai.errors import ApplicationError, Conflict
 from melmastoon_ai.ratelimit import RateLimiter
 from melmastoon_ai.tenancy.context import activate_tenant
+from melmastoon_ai.tenancy.models import TenantMembership
 from melmastoon_ai.tenancy.selectors import membership_for_user
 
 PAGE_SIZE = 25
@@ -116,7 +117,11 @@ def queue(request):
         gates = gates.filter(status__in=HitlGate.OPEN_STATUSES)
     if capability:
         gates = gates.filter(capability=capability)
-    page = Paginator(gates.order_by("sla_due_at", "opened_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        gates = gates.filter(assignee=request.user)
+    ordered = gates.select_related("assignee").order_by("sla_due_at", "opened_at")
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = []
     for gate in page:
@@ -126,7 +131,7 @@ def queue(request):
     capabilities = sorted(set(visible.values_list("capability", flat=True).distinct()))
     return render(request, "hitl/queue.html", {
         "rows": rows, "page": page, "status": status, "capability": capability, "capabilities": capabilities,
-        "statuses": list(STATUS_FILTERS), "tenant": request.reviewer_tenant,
+        "statuses": list(STATUS_FILTERS), "tenant": request.reviewer_tenant, "mine": mine,
     })
 
 
@@ -147,6 +152,8 @@ def _gate_context(request, gate: HitlGate, fields=None, problems=()) -> dict:
         "draft": readable(gate.draft_output),
         "provenance": inference.provenance if inference else {},
         "fields": fields if fields is not None else output_fields(schema, gate.draft_output),
+        "members": list(TenantMembership.objects.filter(tenant_id=gate.tenant_id).select_related("user")
+                        .values_list("user__username", flat=True)) if may_decide else [],
         "problems": problems, "may_decide": may_decide, "dir": direction, "lang": lang,
         "time_left": left, "urgency": urgency,
     }
@@ -159,8 +166,21 @@ def gate_page(request, gate_id):
     if gate is None:
         return _not_found(request)
     if request.method == "POST":
-        return _decide(request, gate)
+        return _assign(request, gate) if "assignee" in request.POST else _decide(request, gate)
     return render(request, "hitl/gate.html", _gate_context(request, gate))
+
+
+def _assign(request, gate: HitlGate):
+    try:
+        with transaction.atomic():
+            hitl_gate_assign(tenant_id=gate.tenant_id, gate_id=gate.id, by=request.user,
+                             assignee_username=request.POST["assignee"] or request.user.username)
+    except ApplicationError as exc:
+        gate.refresh_from_db()
+        status = 403 if exc.status == 404 else exc.status  # seen but not decidable by this reviewer
+        return render(request, "hitl/gate.html", _gate_context(request, gate, problems=[exc.message]), status=status)
+    messages.success(request, "Gate assigned.")
+    return redirect("hitl:gate", gate_id=gate.id)
 
 
 def _decide(request, gate: HitlGate):

@@ -239,3 +239,24 @@ def test_platform_admins_see_every_tenants_gate_and_its_decision_through_the_aud
     assert decided.json()["decision"]["decision_id"] in page
     with platform_access(actor="test", reason="read the audit log"):
         assert PlatformAccessLog.objects.filter(actor=f"admin:{superuser.username}").exists()
+
+
+def test_a_gate_assigned_to_one_reviewer_reaches_them_outside_their_group(client_a, tenant_a, tenant_b, catalog):
+    gate_id, _ = message_gate(client_a)
+    other_gate, _ = message_gate(client_a)
+    lead = reviewer(tenant_a, "parwin")
+    manager = reviewer(tenant_a, "jamal", groups=["managers"])
+    reviewer(tenant_b, "outsider")
+    assert manager.get(f"/hitl/gates/{gate_id}/").status_code == 404
+    assert lead.post(f"/hitl/gates/{gate_id}/", {"assignee": "outsider"}).status_code == 400
+    assert manager.post(f"/hitl/gates/{gate_id}/", {"assignee": "jamal"}).status_code == 404  # cannot even see it
+    assert lead.post(f"/hitl/gates/{gate_id}/", {"assignee": "jamal"}).status_code == 302
+    with tenant_context(tenant_a.id):
+        assert HitlGate.objects.get(pk=gate_id).assignee.username == "jamal"
+        assert OutboxEvent.objects.get(topic="hitl.assigned", key=gate_id).payload["by"] == "parwin"
+    mine = manager.get("/hitl/?mine=1").content.decode()
+    assert re.findall(r'data-gate="([0-9a-f-]+)"', mine) == [gate_id]
+    assert re.findall(r'data-gate="([0-9a-f-]+)"', lead.get("/hitl/?mine=1").content.decode()) == []
+    assert other_gate in lead.get("/hitl/").content.decode()
+    assert manager.post(f"/hitl/gates/{gate_id}/", {"decision": "approve"}).status_code == 302
+    assert lead.post(f"/hitl/gates/{gate_id}/", {"assignee": "parwin"}).status_code == 409  # decided
