@@ -194,7 +194,10 @@ class EvalRunAdmin(admin.ModelAdmin):
                                 pk=run_id)
         context = {**self.admin_site.each_context(request), "run": run, "metrics": metric_rows(run),
                    "cases": case_rows(run), "done": run.results.count(), "other": comparison_run(run),
-                   "title": f"Eval report {run.suite.key}", "opts": self.model._meta}
+                   "title": f"Eval report: {run.suite.key}, "
+                            f"{run.prompt_version.label if run.prompt_version else '(no prompt)'}"
+                            f"{' on ' + run.model_name if run.model_name else ''}",
+                   "opts": self.model._meta}
         return TemplateResponse(request, "admin/evals/evalrun/report.html", context)
 
 

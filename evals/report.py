@@ -14,7 +14,7 @@ from evals.metrics import LOWER_IS_BETTER, regression
 from evals.models import EvalRun
 
 HISTORY_RUNS = 20
-CHART_WIDTH, CHART_HEIGHT, PAD = 220, 48, 4
+CHART_WIDTH, CHART_HEIGHT, PAD, LABELS = 220, 48, 4, 36  # LABELS: room on the right for min/max
 
 
 @dataclass
@@ -49,7 +49,7 @@ def sparkline(values: list[float], *, current_index: int | None = None) -> SafeS
         return format_html("<span>-</span>")
     low, high = min(values), max(values)
     span = (high - low) or 1.0
-    step = (CHART_WIDTH - 2 * PAD) / max(len(values) - 1, 1)
+    step = (CHART_WIDTH - LABELS - 2 * PAD) / max(len(values) - 1, 1)
     points = [(PAD + i * step, CHART_HEIGHT - PAD - (value - low) / span * (CHART_HEIGHT - 2 * PAD))
               for i, value in enumerate(values)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
