@@ -62,7 +62,8 @@ class EvalMode:
     """An evaluation call (evals/services/runs.py): the version under test is used instead of the
     active one or the tenant's canary, `model` (when set) replaces the chain by itself and the
     deterministic fallback, the response cache is neither read nor written, no HITL gate opens,
-    and a spent budget is an error rather than a silent deterministic answer."""
+    no `suggestion.*` event goes out, and a spent budget is an error rather than a silent
+    deterministic answer."""
 
     prompt: PromptVersionSpec | None
     model: str = ""
@@ -122,6 +123,7 @@ def complete(request: CompletionRequest, *, tenant: Tenant, eval_mode: EvalMode 
         tenant=tenant, request=request, capability=capability, prompt=prompt, result=result,
         screened=screened, input_hash=input_hash, cache_hit=cached is not None,
         latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
+        suggestion=eval_mode is None,
     )
     if cached is None:
         remember_route(tenant, record, plan, result, cache_key, capability, cache_write=eval_mode is None)

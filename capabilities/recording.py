@@ -42,7 +42,9 @@ def _provenance(record: InferenceRecord, *, result: RouteResult, screened: Scree
 
 def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySpec,
                             prompt: PromptVersionSpec | None, result: RouteResult, screened: ScreenedInput,
-                            input_hash: str, cache_hit: bool, latency_ms: float, overhead_ms: float) -> InferenceRecord:
+                            input_hash: str, cache_hit: bool, latency_ms: float, overhead_ms: float,
+                            suggestion: bool = True) -> InferenceRecord:
+    """`suggestion=False` (eval runs): no `suggestion.*` event, nothing for a product to act on."""
     tokens_in, tokens_out = (0, 0) if cache_hit else (result.input_tokens, result.output_tokens)
     cost = Decimal(0) if cache_hit else result.cost_usd
     record = InferenceRecord(
@@ -67,10 +69,10 @@ def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySp
     event = {"inference_id": str(record.id), "capability": capability.id, "provider": result.provider,
              "model": result.model, "degraded": result.degraded, "cache_hit": cache_hit,
              "output_hash": record.output_hash, "feature": request.feature}
-    outbox_emit_many(tenant_id=tenant.id, key=str(record.id), events=[
-        ("inference.completed", event),
-        (suggestion_topic(capability.id), event | {"subject_ref": request.context.get("subject_ref")}),
-    ])
+    events = [("inference.completed", event)]
+    if suggestion:
+        events.append((suggestion_topic(capability.id), event | {"subject_ref": request.context.get("subject_ref")}))
+    outbox_emit_many(tenant_id=tenant.id, key=str(record.id), events=events)
     return record
 
 

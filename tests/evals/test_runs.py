@@ -15,6 +15,7 @@ from evals.models import EvalCaseResult, EvalRun, EvalSuite, GoldenCase
 from evals.services.runs import EVAL_FEATURE, eval_run_create, eval_run_execute, eval_tenant
 from hitl.models import HitlGate
 from melmastoon_ai.errors import ApplicationError, NotFound
+from melmastoon_ai.outbox.models import OutboxEvent
 from melmastoon_ai.tenancy.context import tenant_context
 from prompts.models import PromptVersion
 from tests.evals.conftest import pricing_draft
@@ -74,6 +75,8 @@ def test_eval_mode_reads_and_writes_no_cache_and_opens_no_gate(fakes, catalog):
         assert len(records) == 2 and not any(record.cache_hit for record in records)
         assert HitlGate.objects.filter(tenant=tenant).count() == 0  # message.draft is HITL "always"
         assert {record.feature for record in records} == {EVAL_FEATURE}
+        topics = set(OutboxEvent.objects.filter(tenant=tenant).values_list("topic", flat=True))
+        assert "inference.completed" in topics and not any(topic.startswith("suggestion.") for topic in topics)
     key = cache.response_cache_key(tenant_id=str(tenant.id), capability_id="message.draft",
                                    capability_version=records[0].capability_version,
                                    prompt_version=records[0].prompt_version, input_hash=records[0].input_hash)
