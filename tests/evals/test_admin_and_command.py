@@ -63,6 +63,8 @@ def test_the_run_list_shows_progress(admin_client, fakes, pricing_suite):
     eval_run_execute(run_id=run.id, stop_after=3)
     page = admin_client.get("/admin/evals/evalrun/").content.decode()
     assert "3/4" in page and "running" in page
+    detail = admin_client.get(f"/admin/evals/evalrun/{run.pk}/change/")
+    assert detail.status_code == 200 and "3/4" in detail.content.decode()  # read-only: runs are records
 
 
 def test_golden_cases_import_and_export_in_admin(admin_client, pricing_suite):
