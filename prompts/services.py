@@ -131,7 +131,9 @@ def check_promotion(version: PromptVersion, *, now: dt.datetime | None = None) -
         decision.reasons.insert(
             0, f"{version.label} is {version.status}; only a draft or deprecated version can be promoted"
         )
-    if (settings.PROMPT_PROMOTION_REQUIRES_CANARY and version.status == Status.DRAFT
+    # A canary shares traffic with the active version; a prompt's first version has none to
+    # share, so only a successor must have served one.
+    if (settings.PROMPT_PROMOTION_REQUIRES_CANARY and active is not None and version.status == Status.DRAFT
             and version.canary_started_at is None):
         decision.allowed = False
         decision.reasons.append("it has not run as a canary; start a canary and let it serve its review period")

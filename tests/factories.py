@@ -32,3 +32,19 @@ class ApiKeyFactory(factory.Factory):
         return api_key_create(tenant_id=tenant.id, scopes=scopes, name=name)
 
     _build = _create
+
+
+def canary_served(version):
+    """A draft that has run as a canary for its whole review period, as a successor must have."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from prompts.models import PromptVersion
+    from prompts.services import prompt_version_start_canary
+
+    prompt_version_start_canary(version_id=version.id)
+    started = timezone.now() - dt.timedelta(days=settings.PROMPT_CANARY_REVIEW_DAYS, hours=1)
+    PromptVersion.objects.filter(pk=version.pk).update(canary_started_at=started)
+    return PromptVersion.objects.get(pk=version.pk)

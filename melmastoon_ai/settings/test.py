@@ -34,6 +34,5 @@ from melmastoon_ai.settings.base import *  # noqa: F403
 
 # The prompt lifecycle tests check each promotion rule on its own; tests/evals/test_promotion.py
 # turns the canary requirement back on and checks it with the others.
-PROMPT_PROMOTION_REQUIRES_CANARY = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
 LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # 4xx are what many tests provoke  # noqa: F405

@@ -8,7 +8,7 @@ from django.utils import timezone
 from evals.models import EvalRun, EvalSuite
 from prompts.models import PromptVersion
 from prompts.services import prompt_create, prompt_version_create_draft, prompt_version_seed
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, canary_served
 
 pytestmark = pytest.mark.django_db
 
@@ -163,11 +163,14 @@ def test_an_active_version_cannot_run_as_a_canary(client_a, active):
 
 def test_promotion_without_an_eval_run_is_409_with_the_reasons(client_a, candidate):
     error = error_of(client_a.post(f"{VERSION_URL}/1.1.0/promote"), 409, "lifecycle_refused")
-    assert error["details"]["reasons"] == ["no finished evaluation run is recorded for this version"]
+    assert error["details"]["reasons"] == [
+        "no finished evaluation run is recorded for this version",
+        "it has not run as a canary; start a canary and let it serve its review period"]
     assert status_of(candidate) == "draft"
 
 
 def test_promotion_check_explains_the_gate(client_a, candidate):
+    canary_served(candidate)
     response = client_a.get(f"{VERSION_URL}/1.1.0/promotion-check")
     assert response.status_code == 200
     assert response.json() == {"allowed": False, "comparisons": [],
@@ -183,7 +186,7 @@ def test_promotion_check_explains_the_gate(client_a, candidate):
 
 
 def test_promotion_with_a_passing_run_activates_and_deprecates_the_previous(client_a, active, candidate):
-    passing_run(candidate)
+    passing_run(canary_served(candidate))
     response = client_a.post(f"{VERSION_URL}/1.1.0/promote")
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["activated_at"] is not None) == ("active", True)

@@ -16,6 +16,7 @@ from evals.models import EvalRun, EvalSuite
 from melmastoon_ai.tenancy.models import PlatformAccessLog
 from prompts.models import Prompt, PromptVersion
 from prompts.services import prompt_version_create_draft, prompt_version_start_canary
+from tests.factories import canary_served
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,8 @@ def test_the_version_page_shows_the_promotion_gate(admin_client, candidate):
     text = page(admin_client.get(f"{VERSIONS}{candidate.pk}/change/"))
     assert "may not be promoted" in text
     assert "no finished evaluation run is recorded for this version" in text
-    passing_run(candidate)
+    assert "it has not run as a canary" in text
+    passing_run(canary_served(candidate))
     assert "may be promoted" in page(admin_client.get(f"{VERSIONS}{candidate.pk}/change/"))
 
 
@@ -208,7 +210,7 @@ def test_promote_without_an_eval_run_is_refused_with_the_reason(admin_client, ac
 
 
 def test_promote_with_a_passing_eval_run_promotes(admin_client, superuser, active, candidate):
-    passing_run(candidate)
+    passing_run(canary_served(candidate))
     text = run_action(admin_client, "promote_selected", candidate)
     assert f"{KEY}@3.1.0: promote done." in text
     assert (reload(candidate).status, reload(active).status) == ("active", "deprecated")
@@ -248,7 +250,7 @@ def test_a_model_wide_permission_is_not_enough(engineer, candidate):
 
 def test_staff_with_the_object_permission_may_change_that_prompt_only(engineer, active, candidate):
     assign_perm("prompts.promote_prompt", engineer, candidate.prompt)
-    passing_run(candidate)
+    passing_run(canary_served(candidate))
     other = PromptVersion.objects.get(prompt__key="PRMP_UPSELL_001", status="active")
     client = client_of(engineer)
     assert f"{KEY}@3.1.0: promote done." in run_action(client, "promote_selected", candidate)

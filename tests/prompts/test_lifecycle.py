@@ -24,6 +24,7 @@ from prompts.services import (
     prompt_version_start_canary,
     prompt_version_stop_canary,
 )
+from tests.factories import canary_served
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,11 @@ def refusal_reasons(version_id: int, **kwargs) -> list[str]:
     assert refused.value.status == 409
     assert refused.value.code == "lifecycle_refused"
     return refused.value.details["reasons"]
+
+
+def successor(version: str) -> PromptVersion:
+    """A draft meant to replace the active version, having served its canary review period."""
+    return canary_served(draft(version))
 
 
 def reload(version: PromptVersion) -> PromptVersion:
@@ -214,7 +220,7 @@ def test_lifecycle_changes_of_an_unknown_version_are_not_found(db):
 # --- promotion ----------------------------------------------------------------------------------
 
 def test_promotion_without_a_finished_evaluation_run_is_refused(active, suite):
-    candidate = draft("1.1.0")
+    candidate = successor("1.1.0")
     assert refusal_reasons(candidate.id) == ["no finished evaluation run is recorded for this version"]
     for status in (EvalRun.Status.QUEUED, EvalRun.Status.RUNNING, EvalRun.Status.FAILED):
         record_run(candidate, suite, status=status)
@@ -224,7 +230,7 @@ def test_promotion_without_a_finished_evaluation_run_is_refused(active, suite):
 
 
 def test_promotion_is_refused_when_the_latest_run_failed(active, suite):
-    candidate = draft("1.1.0")
+    candidate = successor("1.1.0")
     record_run(candidate, suite, finished_at=timezone.now() - dt.timedelta(hours=2))
     failed = record_run(candidate, suite, verdict="fail", finished_at=timezone.now() - dt.timedelta(hours=1))
     assert refusal_reasons(candidate.id) == [f"its latest evaluation run ({failed.id}) did not pass"]
@@ -242,7 +248,7 @@ def test_a_finished_run_without_a_finish_time_does_not_shadow_the_latest_run(act
 
 def test_promotion_is_refused_metric_by_metric_when_worse_than_the_active_version(active, suite):
     record_run(active, suite, metrics={"schema_valid_rate": 0.99, "latency_p95_ms": 1000})
-    candidate = draft("1.1.0")
+    candidate = successor("1.1.0")
     record_run(candidate, suite, metrics={"schema_valid_rate": 0.92, "latency_p95_ms": 1500})
     reasons = refusal_reasons(candidate.id)
     assert reasons == [
@@ -257,7 +263,7 @@ def test_promotion_is_refused_metric_by_metric_when_worse_than_the_active_versio
 
 def test_promotion_within_or_exactly_at_the_tolerance_is_allowed(active, suite):
     record_run(active, suite, metrics={"schema_valid_rate": 0.99, "latency_p95_ms": 1000})
-    candidate = draft("1.1.0")
+    candidate = successor("1.1.0")
     # 0.99 - 0.94 is 0.05000000000000004 in floating point: still "exactly" the tolerance
     record_run(candidate, suite, metrics={"schema_valid_rate": 0.94, "latency_p95_ms": 1100})
     decision = check_promotion(reload(candidate))
@@ -267,7 +273,7 @@ def test_promotion_within_or_exactly_at_the_tolerance_is_allowed(active, suite):
 
 def test_one_metric_worse_is_named_alone(active, suite):
     record_run(active, suite, metrics={"schema_valid_rate": 0.99, "latency_p95_ms": 1000})
-    candidate = draft("1.1.0")
+    candidate = successor("1.1.0")
     record_run(candidate, suite, metrics={"schema_valid_rate": 0.99, "latency_p95_ms": 1101})
     assert refusal_reasons(candidate.id) == ["latency_p95_ms: worse than the active version by 101 (tolerance 100)"]
 
@@ -315,7 +321,7 @@ def test_the_review_period_comes_from_settings(active, suite, settings):
 
 def test_promotion_deprecates_the_previous_active_version(active, suite):
     record_run(active, suite)
-    candidate = draft("1.1.0")
+    candidate = successor("1.1.0")
     record_run(candidate, suite)
     moment = timezone.now() + dt.timedelta(minutes=5)
     promoted = prompt_version_promote(version_id=candidate.id, now=moment)
@@ -326,7 +332,7 @@ def test_promotion_deprecates_the_previous_active_version(active, suite):
 
 
 def test_a_deprecated_version_can_be_promoted_back_as_a_rollback(active, suite):
-    candidate = draft("1.1.0")
+    candidate = successor("1.1.0")
     record_run(candidate, suite)
     prompt_version_promote(version_id=candidate.id)
     record_run(active, suite)
