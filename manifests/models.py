@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from melmastoon_ai.history import history_user
+
 
 class SigningKeyVersion(models.Model):
     """One key version of the manifest signer: `local:<n>` (a key file under var/) or a Cloud KMS
@@ -29,7 +31,7 @@ class SigningKeyVersion(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["-created_at"]
@@ -61,7 +63,7 @@ class EdgeModel(models.Model):
     source = models.TextField(help_text="where the weights came from, or how they were trained")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name", "-created_at"]

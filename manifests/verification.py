@@ -57,11 +57,17 @@ def check_signed_manifest(*, body: bytes, signature_b64: str, key_version: str, 
 def verified_published_manifest() -> VerifiedManifest:
     """The current published manifest, verified against the key store; ManifestRefused otherwise."""
     from manifests.selectors import manifest_published
-    from manifests.signing.factory import public_key_for
 
     manifest = manifest_published()
     if manifest is None:
         raise ManifestRefused("no_manifest", "no manifest is published")
+    return verified_manifest(manifest)
+
+
+def verified_manifest(manifest) -> VerifiedManifest:
+    """One stored manifest, checked with its key version's public key from the key store."""
+    from manifests.signing.factory import public_key_for
+
     key = manifest.key_version
     try:
         public_key_pem = public_key_for(key.name)

@@ -2,10 +2,14 @@
 
 from django.urls import include, path
 
+from manifests.urls import admin_urlpatterns as manifest_admin_urls
+
 urlpatterns = [
     path("ai/", include("capabilities.urls")),
     path("", include("budgets.urls")),
     path("ai/hitl/", include("hitl.urls")),
     path("admin/", include("melmastoon_ai.tenancy.urls")),
     path("admin/", include("prompts.urls")),
+    path("ai/", include("manifests.urls")),
+    path("admin/", include(manifest_admin_urls)),
 ]

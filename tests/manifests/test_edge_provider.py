@@ -18,12 +18,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image, ImageFilter
 
+from manifests import building
 from manifests.models import EdgeModelManifest
-from manifests.services import signing_key_rotate, signing_key_version_revoke
+from manifests.services import manifest_publish, signing_key_rotate, signing_key_version_revoke
 from manifests.signing.verify import sign_digest_with
 from melmastoon_ai.outbox.models import OutboxEvent
 from melmastoon_ai.tenancy.context import tenant_context
 from rag.services import faq_entries_replace
+from routing.fakes.kms_server import FakeKmsServer
 from routing.providers.edge.client import EdgeModels
 from routing.providers.registry import adapter_for
 from tests.manifests.conftest import flip_a_byte
@@ -189,3 +191,19 @@ def test_sessions_are_cached_per_model_and_digest(edge):
 def test_without_a_published_manifest_the_edge_provider_is_not_configured(client_a, catalog, edge_dirs):
     body = complete(client_a, "anomaly.detect", NIGHT_VOIDS)
     assert first_attempt(body)["outcome"] == "not_configured" and body["provenance"]["provider"] == "deterministic"
+
+
+def test_a_manifest_signed_with_cloud_kms_verifies_on_load_and_serves(client_a, catalog, edge_dirs, settings):
+    _model_dir, prepared = edge_dirs
+    key_version = "projects/p/locations/europe-west1/keyRings/manifests/cryptoKeys/signer/cryptoKeyVersions/3"
+    with FakeKmsServer() as kms:
+        settings.MANIFEST_SIGNER = f"kms:{key_version}"
+        settings.KMS_API_ENDPOINT = kms.base_url
+        settings.KMS_ACCESS_TOKEN = "fake-token"
+        building.register(prepared)
+        manifest = manifest_publish(actor="test")
+        assert (manifest.key_version.name, manifest.key_version.backend) == (key_version, "kms")
+        body = complete(client_a, "anomaly.detect", NIGHT_VOIDS)
+        signed = [request for request in kms.received if ":asymmetricSign" in request.path]
+    assert body["provenance"]["provider"] == "edge"
+    assert len(signed) == 1 and signed[0].body["digestCrc32c"]  # the digest went with its CRC32C
