@@ -104,3 +104,21 @@ def edge_models_build() -> list[tuple[EdgeModel, str]]:
     prepared = prepare_files(files.model_dir())
     return list(zip(register(prepared), [spec.note for spec in prepared], strict=True))
 
+
+
+def edge_models_in_place() -> bool:
+    """Whether the published manifest verifies and every file it lists is on disk, unchanged."""
+    from manifests.verification import ManifestRefused, verified_published_manifest
+
+    try:
+        manifest = verified_published_manifest()
+    except ManifestRefused:
+        return False
+    for entry in manifest.models.values():
+        for described in (entry, *entry.get("assets", [])):
+            try:
+                if files.file_sha256(files.resolve(described["file"])) != described["sha256"]:
+                    return False
+            except (OSError, files.UnsafePath):
+                return False
+    return True

@@ -82,6 +82,9 @@ def main() -> int:
     _manage(env, "migrate", "--noinput")
     if (ROOT / "capabilities" / "management" / "commands" / "seed_catalog.py").exists():
         _manage(env, "seed_catalog")
+    if (ROOT / "manifests" / "management" / "commands" / "edge_models_build.py").exists():
+        # First run: copy MiniLM, train the two small models (~15 s) and sign a manifest with a local key.
+        _manage(env, "edge_models_build", "--publish", "--if-missing")
     celery = str(BIN / "celery")
     processes = {
         "web": _spawn(env, "web", [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),

@@ -70,3 +70,16 @@ def test_rotate_manifest_key_revokes_the_old_version_and_its_signatures_stop_ver
     with pytest.raises(ManifestRefused) as refused:
         verified_manifest(EdgeModelManifest.objects.get(version="1.0.0"))
     assert refused.value.reason == "key_revoked"
+
+
+def test_edge_models_build_trains_registers_and_publishes_then_leaves_an_intact_set_alone(catalog, edge_dirs):
+    out = StringIO()
+    call_command("edge_models_build", "--publish", "--if-missing", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines[:3]] == [
+        "all-minilm-l6-v2", "melmastoon-edge-anomaly-v3", "melmastoon-edge-photo-quality-v1"]
+    assert lines[-1] == "published manifest 1.0.0 signed by local:1"
+    again = StringIO()
+    call_command("edge_models_build", "--publish", "--if-missing", stdout=again)
+    assert again.getvalue().startswith("edge models in place")
+    assert EdgeModelManifest.objects.count() == 1

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from manifests.building import edge_models_build
+from manifests.building import edge_models_build, edge_models_in_place
 from manifests.services import manifest_publish
 
 
@@ -10,8 +10,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--publish", action="store_true", help="sign and publish a manifest listing them")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="do nothing when a published manifest verifies and its files match (make run)")
 
-    def handle(self, *args, publish: bool, **options):
+    def handle(self, *args, publish: bool, if_missing: bool, **options):
+        if if_missing and edge_models_in_place():
+            self.stdout.write("edge models in place: the published manifest verifies and its files match")
+            return
         for model, note in edge_models_build():
             self.stdout.write(f"{model.name} {model.version} sha256={model.sha256} size={model.size} ({note})")
         if publish:
