@@ -1,8 +1,9 @@
 """`python -m bench` runs every benchmark; each module also runs alone (`python -m bench.<name>`)."""
 
-from bench import gateway_overhead, guardrails, router_decision
+from bench import edge, gateway_overhead, guardrails, router_decision
 
 if __name__ == "__main__":
     guardrails.main()
     router_decision.main([])
     gateway_overhead.main([])
+    edge.main([])

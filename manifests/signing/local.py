@@ -27,6 +27,8 @@ class LocalSigner:
     def __init__(self, key_dir: Path) -> None:
         self.key_dir = Path(key_dir)
         self._lock = threading.Lock()
+        # Loading an RSA private key checks it (tens of ms): keep each public key, per key file state.
+        self._public_keys: dict[tuple, str] = {}
 
     def _numbers(self) -> list[int]:
         if not self.key_dir.is_dir():
@@ -73,4 +75,16 @@ class LocalSigner:
         return sign_digest_with(self._private_key(self.key_version), digest)
 
     def public_key_pem(self, key_version: str) -> str:
-        return public_pem_of(self._private_key(key_version))
+        match = _KEY_VERSION.match(key_version)
+        path = self.key_dir / f"local-{match.group(1)}.pem" if match else None
+        try:
+            stat = path.stat() if path else None
+        except OSError:
+            stat = None
+        state = (key_version, stat.st_ino, stat.st_size, stat.st_mtime_ns) if stat else None
+        if state is not None and state in self._public_keys:
+            return self._public_keys[state]
+        pem = public_pem_of(self._private_key(key_version))
+        if state is not None:
+            self._public_keys[state] = pem
+        return pem
