@@ -92,6 +92,8 @@ def manifest_publish(*, actor: str, version: str | None = None, signer: Signer |
     """Sign the enabled edge models into a new manifest and make it the published one."""
     signer = signer or signer_from_settings()
     latest = EdgeModelManifest.objects.select_for_update().order_by("-created_at").first()
+    if version is not None:
+        _semver(version)
     if version is None:
         version = _next_version(latest)
     elif latest is not None and _semver(version) <= _semver(latest.version):
@@ -137,6 +139,8 @@ def signing_key_rotate(*, actor: str, revoke_previous: bool, reason: str = "key 
     if not hasattr(signer, "rotate"):
         raise ApplicationError("the KMS signer rotates in Cloud KMS: create a key version, point MANIFEST_SIGNER "
                                "at it, publish, then revoke the old version")
+    if not edge_models_enabled():
+        raise ApplicationError("no edge models are registered; run `manage.py edge_models_build` first")
     previous = list(SigningKeyVersion.objects.exclude(status=SigningKeyVersion.Status.REVOKED)
                     .values_list("name", flat=True))
     signer.rotate()
