@@ -11,6 +11,7 @@ import base64
 import hashlib
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +208,25 @@ def test_a_manifest_signed_with_cloud_kms_verifies_on_load_and_serves(client_a, 
         signed = [request for request in kms.received if ":asymmetricSign" in request.path]
     assert body["provenance"]["provider"] == "edge"
     assert len(signed) == 1 and signed[0].body["digestCrc32c"]  # the digest went with its CRC32C
+
+
+def test_a_large_new_faq_stops_at_the_deadline_and_keeps_what_it_embedded(edge, catalog):
+    from capabilities.fallbacks import FaqEntry
+    from routing.providers.base import ProviderError, ProviderRequest, RequestContext
+
+    entries = tuple(FaqEntry(id=f"faq-{n}", question=f"Question number {n} about room {n}?",
+                             answer=f"Answer {n}.", locale="en") for n in range(80))
+    context = RequestContext(tenant_id="", tenant_region="europe-west1", tenant_country="AF", locale="en",
+                             feature="tests", offline=False, faq_entries=entries)
+    request = ProviderRequest(capability_id="tutor.answer", model="all-minilm-l6-v2", system_prompt=None,
+                              user_prompt=None, payload={"question": "Question number 7 about room 7?", "locale": "en"},
+                              output_schema={}, max_output_tokens=256, temperature=0.0, timeout_seconds=0.0,
+                              context=context)
+    adapter = adapter_for("edge")
+    with pytest.raises(ProviderError) as timed_out:
+        adapter.complete(request)  # no time at all: one batch is embedded, then the deadline stops the rest
+    assert timed_out.value.kind == "timeout"
+    cached = len(adapter._faq_vectors)
+    assert cached == 32  # one batch
+    answered = adapter.complete(replace(request, timeout_seconds=60.0)).output
+    assert answered["sources"] == ["faq-7"] and len(adapter._faq_vectors) == 2 * len(entries)

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -116,10 +117,12 @@ class EdgeAdapter:
         locale, family = resolve_locale(payload["locale"], request.context.locale)
         if not entries:
             return {"answer": localized(NO_ANSWER, family), "sources": [], "confidence": 0.0, "locale": locale}
+        deadline = time.monotonic() + request.timeout_seconds
         question = self._embed(loaded, [payload["question"]])[0]
         # An entry matches by its question, or by its question and answer together: the better of both.
-        similarities = np.maximum(self._faq_matrix(loaded, [e.question for e in entries]) @ question,
-                                  self._faq_matrix(loaded, [f"{e.question} {e.answer}" for e in entries]) @ question)
+        by_question = self._faq_matrix(loaded, [e.question for e in entries], deadline)
+        by_entry = self._faq_matrix(loaded, [f"{e.question} {e.answer}" for e in entries], deadline)
+        similarities = np.maximum(by_question @ question, by_entry @ question)
         best = int(np.argmax(similarities))
         if float(similarities[best]) < FAQ_MATCH_THRESHOLD:
             return {"answer": localized(NO_ANSWER, family), "sources": [], "confidence": 0.0, "locale": locale}
@@ -129,20 +132,34 @@ class EdgeAdapter:
                 "locale": entry.locale if entry.locale in KNOWN_LOCALES else locale,
                 "matched_question": entry.question[:500]}
 
-    def _faq_matrix(self, loaded: LoadedModel, texts: list[str]) -> np.ndarray:
-        """Vectors of FAQ texts, each embedded once per model file and text (an LRU of recent ones)."""
+    def _faq_matrix(self, loaded: LoadedModel, texts: list[str], deadline: float) -> np.ndarray:
+        """Vectors of FAQ texts, each embedded once per model file and text (an LRU of recent ones).
+
+        A large FAQ seen for the first time costs ~15 ms an entry: the work stops at the request's
+        deadline (a timeout, so the chain moves on) and what was embedded stays cached, so the
+        next requests finish the job instead of starting over."""
         keys = [(loaded.sha256, hashlib.sha256(text.encode()).hexdigest()) for text in texts]
         with self._lock:
             vectors = {key: self._faq_vectors.get(key) for key in keys}
         missing = [index for index, key in enumerate(keys) if vectors[key] is None]
-        if missing:
-            fresh = self._embed(loaded, [texts[index] for index in missing])
-            for index, vector in zip(missing, fresh, strict=True):
-                vectors[keys[index]] = vector
+        for start in range(0, len(missing), EMBED_BATCH):
+            if start and time.monotonic() > deadline:  # one batch always: every request makes progress
+                raise ProviderError("timeout", f"embedding {len(missing) - start} new FAQ texts did not fit the "
+                                    "deadline; the ones done are kept", retryable=True)
+            batch = missing[start:start + EMBED_BATCH]
+            fresh = self._embed(loaded, [texts[index] for index in batch])
+            with self._lock:
+                for index, vector in zip(batch, fresh, strict=True):
+                    vectors[keys[index]] = vector
+                    self._remember(keys[index], vector)
         with self._lock:
             for key in keys:
-                self._faq_vectors[key] = vectors[key]
-                self._faq_vectors.move_to_end(key)
-            while len(self._faq_vectors) > _FAQ_VECTOR_CACHE:
-                self._faq_vectors.popitem(last=False)
+                self._remember(key, vectors[key])
         return np.stack([vectors[key] for key in keys])
+
+    def _remember(self, key: tuple[str, str], vector: np.ndarray) -> None:
+        """Under self._lock: keep `key` as the most recent entry of the LRU."""
+        self._faq_vectors[key] = vector
+        self._faq_vectors.move_to_end(key)
+        while len(self._faq_vectors) > _FAQ_VECTOR_CACHE:
+            self._faq_vectors.popitem(last=False)
