@@ -4,9 +4,18 @@ from hitl.models import HitlDecision, HitlGate
 from melmastoon_ai.admin_site import AppendOnlyAdmin
 
 
+class HitlDecisionInline(admin.StackedInline):
+    model = HitlDecision
+    fields = readonly_fields = ("id", "decision", "reviewer", "edited_output", "comment", "decided_at")
+    extra = max_num = 0
+    can_delete = False
+
+
 @admin.register(HitlGate)
 class HitlGateAdmin(admin.ModelAdmin):
     """All tenants' gates, read through the audited platform path (PlatformAdminSite)."""
+
+    inlines = [HitlDecisionInline]
 
     list_display = ("capability", "status", "tenant", "reviewer_group", "sla_due_at", "opened_at", "decided_at")
     list_filter = ("status", "capability")

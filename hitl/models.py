@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from melmastoon_ai.tenancy.models import TenantOwnedModel
 
@@ -27,6 +28,8 @@ class HitlGate(TenantOwnedModel):
     reason = models.CharField(max_length=300)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reviewer_group = models.CharField(max_length=64)
+    assignee = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="the reviewer who took the gate; the group may still decide it")
     draft_output = models.JSONField()
     sla_due_at = models.DateTimeField()
     opened_at = models.DateTimeField(default=timezone.now)
@@ -36,6 +39,8 @@ class HitlGate(TenantOwnedModel):
     class Meta:
         ordering = ["sla_due_at"]
         indexes = [models.Index(fields=["status", "sla_due_at"], name="hitl_gate_open_due_idx")]
+        # `view_hitlgate` shows a gate on the reviewer pages; `decide_hitlgate` lets one decide it.
+        permissions = [("decide_hitlgate", "Can decide a HITL gate")]
 
     def __str__(self) -> str:
         return f"{self.capability} {self.status} ({self.id})"
@@ -59,3 +64,13 @@ class HitlDecision(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.decision} by {self.reviewer}"
+
+
+# django-guardian's direct foreign-key permission tables: a real FK to the gate (joins, not a
+# text object_pk cast), granted to a tenant's reviewer groups when a gate opens or escalates.
+class HitlGateUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(HitlGate, on_delete=models.CASCADE)
+
+
+class HitlGateGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(HitlGate, on_delete=models.CASCADE)

@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from capabilities.errors import InputSchemaViolation
 from capabilities.validation import schema_errors
 from hitl.models import HitlDecision, HitlGate
-from melmastoon_ai.errors import Conflict, NotFound
+from hitl.permissions import DECIDE, gate_grant, gate_grant_user, gates_for_reviewer, tenant_group
+from melmastoon_ai.errors import ApplicationError, Conflict, NotFound
 from melmastoon_ai.outbox.services import outbox_emit
+from melmastoon_ai.tenancy.context import tenant_context
+from melmastoon_ai.tenancy.models import Tenant, TenantMembership
 
 # Minutes a reviewer has, per capability (a guest waits on a message; a price can wait longer).
 SLA_MINUTES = {"message.draft": 30, "ocr.id_scan": 15, "pricing.suggest": 120, "anomaly.detect": 60}
@@ -42,6 +48,7 @@ def hitl_gate_open(*, tenant_id, inference, capability_id: str, hitl_rule: str, 
         reviewer_group=REVIEWER_GROUPS.get(hitl_rule, "reviewers"), draft_output=draft_output, opened_at=opened,
         sla_due_at=opened + dt.timedelta(minutes=SLA_MINUTES.get(capability_id, DEFAULT_SLA_MINUTES)),
     )
+    gate_grant(gate=gate, group=gate.reviewer_group)
     outbox_emit(topic="hitl.gate_opened", key=str(gate.id), tenant_id=tenant_id,
                 payload=gate_summary(gate) | {"capability": capability_id, "inference_id": str(inference.id),
                                               "reviewer_group": gate.reviewer_group})
@@ -98,6 +105,55 @@ def hitl_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         if HitlGate.objects.filter(pk=gate.pk, status=HitlGate.Status.PENDING).update(
                 status=HitlGate.Status.ESCALATED, escalated_at=now, reviewer_group=ESCALATION_GROUP):
             escalated += 1
+            gate_grant(gate=gate, group=ESCALATION_GROUP)  # the first group keeps its rights too
             outbox_emit(topic="hitl.escalated", key=str(gate.id), tenant_id=gate.tenant_id,
                         payload={"gate_id": str(gate.id), "reviewer_group": ESCALATION_GROUP})
     return {"expired": expired, "escalated": escalated}
+
+
+DEFAULT_REVIEWER_GROUP = "reviewers"
+KNOWN_GROUPS = frozenset({DEFAULT_REVIEWER_GROUP, ESCALATION_GROUP, *REVIEWER_GROUPS.values()})
+
+
+def reviewer_account_create(*, tenant_id: uuid.UUID, username: str, password: str, groups: list[str],
+                            email: str = "") -> User:
+    """A tenant's reviewer login for the HITL pages: never staff (the admin is the platform's), bound
+    to one tenant, member of that tenant's reviewer groups."""
+    unknown = sorted(set(groups) - KNOWN_GROUPS)
+    if unknown or not groups:
+        raise ApplicationError(f"Unknown reviewer groups {unknown}; known: {', '.join(sorted(KNOWN_GROUPS))}."
+                               if unknown else "Name at least one reviewer group.", code="invalid_request")
+    if not Tenant.objects.filter(pk=tenant_id).exists():
+        raise NotFound("No such tenant.")
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), code="invalid_request") from exc
+    with tenant_context(tenant_id):
+        if User.objects.filter(username=username).exists():
+            raise Conflict(f"The username {username!r} is taken.", code="conflict")
+        user = User.objects.create_user(username=username, password=password, email=email)
+        TenantMembership.objects.create(tenant_id=tenant_id, user=user)
+        user.groups.add(*(tenant_group(tenant_id=tenant_id, group=group) for group in groups))
+    return user
+
+
+def hitl_gate_assign(*, tenant_id: uuid.UUID, gate_id: uuid.UUID, by: User, assignee_username: str) -> HitlGate:
+    """Hand an open gate to one reviewer of the same hotel (`by` taking it is the usual case).
+
+    Only someone who may decide the gate assigns it; the assignee gets guardian rights on it
+    (so a gate can reach a person outside its group) and the queue shows whose it is."""
+    gate = gates_for_reviewer(by, tenant_id=tenant_id, perm=DECIDE).filter(pk=gate_id).first()
+    if gate is None:
+        raise NotFound("No such gate.")
+    assignee = User.objects.filter(username=assignee_username, membership__tenant_id=tenant_id,
+                                   is_active=True).first()
+    if assignee is None:
+        raise ApplicationError("No reviewer of this hotel has that username.", code="invalid_request")
+    if not HitlGate.objects.filter(pk=gate.pk, status__in=HitlGate.OPEN_STATUSES).update(assignee=assignee):
+        raise Conflict(f"The gate is already {HitlGate.objects.get(pk=gate.pk).status}.", code="conflict")
+    gate_grant_user(gate=gate, user=assignee)
+    outbox_emit(topic="hitl.assigned", key=str(gate.id), tenant_id=tenant_id,
+                payload={"gate_id": str(gate.id), "assignee": assignee.username, "by": by.username})
+    gate.assignee = assignee
+    return gate

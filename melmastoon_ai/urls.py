@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("melmastoon_ai.api_urls")),
+    path("hitl/", include("hitl.page_urls")),
     path("admin/", admin.site.urls),
 ]

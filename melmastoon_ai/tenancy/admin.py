@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from melmastoon_ai.admin_site import AppendOnlyAdmin
-from melmastoon_ai.tenancy.models import ApiKey, PlatformAccessLog, Tenant
+from melmastoon_ai.tenancy.models import ApiKey, PlatformAccessLog, Tenant, TenantMembership
 
 
 @admin.register(Tenant)
@@ -29,3 +29,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class PlatformAccessLogAdmin(AppendOnlyAdmin):
     list_display = ("at", "actor", "reason")
     search_fields = ("actor", "reason")
+
+
+@admin.register(TenantMembership)
+class TenantMembershipAdmin(admin.ModelAdmin):
+    """Which hotel a reviewer account belongs to (accounts are made by `create_reviewer`)."""
+
+    list_display = ("user", "tenant", "created_at")
+    search_fields = ("user__username", "tenant__name")
+    autocomplete_fields = ("tenant",)
+    raw_id_fields = ("user",)

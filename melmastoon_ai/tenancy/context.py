@@ -84,12 +84,23 @@ def platform_access(*, actor: str, reason: str) -> Iterator[None]:
 
 
 @contextmanager
-def api_key_lookup(prefix: str) -> Iterator[None]:
-    """Expose only the API key rows with this prefix: the one read done before a tenant is known."""
-    with transaction.atomic(savepoint=False):  # read-only, and the setting is reset either way
-        _set("app.api_key_prefix", prefix)
+def _pre_tenant_lookup(setting: str, value: str) -> Iterator[None]:
+    """Expose only the rows a narrow RLS policy matches on `setting`: a read done before the
+    tenant is known. Read-only, and the setting is reset either way."""
+    with transaction.atomic(savepoint=False):
+        _set(setting, value)
         try:
             yield
         finally:
             if not connection.needs_rollback:
-                _set("app.api_key_prefix", "")
+                _set(setting, "")
+
+
+def api_key_lookup(prefix: str):
+    """Only the API key rows with this prefix (authentication of a service)."""
+    return _pre_tenant_lookup("app.api_key_prefix", prefix)
+
+
+def membership_lookup(user_id: int):
+    """Only the membership of this user (a reviewer's login to the HITL pages)."""
+    return _pre_tenant_lookup("app.user_id", str(int(user_id)))

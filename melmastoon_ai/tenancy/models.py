@@ -111,3 +111,21 @@ class PlatformAccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor}: {self.reason}"
+
+
+class TenantMembership(TenantOwnedModel):
+    """A person's account belongs to one tenant: a hotel's reviewers log in to the HITL pages with it.
+
+    Which gates a member may see and decide is decided per gate by django-guardian permissions,
+    granted to the tenant's reviewer groups (`hitl.permissions`); this row only binds the account
+    to its tenant, so that row-level security scopes every page to it.
+    """
+
+    user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="membership")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["tenant", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant_id}"

@@ -10,8 +10,8 @@ from django.forms.models import model_to_dict
 from django.utils.dateparse import parse_datetime
 
 from melmastoon_ai.registry_cache import RegistryCache
-from melmastoon_ai.tenancy.context import api_key_lookup
-from melmastoon_ai.tenancy.models import ApiKey, Tenant
+from melmastoon_ai.tenancy.context import api_key_lookup, membership_lookup
+from melmastoon_ai.tenancy.models import ApiKey, Tenant, TenantMembership
 
 # Verified keys, by the SHA-256 of the key (what the database stores too), for a minute;
 # any change to a key or its tenant (revocation, suspension) invalidates the lot.
@@ -67,3 +67,9 @@ def api_key_credential(*, prefix: str, key_hash: str) -> KeyCredential | None:
 
 def tenant_get(*, tenant_id) -> Tenant | None:
     return Tenant.objects.filter(pk=tenant_id).first()
+
+
+def membership_for_user(*, user_id: int) -> TenantMembership | None:
+    """The tenant a reviewer account belongs to; row-level security shows this read only that row."""
+    with membership_lookup(user_id):
+        return TenantMembership.objects.select_related("tenant").filter(user_id=user_id).first()

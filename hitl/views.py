@@ -1,0 +1,221 @@
+"""The reviewer pages (/hitl/): a hotel's reviewers log in, see the gates given to their groups
+sorted by SLA, and approve, edit or reject drafts.
+
+Every page runs in the request's transaction with the reviewer's tenant activated, so row-level
+security scopes each read to that hotel; django-guardian permissions then narrow it to the
+gates granted to the reviewer's groups. A gate the reviewer may not see is a 404, the same as
+one that does not exist: the pages never tell another hotel's gate ids apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from capabilities.errors import InputSchemaViolation
+from capabilities.models import InferenceRecord
+from capabilities.selectors import capability_get
+from hitl.editor import attach_schema_errors, output_fields, parse_output, readable, text_direction
+from hitl.models import HitlDecision, HitlGate
+from hitl.permissions import DECIDE, gates_for_reviewer
+from hitl.services import hitl_gate_assign, hitl_gate_decide
+from melmastoon_ai.errors import ApplicationError, Conflict
+from melmastoon_ai.ratelimit import RateLimiter
+from melmastoon_ai.tenancy.context import activate_tenant
+from melmastoon_ai.tenancy.models import TenantMembership
+from melmastoon_ai.tenancy.selectors import membership_for_user
+
+PAGE_SIZE = 25
+LOGIN_ATTEMPTS_PER_MINUTE = 10
+STATUS_FILTERS = {"open": HitlGate.OPEN_STATUSES, "all": None,
+                  **{status.value: (status.value,) for status in HitlGate.Status}}
+
+
+class ReviewerLoginForm(AuthenticationForm):
+    """Only accounts bound to a hotel log in here; platform staff use the admin."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if membership_for_user(user_id=user.pk) is None:
+            raise forms.ValidationError("This account is not a reviewer account of a hotel.", code="no_membership")
+
+    def clean(self):
+        # Per (address, username): a hotel's staff often share one address behind NAT.
+        client = self.request.META.get("REMOTE_ADDR", "-") if self.request else "-"
+        username = (self.data.get("username") or "")[:150]
+        if not RateLimiter().hit(tenant_id="hitl-login", feature=f"{client}:{username}",
+                                 per_minute=LOGIN_ATTEMPTS_PER_MINUTE).allowed:
+            raise forms.ValidationError("Too many attempts; wait a minute.", code="rate_limited")
+        return super().clean()
+
+
+class ReviewerLoginView(auth_views.LoginView):
+    template_name = "hitl/login.html"
+    authentication_form = ReviewerLoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("hitl:queue")
+
+
+def _not_found(request):
+    return render(request, "hitl/not_found.html", status=404)
+
+
+def reviewer_page(view):
+    """Logged in, bound to a hotel, that hotel active for the transaction."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=reverse("hitl:login"))
+        membership = membership_for_user(user_id=request.user.pk)
+        if membership is None:
+            return render(request, "hitl/forbidden.html", status=403)
+        activate_tenant(membership.tenant_id)
+        request.reviewer_tenant = membership.tenant
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def time_left(due: dt.datetime, now: dt.datetime) -> tuple[str, str]:
+    """("in 1 h 05 min" or "overdue by 3 min", urgency class) for the queue."""
+    seconds = int((due - now).total_seconds())
+    minutes = abs(seconds) // 60
+    text = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    if seconds < 0:
+        return f"overdue by {text}", "overdue"
+    return f"{text} left", "soon" if seconds < 15 * 60 else "ok"
+
+
+@require_http_methods(["GET"])
+@reviewer_page
+def queue(request):
+    tenant_id = request.reviewer_tenant.id
+    visible = gates_for_reviewer(request.user, tenant_id=tenant_id)
+    status = request.GET.get("status", "open")
+    capability = request.GET.get("capability", "")
+    gates = visible
+    if STATUS_FILTERS.get(status):
+        gates = gates.filter(status__in=STATUS_FILTERS[status])
+    elif status not in STATUS_FILTERS:
+        status = "open"
+        gates = gates.filter(status__in=HitlGate.OPEN_STATUSES)
+    if capability:
+        gates = gates.filter(capability=capability)
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        gates = gates.filter(assignee=request.user)
+    ordered = gates.select_related("assignee").order_by("sla_due_at", "opened_at")
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = []
+    for gate in page:
+        left, urgency = time_left(gate.sla_due_at, now)
+        rows.append({"gate": gate, "time_left": left if gate.status in HitlGate.OPEN_STATUSES else "",
+                     "urgency": urgency if gate.status in HitlGate.OPEN_STATUSES else "done"})
+    capabilities = sorted(set(visible.values_list("capability", flat=True).distinct()))
+    return render(request, "hitl/queue.html", {
+        "rows": rows, "page": page, "status": status, "capability": capability, "capabilities": capabilities,
+        "statuses": list(STATUS_FILTERS), "tenant": request.reviewer_tenant, "mine": mine,
+    })
+
+
+def _gate_context(request, gate: HitlGate, fields=None, problems=()) -> dict:
+    inference = InferenceRecord.objects.filter(tenant_id=gate.tenant_id, pk=gate.inference_id).first()
+    capability = capability_get(capability_id=gate.capability)
+    schema = capability.output_schema if capability else {}
+    input_redacted = inference.input_redacted if inference else {}
+    direction, lang = text_direction(gate.draft_output, input_redacted if isinstance(input_redacted, dict) else {})
+    may_decide = (gate.status in HitlGate.OPEN_STATUSES and gates_for_reviewer(
+        request.user, tenant_id=gate.tenant_id, perm=DECIDE).filter(pk=gate.pk).exists())
+    left, urgency = time_left(gate.sla_due_at, timezone.now())
+    decision = HitlDecision.objects.filter(tenant_id=gate.tenant_id, gate=gate).first()
+    return {
+        "gate": gate, "inference": inference, "tenant": request.reviewer_tenant, "decision": decision,
+        "edited": readable(decision.edited_output) if decision and decision.edited_output else [],
+        "input_json": json.dumps(input_redacted, ensure_ascii=False, indent=2),
+        "draft": readable(gate.draft_output),
+        "provenance": inference.provenance if inference else {},
+        "fields": fields if fields is not None else output_fields(schema, gate.draft_output),
+        "members": list(TenantMembership.objects.filter(tenant_id=gate.tenant_id).select_related("user")
+                        .values_list("user__username", flat=True)) if may_decide else [],
+        "problems": problems, "may_decide": may_decide, "dir": direction, "lang": lang,
+        "time_left": left, "urgency": urgency,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@reviewer_page
+def gate_page(request, gate_id):
+    gate = gates_for_reviewer(request.user, tenant_id=request.reviewer_tenant.id).filter(pk=gate_id).first()
+    if gate is None:
+        return _not_found(request)
+    if request.method == "POST":
+        return _assign(request, gate) if "assignee" in request.POST else _decide(request, gate)
+    return render(request, "hitl/gate.html", _gate_context(request, gate))
+
+
+def _assign(request, gate: HitlGate):
+    try:
+        with transaction.atomic():
+            hitl_gate_assign(tenant_id=gate.tenant_id, gate_id=gate.id, by=request.user,
+                             assignee_username=request.POST["assignee"] or request.user.username)
+    except ApplicationError as exc:
+        gate.refresh_from_db()
+        status = 403 if exc.status == 404 else exc.status  # seen but not decidable by this reviewer
+        return render(request, "hitl/gate.html", _gate_context(request, gate, problems=[exc.message]), status=status)
+    messages.success(request, "Gate assigned.")
+    return redirect("hitl:gate", gate_id=gate.id)
+
+
+def _decide(request, gate: HitlGate):
+    if not gates_for_reviewer(request.user, tenant_id=gate.tenant_id, perm=DECIDE).filter(pk=gate.pk).exists():
+        return render(request, "hitl/forbidden.html", status=403)
+    decision = request.POST.get("decision", "")
+    comment = request.POST.get("comment", "").strip()[:2000]
+    capability = capability_get(capability_id=gate.capability)
+    schema = capability.output_schema if capability else {}
+    edited, fields = None, None
+    if decision not in HitlDecision.Decision.values:
+        return render(request, "hitl/gate.html", _gate_context(request, gate, problems=["Choose a decision."]),
+                      status=400)
+    if decision == HitlDecision.Decision.EDIT:
+        edited, fields = parse_output(schema, request.POST)
+        if any(item.error for item in fields):
+            return render(request, "hitl/gate.html", _gate_context(
+                request, gate, fields=fields, problems=["Some fields could not be read; nothing was saved."]),
+                status=422)
+        if edited == gate.draft_output:
+            decision, edited = HitlDecision.Decision.APPROVE, None  # nothing changed: an approval
+    try:
+        with transaction.atomic():  # a refusal rolls back to here, leaving no half-decided gate
+            record = hitl_gate_decide(
+                tenant_id=gate.tenant_id, gate_id=gate.id, decision=decision, reviewer=f"user:{request.user.username}",
+                output_schema=schema, schema_key=(gate.capability, capability.version if capability else "", "output"),
+                edited_output=edited, comment=comment)
+    except InputSchemaViolation as exc:
+        fields = fields or output_fields(schema, edited or {})
+        unplaced = attach_schema_errors(fields, exc.details.get("errors", []))
+        return render(request, "hitl/gate.html", _gate_context(
+            request, gate, fields=fields, problems=["The edited output does not match the capability's schema; "
+                                                    "nothing was saved.", *unplaced]), status=422)
+    except Conflict as exc:
+        gate.refresh_from_db()
+        return render(request, "hitl/gate.html", _gate_context(request, gate, problems=[exc.message]), status=409)
+    messages.success(request, f"Decision saved ({record.decision}); decision id {record.id}.")
+    return redirect("hitl:gate", gate_id=gate.id)
