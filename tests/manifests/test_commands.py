@@ -55,10 +55,11 @@ def test_verify_manifest_fails_on_a_changed_model_file_and_on_an_unreadable_docu
     flip_a_byte(edge.path("melmastoon-edge-photo-quality-v1"))
     with pytest.raises(CommandError, match=r"FAILED: sha256_mismatch: melmastoon-edge-photo-quality-v1/model\.onnx"):
         verify(signed_file, "--models-dir", edge.model_dir)
-    garbage = tmp_path / "garbage.json"
-    garbage.write_text("{not json")
-    with pytest.raises(CommandError, match="FAILED: unreadable"):
-        verify(garbage)
+    for content in ("{not json", '{"manifest": 1, "signature": "", "key_version": "", "public_key_pem": ""}'):
+        garbage = tmp_path / "garbage.json"
+        garbage.write_text(content)
+        with pytest.raises(CommandError, match="FAILED: unreadable"):
+            verify(garbage)
 
 
 def test_rotate_manifest_key_revokes_the_old_version_and_its_signatures_stop_verifying(edge):

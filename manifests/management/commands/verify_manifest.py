@@ -38,6 +38,8 @@ class Command(BaseCommand):
             signed = json.loads(Path(file).read_text(encoding="utf-8"))
             body, signature, key_version = signed["manifest"], signed["signature"], signed["key_version"]
             pem = Path(public_key).read_text() if public_key else signed["public_key_pem"]
+            if not all(isinstance(value, str) for value in (body, signature, key_version, pem)):
+                raise TypeError("manifest, signature, key_version and public_key_pem must be strings")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CommandError(f"FAILED: unreadable: {file} is not a signed manifest document "
                                f"({type(exc).__name__}: {exc})") from exc
