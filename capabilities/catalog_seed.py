@@ -53,7 +53,8 @@ CAPABILITIES = [
     _row("booking.conversion_hint", "PRMP_BOOKING_001", "1.0.0", "gemini-1.5-flash", [], "never", 800,
          "medium", "ConversionHint", "EVAL_BOOKING_001", 2, ttl=3600, max_output_tokens=256,
          description="Suggest the hint that helps a hesitant booker convert."),
-    _row("tutor.answer", "PRMP_TUTOR_001", "2.0.0", "gemini-1.5-flash-8b", [], "never", 1500, "low",
+    # Seed: the fallback is a local FAQ vector search (MiniLM + cosine): the edge embedder, then BM25.
+    _row("tutor.answer", "PRMP_TUTOR_001", "2.0.0", "gemini-1.5-flash-8b", ["all-minilm-l6-v2"], "never", 1500, "low",
          "TutorAnswer", "EVAL_TUTOR_001", 0, offline="phi-3-mini", ttl=3600, max_output_tokens=512,
          uses_rag=True, description="Answer staff questions from the hotel's own FAQ and SOPs."),
     _row("description.generate", "PRMP_DESC_001", "3.0.0", "gemini-1.5-flash-8b", [], "accept(tenant)", 2000,
@@ -69,7 +70,7 @@ CAPABILITIES = [
     _row("stt.transcribe", "PRMP_STT_001", "1.0.0", "gemini-1.5-flash-8b", [], "never", 2000, "low",
          "Transcription", "EVAL_STT_001", 2, aux=["vertex-speech-to-text"], allowed=EU_ONLY_PROVIDERS,
          max_output_tokens=512, description="Transcribe a short voice command (a reversible action)."),
-    _row("vision.photo_quality", None, None, "mobilenet-v3-small-image-quality", ["vertex-vision"], "never",
+    _row("vision.photo_quality", None, None, "melmastoon-edge-photo-quality-v1", ["vertex-vision"], "never",
          200, "free", "PhotoQualityScore", "EVAL_VISION_001", 0, ttl=86400, max_output_tokens=256,
          description="Score a listing photo's quality: resolution, exposure, sharpness."),
 ]

@@ -1,6 +1,7 @@
 """POST /api/v1/ai/embed: Vertex text-embedding-004 when it is configured and its circuit is
-closed, else the deterministic hashed-n-gram embedder (degraded). Texts are redacted first:
-nothing bound for a model carries personal data."""
+closed, else the edge all-MiniLM-L6-v2 (384 dimensions, when the signed manifest lists it and its
+load verifies), else the deterministic hashed-n-gram embedder (degraded). Texts are redacted
+first: nothing bound for a model carries personal data."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from routing.providers.registry import adapter_for
 
 logger = logging.getLogger(__name__)
 VERTEX_EMBEDDING_MODEL = "text-embedding-004"
+EDGE_EMBEDDING_MODEL = "all-minilm-l6-v2"
 EMBED_TIMEOUT_SECONDS = 5.0
 
 
@@ -53,6 +55,24 @@ def embed_texts(*, texts: list[str], tenant: Tenant, breakers) -> Embeddings:
             breakers.record_success("vertex")
             attempts.append({"provider": "vertex", "model": VERTEX_EMBEDDING_MODEL, "outcome": "ok"})
             return Embeddings(VERTEX_EMBEDDING_MODEL, "vertex", vectors, False, pii, attempts)
+    edge = _edge_embeddings(redacted, tenant, attempts)
+    if edge is not None:
+        return Embeddings(EDGE_EMBEDDING_MODEL, "edge", edge, False, pii, attempts)
     attempts.append({"provider": "deterministic", "model": deterministic_embeddings.MODEL_NAME, "outcome": "ok"})
     return Embeddings(deterministic_embeddings.MODEL_NAME, "deterministic",
                       deterministic_embeddings.embed_texts(redacted), True, pii, attempts)
+
+
+def _edge_embeddings(texts: list[str], tenant: Tenant, attempts: list[dict]) -> list[list[float]] | None:
+    """The edge embedder, verified on load; a refused load is recorded and the next one answers."""
+    edge = adapter_for("edge")
+    if edge is None or not edge.is_configured(EDGE_EMBEDDING_MODEL):
+        attempts.append({"provider": "edge", "model": EDGE_EMBEDDING_MODEL, "outcome": "not_configured"})
+        return None
+    try:
+        _model, vectors = edge.embed(texts, tenant_id=str(tenant.id))
+    except ProviderError as exc:
+        attempts.append({"provider": "edge", "model": EDGE_EMBEDDING_MODEL, "outcome": "error", "detail": exc.kind})
+        return None
+    attempts.append({"provider": "edge", "model": EDGE_EMBEDDING_MODEL, "outcome": "ok"})
+    return vectors

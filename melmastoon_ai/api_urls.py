@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from manifests.urls import admin_urlpatterns as manifest_admin_urls
+
 urlpatterns = [
     path("ai/", include("capabilities.urls")),
     path("", include("budgets.urls")),
@@ -9,4 +11,6 @@ urlpatterns = [
     path("admin/", include("melmastoon_ai.tenancy.urls")),
     path("admin/", include("prompts.urls")),
     path("admin/", include("evals.urls")),
+    path("ai/", include("manifests.urls")),
+    path("admin/", include(manifest_admin_urls)),
 ]

@@ -84,6 +84,9 @@ def main() -> int:
         _manage(env, "seed_catalog")
     if (ROOT / "evals" / "management" / "commands" / "seed_evals.py").exists():
         _manage(env, "seed_evals")  # the eval suites' metrics and the starter golden sets
+    if (ROOT / "manifests" / "management" / "commands" / "edge_models_build.py").exists():
+        # First run: copy MiniLM, train the two small models (~15 s) and sign a manifest with a local key.
+        _manage(env, "edge_models_build", "--publish", "--if-missing")
     celery = str(BIN / "celery")
     processes = {
         "web": _spawn(env, "web", [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),

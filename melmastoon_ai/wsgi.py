@@ -9,3 +9,7 @@ application = get_wsgi_application()
 from melmastoon_ai.tenancy.startup import refuse_unsafe_database_role  # noqa: E402
 
 refuse_unsafe_database_role()
+
+from manifests.checks import require_reachable_signer  # noqa: E402
+
+require_reachable_signer()  # seed 001: boot fails if the configured KMS signer is unreachable

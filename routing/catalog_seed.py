@@ -62,6 +62,8 @@ MODELS = [
     _m("all-minilm-l6-v2", "edge", "embedding", 256, "free", "realtime", "0", "0"),
     _m("melmastoon-edge-hkt-v2", "edge", "tabular", 0, "free", "realtime", "0", "0"),
     _m("melmastoon-edge-anomaly-v3", "edge", "tabular", 0, "free", "realtime", "0", "0"),
-    _m("mobilenet-v3-small-image-quality", "edge", "vision", 0, "free", "realtime", "0", "0"),
+    # Seed 001 names a MobileNetV3-small scorer; no such weights can be had without a hub download, so
+    # the edge scorer is the project's own model over measured image features, named for what it is.
+    _m("melmastoon-edge-photo-quality-v1", "edge", "vision", 0, "free", "realtime", "0", "0"),
     _m("deterministic", "deterministic", "rules", 0, "free", "realtime", "0", "0"),
 ]

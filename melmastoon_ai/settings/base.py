@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rag",
     "budgets",
     "hitl",
+    "manifests",
 ]
 
 MIDDLEWARE = [
@@ -275,3 +276,13 @@ BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5, minimum=1)
 BREAKER_COOLDOWN_SECONDS = env_int("BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
 DEPLOYMENT_ENVIRONMENT = env_str("DEPLOYMENT_ENVIRONMENT", "development")
 MANIFEST_SIGNER = env_str("MANIFEST_SIGNER", "local")
+
+# --- edge models and the signed manifest (manifests/, routing/providers/edge/) --------------
+# MANIFEST_SIGNER (above): `local` (RSA keys under MANIFEST_LOCAL_KEY_DIR) or `kms:<key version>`.
+_VAR_DIR = Path(env_str("MELMASTOON_VAR_DIR") or BASE_DIR / "var")  # git-ignored
+MANIFEST_LOCAL_KEY_DIR = Path(env_str("MANIFEST_LOCAL_KEY_DIR") or _VAR_DIR / "manifest-keys")
+KMS_API_ENDPOINT = env_str("KMS_API_ENDPOINT")  # endpoint override (the loopback fake); unset: Google's
+KMS_ACCESS_TOKEN = env_secret("KMS_ACCESS_TOKEN")  # a static token (fakes); unset: Application Default Credentials
+EDGE_MODEL_DIR = Path(env_str("EDGE_MODEL_DIR") or _VAR_DIR / "edge-models")
+EDGE_ONNX_THREADS = env_int("EDGE_ONNX_THREADS", 1, minimum=1)  # per session; processes serve in parallel
+EDGE_DOWNLOAD_URL_SECONDS = env_int("EDGE_DOWNLOAD_URL_SECONDS", 3600, minimum=60)

@@ -12,6 +12,11 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("OUTBOX_PUBLISHER", "redis_streams")
+# Signing keys and edge model files of a test session never land in the working tree's var/.
+if not os.environ.get("EDGE_MODEL_DIR"):
+    _edge_scratch = Path(tempfile.mkdtemp(prefix="mlm-test-edge-"))
+    os.environ["MANIFEST_LOCAL_KEY_DIR"] = str(_edge_scratch / "manifest-keys")
+    os.environ["EDGE_MODEL_DIR"] = str(_edge_scratch / "edge-models")
 
 if not os.environ.get("DATABASE_URL"):
     from melmastoon_ai.infra.local import local_database_urls

@@ -21,6 +21,7 @@ ADAPTERS: dict[str, str] = {
     "anthropic": "routing.providers.anthropic.AnthropicAdapter",
     "openai": "routing.providers.openai.OpenAIAdapter",
     "self_hosted": "routing.providers.self_hosted.SelfHostedAdapter",
+    "edge": "routing.providers.edge.EdgeAdapter",
 }
 
 

@@ -30,13 +30,14 @@ SEED_TABLE = {
     "review.summarize": ("PRMP_REVIEW_001", "2.0.0", "gemini-1.5-pro", ["claude-3-5-sonnet", "deterministic"],
                          "never"),
     "booking.conversion_hint": ("PRMP_BOOKING_001", "1.0.0", "gemini-1.5-flash", ["deterministic"], "never"),
-    "tutor.answer": ("PRMP_TUTOR_001", "2.0.0", "gemini-1.5-flash-8b", ["deterministic"], "never"),
+    "tutor.answer": ("PRMP_TUTOR_001", "2.0.0", "gemini-1.5-flash-8b", ["all-minilm-l6-v2", "deterministic"],
+                     "never"),
     "description.generate": ("PRMP_DESC_001", "3.0.0", "gemini-1.5-flash-8b", ["deterministic"], "accept(tenant)"),
     "translation.draft": ("PRMP_TRANSLATE_001", "2.0.0", "gemini-1.5-flash-8b",
                           ["cloud-translation", "deterministic"], "accept(tenant)"),
     "ocr.id_scan": ("PRMP_OCR_001", "1.0.0", "gemini-1.5-flash-8b", ["deterministic"], "always"),
     "stt.transcribe": ("PRMP_STT_001", "1.0.0", "gemini-1.5-flash-8b", ["deterministic"], "never"),
-    "vision.photo_quality": (None, None, "mobilenet-v3-small-image-quality", ["vertex-vision", "deterministic"],
+    "vision.photo_quality": (None, None, "melmastoon-edge-photo-quality-v1", ["vertex-vision", "deterministic"],
                              "never"),
 }
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ManifestsConfig(AppConfig):
+    name = "manifests"
+    verbose_name = "Edge models and signed manifests"
+
+    def ready(self) -> None:
+        from manifests import checks  # noqa: F401  (the signer boot check)
