@@ -123,6 +123,12 @@ def budget_settle(*, reservation: Reservation, inference_id: uuid.UUID, tokens: 
             _emit_cap(period, budget, "soft")
 
 
+def budget_release(*, reservation: Reservation, counters: BudgetCounters | None = None) -> None:
+    """Give a reservation back without charging it: the request was refused after reserving."""
+    (counters or BudgetCounters()).settle(reservation_id=reservation.reservation_id,
+                                          period_ids=[p.id for p in reservation.periods], tokens=0, micros=0)
+
+
 def budgets_rollover(*, moment: dt.datetime | None = None) -> int:
     """Open the current period of every enabled budget (beat calls it; safe to run twice at once)."""
     opened = 0

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from budgets.services import Reservation, budget_reserve, budget_settle
+from budgets.services import Reservation, budget_release, budget_reserve, budget_settle
 from capabilities import cache, guardrails, idempotency, recording
 from capabilities.errors import CapabilityUnknown, InputSchemaViolation, RateLimited
 from capabilities.guardrails.provider_moderation import gemini_verdict, provider_moderators
@@ -33,7 +33,7 @@ from prompts.selectors import PromptVersionSpec, prompt_version_for
 from rag.selectors import faq_entries_for
 from routing.breakers import BreakerConfig, CircuitBreakers
 from routing.providers.base import RequestContext
-from routing.router import RoutePlan, RouteResult, cost_of_tokens, route
+from routing.router import ChainExhausted, RoutePlan, RouteResult, cost_of_tokens, route
 from routing.services import routing_decision_record
 
 
@@ -117,7 +117,12 @@ def complete(request: CompletionRequest, *, tenant: Tenant, eval_mode: EvalMode 
     plan = plan_route(capability, prompt, rendered, screened.payload, context, spent=_ms_since(started) / 1000,
                       skip_models=bool(reservation and reservation.skip_models),
                       model=eval_mode.model if eval_mode else "")
-    result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, screened, tenant)
+    try:
+        result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, screened, tenant)
+    except ChainExhausted as exhausted:
+        if not exhausted.blocked:
+            raise
+        return withhold_blocked_answer(request, tenant, capability, screened, reservation)
     # 9. persist and emit, in this transaction: record, usage fact, routing decision, outbox events
     record = recording.inference_record_create(
         tenant=tenant, request=request, capability=capability, prompt=prompt, result=result,
@@ -170,6 +175,19 @@ def refuse_blocked_input(request: CompletionRequest, tenant: Tenant, capability:
                                                 screened=screened)
     body = envelope("content_blocked", "The input was blocked by content moderation.",
                     {"categories": flagged})
+    return CompletionOutcome(body=body, status=422)
+
+
+def withhold_blocked_answer(request: CompletionRequest, tenant: Tenant, capability: CapabilitySpec,
+                            screened: guardrails.ScreenedInput, reservation: Reservation | None) -> CompletionOutcome:
+    """Output moderation blocked every answer, the fixed fallback included (it repeats parts of
+    the input): 422 content_blocked, recorded like an input block; the reservation is given back."""
+    if reservation is not None and not reservation.skip_models:
+        budget_release(reservation=reservation)
+    recording.moderation_block_create(tenant=tenant, request=request, capability=capability, screened=screened,
+                                      stage="output")
+    body = envelope("content_blocked", "The answer was withheld: content moderation blocked every answer.",
+                    {"stage": "output"})
     return CompletionOutcome(body=body, status=422)
 
 

@@ -77,16 +77,18 @@ def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySp
 
 
 def moderation_block_create(*, tenant: Tenant, request, capability: CapabilitySpec,
-                            screened: ScreenedInput) -> dict[str, float]:
-    flagged = {name: round(score.score, 4) for name, score in screened.categories.items() if score.flagged}
+                            screened: ScreenedInput, stage: str = "input") -> dict[str, float]:
+    """`stage` "input": the input was flagged; "output": every answer, the fallback included, was."""
+    flagged = {name: round(score.score, 4) for name, score in screened.categories.items()
+               if score.flagged} if stage == "input" else {}
     block = ModerationBlock.objects.create(
         tenant=tenant, request_id=request.request_id, capability=capability.id, feature=request.feature,
-        categories=flagged, moderators=list(screened.checked_by),
+        categories=flagged, moderators=list(screened.checked_by) if stage == "input" else ["output moderation"],
         input_hash=sha256_of({"input": screened.payload, "locale": request.locale}),
     )
     outbox_emit_many(tenant_id=tenant.id, key=str(block.id), events=[
         ("inference.blocked", {"block_id": str(block.id), "capability": capability.id, "categories": flagged,
-                               "feature": request.feature}),
+                               "feature": request.feature, "stage": stage}),
     ])
     return flagged
 

@@ -261,6 +261,19 @@ class _Walk:
         return True
 
 
+class ChainExhausted(RuntimeError):
+    """No model in the chain gave an answer, the deterministic fallback included. Only output
+    moderation can do that to the fallback (`blocked`); anything else is a defect."""
+
+    def __init__(self, capability_id: str, attempts: list[Attempt]):
+        super().__init__(f"the chain of {capability_id} produced no answer: {[a.as_dict() for a in attempts]}")
+        self.attempts = attempts
+
+    @property
+    def blocked(self) -> bool:
+        return any(attempt.outcome == "blocked" for attempt in self.attempts)
+
+
 def route(plan: RoutePlan, *, validate: OutputValidator, screen: OutputScreen,
           breakers: CircuitBreakers | None = None) -> RouteResult:
     walk = _Walk(plan, validate, screen, breakers)
@@ -276,5 +289,4 @@ def route(plan: RoutePlan, *, validate: OutputValidator, screen: OutputScreen,
         if result is not None:
             result.decision_ms = (time.perf_counter() - walk.started) * 1000 - result.provider_ms
             return result
-    raise RuntimeError(f"the chain of {plan.capability_id} produced no answer: "
-                       f"{[attempt.as_dict() for attempt in walk.attempts]}")
+    raise ChainExhausted(plan.capability_id, walk.attempts)

@@ -256,3 +256,29 @@ def test_moderate_answers_with_the_contract_shape_and_says_what_checked(client_a
     assert set(response.json()) == {"verdict", "categories", "provenance"}
     assert response.json()["verdict"] in ("allow", "block")
     assert "moderators" in response.json()["provenance"]
+
+
+def test_when_output_moderation_blocks_even_the_fallback_the_caller_gets_422_and_the_budget_back(
+        client_a, tenant_a, catalog, monkeypatch):
+    """Fault injection: output moderation blocks every answer. The deterministic fallback repeats
+    parts of the input, so a strict tenant threshold can do this for real; it must never be a 500."""
+    from budgets.models import Budget
+    from capabilities import guardrails
+    from capabilities.models import ModerationBlock
+
+    with tenant_context(tenant_a.id):
+        Budget.objects.create(tenant=tenant_a, token_limit=1_000_000)
+    monkeypatch.setattr(guardrails, "screen_output", lambda output, **kwargs: "block")
+    example = Capability.objects.get(pk="description.generate").examples[0]
+    response = client_a.post("/api/v1/ai/complete", {"capability": "description.generate", "input": example},
+                             format="json")
+    assert response.status_code == 422
+    assert (response.json()["error"]["code"], response.json()["error"]["details"]) == ("content_blocked",
+                                                                                     {"stage": "output"})
+    with tenant_context(tenant_a.id):
+        assert not InferenceRecord.objects.filter(capability="description.generate").exists()
+        block = ModerationBlock.objects.get(capability="description.generate")
+        event = OutboxEvent.objects.get(topic="inference.blocked", key=str(block.id))
+    assert block.moderators == ["output moderation"] and event.payload["stage"] == "output"
+    budget = client_a.get("/api/v1/ai/budgets").json()[0]
+    assert (budget["used_tokens"], budget["reserved_tokens"]) == (0, 0)

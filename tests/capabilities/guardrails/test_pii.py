@@ -111,3 +111,27 @@ def test_text_without_digits_or_at_signs_is_returned_unchanged():
     result = redact("Could you kill the lights in the lobby?")
     assert result.text == "Could you kill the lights in the lobby?"
     assert result.counts == {}
+
+
+def test_base64_bytes_are_neither_redacted_nor_moderated():
+    """Images and audio travel as base64 text; moderators must not be sent them (a provider
+    moderator would be paid to read, and may flag, an image's bytes) and redaction must leave them
+    byte for byte as they came."""
+    from capabilities.guardrails import screen_input
+
+    class RecordingModeratorFake:
+        name = "recording-fake"
+
+        def __init__(self):
+            self.texts = []
+
+        def moderate(self, text, *, locale):
+            self.texts.append(text)
+
+    moderator = RecordingModeratorFake()
+    image = "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetI" * 50
+    payload = {"image_base64": image, "notes": {"audio_base64": image}, "caption": "call +44 20 7946 0958"}
+    screened = screen_input(payload, locale="en", country="GB", extra_moderators=[moderator])
+    assert screened.payload["image_base64"] == image and screened.payload["notes"]["audio_base64"] == image
+    assert "+44 20 7946 0958" not in screened.payload["caption"]
+    assert moderator.texts == ["call +44 20 7946 0958"]
