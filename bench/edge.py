@@ -17,10 +17,9 @@ import io
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from bench.stack import infrastructure
+from bench.stack import infrastructure, median_ms
 
 SENTENCES = [
     "What time is check-out?", "Is breakfast included in the room rate?", "The air conditioning in 204 is broken.",
@@ -34,17 +33,8 @@ ANOMALY_INPUT = {"currency": "USD", "events": [
                                "amount": 120}]}
 
 
-def _ms(function, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def _runs(function, repeat: int, runs: int) -> float:
-    return statistics.median(_ms(function, repeat) for _ in range(runs))
+    return statistics.median(median_ms(function, repeat) for _ in range(runs))
 
 
 def _photo() -> str:

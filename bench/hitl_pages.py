@@ -11,16 +11,7 @@ import statistics
 import time
 import uuid
 
-from bench.stack import infrastructure
-
-
-def _timed(call, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+from bench.stack import infrastructure, median_ms
 
 
 def measure(gates: int, repeat: int) -> dict:
@@ -57,9 +48,10 @@ def measure(gates: int, repeat: int) -> dict:
     browser.force_login(user)
     assert browser.get("/hitl/").status_code == 200
     return {
-        "queue_ms": _timed(lambda: browser.get("/hitl/"), repeat),
-        "filtered_queue_ms": _timed(lambda: browser.get("/hitl/?capability=message.draft&status=all&page=3"), repeat),
-        "gate_page_ms": _timed(lambda: browser.get(f"/hitl/gates/{gate_ids[len(gate_ids) // 2]}/"), repeat),
+        "queue_ms": median_ms(lambda: browser.get("/hitl/"), repeat),
+        "filtered_queue_ms": median_ms(
+            lambda: browser.get("/hitl/?capability=message.draft&status=all&page=3"), repeat),
+        "gate_page_ms": median_ms(lambda: browser.get(f"/hitl/gates/{gate_ids[len(gate_ids) // 2]}/"), repeat),
         "complete_with_gate_ms": statistics.median(gate_opening),
         "complete_without_gate_ms": statistics.median(upsell),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,3 +68,13 @@ def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[str
     finally:
         process.terminate()
         process.wait(10)
+
+
+def median_ms(call, repeat: int) -> float:
+    """The median wall time of `repeat` calls, in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)

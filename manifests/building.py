@@ -68,7 +68,7 @@ def prepare_anomaly(root: Path) -> ModelFiles:
     return ModelFiles(
         name=ANOMALY, version="3.0.0", task=EdgeModel.Task.ANOMALY, relative=f"{ANOMALY}/model.onnx", assets=(),
         signature=anomaly.SIGNATURE, licence="proprietary (melmastoon)",
-        source=(f"GradientBoostingClassifier trained by manifests/training/anomaly.py on {report.windows} "
+        source=(f"GradientBoostingClassifier trained by manifests/training/anomaly.py on {report.examples} "
                 f"synthetic shift windows (seed {anomaly.SEED}); synthetic holdout ROC AUC {report.holdout_roc_auc}"),
         note=f"trained; synthetic holdout ROC AUC {report.holdout_roc_auc}, accuracy {report.holdout_accuracy}")
 
@@ -79,7 +79,7 @@ def prepare_photo_quality(root: Path) -> ModelFiles:
         name=PHOTO_QUALITY, version="1.0.0", task=EdgeModel.Task.PHOTO_QUALITY,
         relative=f"{PHOTO_QUALITY}/model.onnx", assets=(), signature=photo_quality.SIGNATURE,
         licence="proprietary (melmastoon)",
-        source=(f"GradientBoostingClassifier trained by manifests/training/photo_quality.py on {report.photos} "
+        source=(f"GradientBoostingClassifier trained by manifests/training/photo_quality.py on {report.examples} "
                 f"synthetic degraded photos (seed {photo_quality.SEED}); synthetic holdout ROC AUC "
                 f"{report.holdout_roc_auc}"),
         note=f"trained; synthetic holdout ROC AUC {report.holdout_roc_auc}, accuracy {report.holdout_accuracy}")

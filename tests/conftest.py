@@ -12,6 +12,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import ApiKeyFactory, TenantFactory
 
+pytest_plugins = ["tests.fake_providers"]  # the fake provider servers, for any test that asks
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_blocker):

@@ -20,27 +20,18 @@ model (and the same sha256) comes out on every machine with the same library ver
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.metrics import roc_auc_score
 
-from manifests.training import export_onnx
+from manifests.training import TrainingReport, fit_and_export
 from routing.providers.edge.mapping import ANOMALY_FEATURES, anomaly_features
 
 SEED = 20261201
 WINDOWS = 6000
 FRAUD_SHARE = 0.3
 REFUND_THRESHOLD = 500.0
-
-
-@dataclass(frozen=True)
-class TrainingReport:
-    windows: int
-    holdout_roc_auc: float
-    holdout_accuracy: float
 
 
 def _event(rng, kind: str, *, night: bool, amount: float | None = None, original: float | None = None,
@@ -130,15 +121,8 @@ def synthetic_windows(*, count: int = WINDOWS, seed: int = SEED) -> tuple[np.nda
 
 def train_anomaly_model(path: Path, *, seed: int = SEED) -> TrainingReport:
     features, labels = synthetic_windows(seed=seed)
-    holdout = len(labels) // 5
     model = GradientBoostingClassifier(n_estimators=120, max_depth=3, learning_rate=0.1, random_state=seed)
-    model.fit(features[holdout:], labels[holdout:])
-    probabilities = model.predict_proba(features[:holdout])[:, 1]
-    report = TrainingReport(windows=len(labels), holdout_roc_auc=round(float(roc_auc_score(labels[:holdout],
-                                                                                          probabilities)), 4),
-                            holdout_accuracy=round(float(((probabilities >= 0.5) == labels[:holdout]).mean()), 4))
-    export_onnx(model, features, path)
-    return report
+    return fit_and_export(model, features, labels, path)
 
 
 SIGNATURE = {

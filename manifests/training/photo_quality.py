@@ -12,27 +12,18 @@ log Laplacian variance). Resolution is a rule per purpose, not learned. Seeded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.metrics import roc_auc_score
 
-from manifests.training import export_onnx
+from manifests.training import TrainingReport, fit_and_export
 from routing.providers.edge.mapping import PHOTO_FEATURES, measure_grey
 
 SEED = 20261202
 PHOTOS = 1200
 SIZE = (320, 240)
-
-
-@dataclass(frozen=True)
-class TrainingReport:
-    photos: int
-    holdout_roc_auc: float
-    holdout_accuracy: float
 
 
 def _scene(rng) -> Image.Image:
@@ -76,15 +67,8 @@ def synthetic_photos(*, count: int = PHOTOS, seed: int = SEED) -> tuple[np.ndarr
 
 def train_photo_quality_model(path: Path, *, seed: int = SEED) -> TrainingReport:
     features, labels = synthetic_photos(seed=seed)
-    holdout = len(labels) // 5
     model = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, random_state=seed)
-    model.fit(features[holdout:], labels[holdout:])
-    probabilities = model.predict_proba(features[:holdout])[:, 1]
-    report = TrainingReport(photos=len(labels), holdout_roc_auc=round(float(roc_auc_score(labels[:holdout],
-                                                                                         probabilities)), 4),
-                            holdout_accuracy=round(float(((probabilities >= 0.5) == labels[:holdout]).mean()), 4))
-    export_onnx(model, features, path)
-    return report
+    return fit_and_export(model, features, labels, path)
 
 
 SIGNATURE = {

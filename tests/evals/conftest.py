@@ -9,18 +9,13 @@ from evals.models import EvalSuite, GoldenCase
 from prompts.models import PromptVersion
 from prompts.services import prompt_version_create_draft
 from routing.fakes.answers import POOR_QUALITY_MARKER
-from tests.routing.providers.conftest import (  # noqa: F401 - fixtures
-    _anthropic_server,
-    _loopback_only,
-    _openai_server,
-    _vertex_server,
-    anthropic_fake,
-    openai_fake,
-    providers_from_settings,
-    vertex_fake,
-)
 
 PRICING_PROMPT = "PRMP_PRICING_001"
+
+
+@pytest.fixture(autouse=True)
+def _loopback(loopback_only):
+    """Evals talk to the fake provider servers; nothing may leave the machine."""
 
 
 def pricing_input(bar: float, occupancy: float, lead: int, **extra) -> dict:

@@ -1,7 +1,7 @@
 """Every adapter through its REAL SDK against the fake provider servers: answers, failures, wire requests.
 
 Each target is an adapter built with an explicit configuration whose base URL is a fake on
-127.0.0.1; conftest's `_loopback_only` fails any test that connects anywhere else.
+127.0.0.1; the `loopback_only` fixture (autouse in conftest) fails any test that connects anywhere else.
 """
 
 from __future__ import annotations
