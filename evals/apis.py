@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from evals.models import EvalRun
 from evals.services.runs import eval_run_create
-from melmastoon_ai.api import TenantAPIView
+from melmastoon_ai.api import PlatformAdminAPIView
 from melmastoon_ai.errors import NotFound
 from melmastoon_ai.fields import StrictCharField
 
@@ -62,11 +62,7 @@ def run_representation(run: EvalRun) -> dict:
     }
 
 
-class AdminApi(TenantAPIView):
-    required_scope = "ai:admin"
-
-
-class EvalRunListApi(AdminApi):
+class EvalRunListApi(PlatformAdminAPIView):
     class EvalRunStartInputSerializer(serializers.Serializer):
         suite = StrictCharField(max_length=64, help_text="the suite key, e.g. EVAL_PRICING_001")
         prompt_version = StrictCharField(max_length=32, required=False, allow_null=True, default=None,
@@ -86,7 +82,7 @@ class EvalRunListApi(AdminApi):
         return Response(EvalRunSerializer(run_representation(run)).data, status=status.HTTP_202_ACCEPTED)
 
 
-class EvalRunDetailApi(AdminApi):
+class EvalRunDetailApi(PlatformAdminAPIView):
     @extend_schema(responses=EvalRunSerializer, operation_id="eval_runs_retrieve")
     def get(self, request, run_id: str):
         try:

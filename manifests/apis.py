@@ -17,7 +17,7 @@ from manifests.models import EdgeModelManifest
 from manifests.selectors import manifest_published
 from manifests.snapshot import registry_snapshot
 from manifests.verification import ManifestRefused, verified_published_manifest
-from melmastoon_ai.api import TenantAPIView
+from melmastoon_ai.api import PlatformAdminAPIView, TenantAPIView
 from melmastoon_ai.errors import ApplicationError, NotFound
 from melmastoon_ai.fields import StrictBooleanField, StrictCharField
 
@@ -111,10 +111,8 @@ class RegistrySnapshotApi(TenantAPIView):
         return Response(registry_snapshot(tenant_id=self.principal.tenant_id))
 
 
-class ManifestPublishApi(TenantAPIView):
+class ManifestPublishApi(PlatformAdminAPIView):
     """Sign the registered edge models into a new manifest and publish it (seed 001: admin API)."""
-
-    required_scope = "ai:admin"
 
     class InputSerializer(serializers.Serializer):
         version = StrictCharField(required=False, max_length=32)
@@ -132,10 +130,8 @@ class ManifestPublishApi(TenantAPIView):
         return Response(ManifestSummarySerializer(manifest).data, status=status.HTTP_201_CREATED)
 
 
-class SigningKeyRotateApi(TenantAPIView):
+class SigningKeyRotateApi(PlatformAdminAPIView):
     """Seed 000's key-compromise runbook: a new key version and a manifest signed by it."""
-
-    required_scope = "ai:admin"
 
     class InputSerializer(serializers.Serializer):
         revoke_previous = StrictBooleanField(required=False, default=False)

@@ -6,7 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from melmastoon_ai.tenancy.authentication import Principal
-from melmastoon_ai.tenancy.permissions import ScopeRequired
+from melmastoon_ai.tenancy.permissions import OperatorTenantRequired, ScopeRequired
 
 
 class TenantAPIView(APIView):
@@ -18,3 +18,11 @@ class TenantAPIView(APIView):
     @property
     def principal(self) -> Principal:
         return self.request.auth
+
+
+class PlatformAdminAPIView(TenantAPIView):
+    """Administration of platform-wide resources: scope ai:admin on a credential of the operator's
+    tenant (Tenant.operator). Another tenant's ai:admin key gets 403."""
+
+    permission_classes = [IsAuthenticated, ScopeRequired, OperatorTenantRequired]
+    required_scope = "ai:admin"

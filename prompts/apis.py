@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from melmastoon_ai.api import TenantAPIView
+from melmastoon_ai.api import PlatformAdminAPIView
 from melmastoon_ai.errors import NotFound
 from melmastoon_ai.fields import StrictCharField, StrictIntegerField
 from prompts import services
@@ -44,11 +44,7 @@ def _version(key: str, version: str) -> PromptVersion:
     return found
 
 
-class AdminApi(TenantAPIView):
-    required_scope = "ai:admin"
-
-
-class PromptListApi(AdminApi):
+class PromptListApi(PlatformAdminAPIView):
     class PromptCreateInputSerializer(serializers.Serializer):
         key = StrictCharField(max_length=64)
         domain = StrictCharField(max_length=32)
@@ -67,7 +63,7 @@ class PromptListApi(AdminApi):
         return Response(PromptSerializer(prompt).data, status=status.HTTP_201_CREATED)
 
 
-class PromptDetailApi(AdminApi):
+class PromptDetailApi(PlatformAdminAPIView):
     @extend_schema(responses=PromptSerializer, operation_id="prompts_retrieve")
     def get(self, request, key: str):
         prompt = Prompt.objects.prefetch_related("versions").filter(key=key).first()
@@ -76,7 +72,7 @@ class PromptDetailApi(AdminApi):
         return Response(PromptSerializer(prompt).data)
 
 
-class PromptVersionCreateApi(AdminApi):
+class PromptVersionCreateApi(PlatformAdminAPIView):
     class PromptVersionCreateInputSerializer(serializers.Serializer):
         version = StrictCharField(max_length=32)
         system_template = StrictCharField()
@@ -93,7 +89,7 @@ class PromptVersionCreateApi(AdminApi):
         return Response(PromptVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
-class PromptVersionCanaryApi(AdminApi):
+class PromptVersionCanaryApi(PlatformAdminAPIView):
     class CanaryStartInputSerializer(serializers.Serializer):
         percent = StrictIntegerField(min_value=1, max_value=50, default=5)
 
@@ -112,7 +108,7 @@ class PromptVersionCanaryApi(AdminApi):
 
 
 def _transition_api(service, operation_id: str):
-    class TransitionApi(AdminApi):
+    class TransitionApi(PlatformAdminAPIView):
         @extend_schema(request=None, responses=PromptVersionSerializer, operation_id=operation_id)
         def post(self, request, key: str, version: str):
             updated = service(version_id=_version(key, version).id)
@@ -127,7 +123,7 @@ PromptVersionDeprecateApi = _transition_api(services.prompt_version_deprecate, "
 PromptVersionRetireApi = _transition_api(services.prompt_version_retire, "prompt_version_retire")
 
 
-class PromptVersionPromotionCheckApi(AdminApi):
+class PromptVersionPromotionCheckApi(PlatformAdminAPIView):
     @extend_schema(responses=GateSerializer, operation_id="prompt_version_promotion_check")
     def get(self, request, key: str, version: str):
         decision = services.check_promotion(_version(key, version))

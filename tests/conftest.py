@@ -37,6 +37,17 @@ def tenant_b(db):
     return TenantFactory(name="Hotel Bamyan")
 
 
+@pytest.fixture
+def operator_a(tenant_a):
+    """tenant_a as the platform operator's own tenant: its ai:admin keys administer platform-wide
+    resources (prompt registry, evals, manifests). Hotel tenants' keys get 403 there."""
+    from melmastoon_ai.tenancy.models import Tenant
+
+    Tenant.objects.filter(pk=tenant_a.pk).update(operator=True)
+    tenant_a.refresh_from_db()
+    return tenant_a
+
+
 def _client_for(raw_key: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")

@@ -45,14 +45,14 @@ def parse_api_key(raw_key: str) -> str | None:
 
 
 def tenant_create(*, name: str, region: str = "europe-west1", monthly_token_limit: int | None = None,
-                  country: str = "", data_residency: str = Tenant.Residency.ANY) -> Tenant:
+                  country: str = "", data_residency: str = Tenant.Residency.ANY, operator: bool = False) -> Tenant:
     name = name.strip()
     if not name:
         raise ApplicationError("A tenant needs a name.")
     if monthly_token_limit is not None and monthly_token_limit < 0:
         raise ApplicationError("monthly_token_limit must be >= 0.")
     return Tenant.objects.create(name=name, region=region, monthly_token_limit=monthly_token_limit,
-                                 country=country.upper(), data_residency=data_residency)
+                                 country=country.upper(), data_residency=data_residency, operator=operator)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import pytest
 from evals.models import EvalRun
 from evals.services.runs import eval_run_execute
 
-pytestmark = pytest.mark.django_db
+# tenant_a is the operator: its ai:admin key administers platform-wide resources (tenant_b is a hotel)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("operator_a")]
 RUNS = "/api/v1/admin/evals/runs"
 
 
@@ -94,11 +95,14 @@ def test_a_suite_without_cases_is_409(client_a, catalog):
 
 
 def test_runs_are_platform_level_but_their_inferences_belong_to_no_caller(client_a, client_b, fakes, pricing_suite):
-    """Any ai:admin credential reads a run (as the prompt registry); the run's inferences are the
-    eval tenant's, so neither the tenant that started it nor another can read them."""
+    """Only the operator's ai:admin credentials read a run (as the prompt registry); a hotel's
+    ai:admin key gets 403. The run's inferences are the eval tenant's, so neither the operator's
+    tenant that started it nor another can read them."""
     run = client_a.post(RUNS, {"suite": pricing_suite.key}, format="json").json()
     eval_run_execute(run_id=run["id"])
-    assert client_b.get(f"{RUNS}/{run['id']}").json()["cases_done"] == 4
+    assert client_a.get(f"{RUNS}/{run['id']}").json()["cases_done"] == 4
+    refused = client_b.get(f"{RUNS}/{run['id']}")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
     inference_id = EvalRun.objects.get(pk=run["id"]).results.first().inference_id
     for client in (client_a, client_b):
         response = client.get(f"/api/v1/ai/inferences/{inference_id}")

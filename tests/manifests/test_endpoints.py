@@ -17,7 +17,8 @@ from rag.services import faq_entries_replace
 from tests.factories import ApiKeyFactory
 from tests.manifests.conftest import flip_a_byte
 
-pytestmark = pytest.mark.django_db
+# tenant_a is the operator: its ai:admin key administers platform-wide resources (tenant_b is a hotel)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("operator_a")]
 LATEST = "/api/v1/ai/manifests/latest"
 SNAPSHOT = "/api/v1/ai/registry/snapshot"
 PUBLISH = "/api/v1/admin/manifests"

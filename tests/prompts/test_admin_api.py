@@ -10,7 +10,8 @@ from prompts.models import PromptVersion
 from prompts.services import prompt_create, prompt_version_create_draft, prompt_version_seed
 from tests.factories import ApiKeyFactory, canary_served
 
-pytestmark = pytest.mark.django_db
+# tenant_a is the operator: its ai:admin key administers platform-wide resources (tenant_b is a hotel)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("operator_a")]
 
 KEY = "PRMP_API_001"
 BASE = "/api/v1/admin/prompts"

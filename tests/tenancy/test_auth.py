@@ -223,3 +223,37 @@ def test_invalid_moderation_thresholds_are_refused(tenant_a, thresholds):
     tenant_a.moderation_thresholds = thresholds
     with pytest.raises(ValidationError):
         tenant_a.full_clean()
+
+
+PLATFORM_ADMIN_CALLS = [
+    ("get", "/api/v1/admin/prompts"),
+    ("post", "/api/v1/admin/prompts/PRMP_PRICING_001/versions"),
+    ("post", "/api/v1/admin/evals/runs"),
+    ("post", "/api/v1/admin/manifests"),
+    ("post", "/api/v1/admin/manifests/rotate-key"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), PLATFORM_ADMIN_CALLS)
+def test_a_hotels_admin_key_cannot_administer_platform_wide_resources(client_b, operator_a, catalog, method, path):
+    """ai:admin is per tenant: a hotel administers its keys and budgets, never the prompt registry,
+    the evals or the edge manifests every hotel is served from."""
+    response = getattr(client_b, method)(path, {}, format="json")
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
+    assert "operator" in response.json()["error"]["message"]
+
+
+def test_the_operators_admin_key_reaches_the_platform_admin_api_and_a_hotel_still_its_own(
+        client_a, client_b, operator_a, catalog):
+    assert client_a.get("/api/v1/admin/prompts").status_code == 200
+    assert client_b.get("/api/v1/admin/api-keys").status_code == 200  # its own keys: tenant-level
+
+
+def test_create_tenant_can_make_the_operators_tenant(capsys):
+    from django.core.management import call_command
+
+    from melmastoon_ai.tenancy.models import Tenant
+
+    call_command("create_tenant", "Melmastoon operations", "--operator")
+    tenant = Tenant.objects.get(pk=capsys.readouterr().out.strip())
+    assert tenant.operator
