@@ -20,6 +20,8 @@ class GateSerializer(serializers.Serializer):
     capability = serializers.CharField()
     inference_id = serializers.UUIDField()
     draft_output = serializers.DictField()
+    reviewer_group = serializers.CharField()
+    assignee = serializers.CharField(allow_null=True, help_text="username of the reviewer who took the gate")
     decision = serializers.DictField(allow_null=True)
 
 
@@ -27,6 +29,7 @@ def _gate_body(gate: HitlGate) -> dict:
     decision = HitlDecision.objects.filter(tenant_id=gate.tenant_id, gate=gate).first()
     return gate_summary(gate) | {
         "capability": gate.capability, "inference_id": str(gate.inference_id), "draft_output": gate.draft_output,
+        "reviewer_group": gate.reviewer_group, "assignee": gate.assignee.username if gate.assignee else None,
         "decision": None if decision is None else {
             "decision_id": str(decision.id), "decision": decision.decision, "edited_output": decision.edited_output,
             "comment": decision.comment, "decided_at": decision.decided_at.isoformat()},
@@ -34,7 +37,7 @@ def _gate_body(gate: HitlGate) -> dict:
 
 
 def _gate(principal, gate_id) -> HitlGate:
-    gate = HitlGate.objects.filter(tenant_id=principal.tenant_id, pk=gate_id).first()
+    gate = HitlGate.objects.filter(tenant_id=principal.tenant_id, pk=gate_id).select_related("assignee").first()
     if gate is None:
         raise NotFound("No such gate.")
     return gate

@@ -254,6 +254,7 @@ def test_a_gate_assigned_to_one_reviewer_reaches_them_outside_their_group(client
     with tenant_context(tenant_a.id):
         assert HitlGate.objects.get(pk=gate_id).assignee.username == "jamal"
         assert OutboxEvent.objects.get(topic="hitl.assigned", key=gate_id).payload["by"] == "parwin"
+    assert client_a.get(f"/api/v1/ai/hitl/gates/{gate_id}").json()["assignee"] == "jamal"
     mine = manager.get("/hitl/?mine=1").content.decode()
     assert re.findall(r'data-gate="([0-9a-f-]+)"', mine) == [gate_id]
     assert re.findall(r'data-gate="([0-9a-f-]+)"', lead.get("/hitl/?mine=1").content.decode()) == []
