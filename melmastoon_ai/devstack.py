@@ -79,14 +79,7 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
 def main() -> int:
     env = _prepare_environment()
     port = env.get("PORT", "8000")
-    _manage(env, "migrate", "--noinput")
-    if (ROOT / "capabilities" / "management" / "commands" / "seed_catalog.py").exists():
-        _manage(env, "seed_catalog")
-    if (ROOT / "evals" / "management" / "commands" / "seed_evals.py").exists():
-        _manage(env, "seed_evals")  # the eval suites' metrics and the starter golden sets
-    if (ROOT / "manifests" / "management" / "commands" / "edge_models_build.py").exists():
-        # First run: copy MiniLM, train the two small models (~15 s) and sign a manifest with a local key.
-        _manage(env, "edge_models_build", "--publish", "--if-missing")
+    _manage(env, "prepare_local")  # migrate, seed the catalog and evals, build the edge models once
     celery = str(BIN / "celery")
     processes = {
         "web": _spawn(env, "web", [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),

@@ -1,0 +1,16 @@
+"""Everything `make run` does before serving, in one process (each Django start costs ~2 s)."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = ("Migrate (as the owner role), load the capability catalog and the eval suites, and build and "
+            "sign the edge models if they are missing. Idempotent; `make run` runs it before serving.")
+
+    def handle(self, *args, **options):
+        call_command("migrate", interactive=False, verbosity=options["verbosity"])
+        call_command("seed_catalog", verbosity=options["verbosity"])
+        call_command("seed_evals", verbosity=options["verbosity"])  # suites' metrics and starter golden sets
+        # First run: copy MiniLM, train the two small models (~15 s) and sign a manifest with a local key.
+        call_command("edge_models_build", "--publish", "--if-missing", verbosity=options["verbosity"])
