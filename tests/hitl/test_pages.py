@@ -261,3 +261,19 @@ def test_a_gate_assigned_to_one_reviewer_reaches_them_outside_their_group(client
     assert other_gate in lead.get("/hitl/").content.decode()
     assert manager.post(f"/hitl/gates/{gate_id}/", {"decision": "approve"}).status_code == 302
     assert lead.post(f"/hitl/gates/{gate_id}/", {"assignee": "parwin"}).status_code == 409  # decided
+
+
+def test_a_gate_is_granted_to_its_group_exactly_once_as_guardian_reads_it(client_a, tenant_a, catalog):
+    from guardian.shortcuts import get_group_perms
+
+    from hitl.models import HitlGateGroupObjectPermission
+    from hitl.permissions import gate_grant, tenant_group
+
+    gate_id, _ = message_gate(client_a)
+    with tenant_context(tenant_a.id):
+        gate = HitlGate.objects.get(pk=gate_id)
+        gate_grant(gate=gate, group="reviewers")  # a second grant changes nothing
+        reviewers = tenant_group(tenant_id=tenant_a.id, group="reviewers")
+        assert sorted(get_group_perms(reviewers, gate)) == ["decide_hitlgate", "view_hitlgate"]
+        assert HitlGateGroupObjectPermission.objects.filter(content_object=gate).count() == 2
+        assert get_group_perms(tenant_group(tenant_id=tenant_a.id, group="managers"), gate).count() == 0
