@@ -79,11 +79,14 @@ def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySp
 def moderation_block_create(*, tenant: Tenant, request, capability: CapabilitySpec,
                             screened: ScreenedInput, stage: str = "input") -> dict[str, float]:
     """`stage` "input": the input was flagged; "output": every answer, the fallback included, was."""
-    flagged = {name: round(score.score, 4) for name, score in screened.categories.items()
-               if score.flagged} if stage == "input" else {}
+    if stage == "input":
+        flagged = {name: round(score.score, 4) for name, score in screened.categories.items() if score.flagged}
+        moderators = list(screened.checked_by)
+    else:
+        flagged, moderators = {}, ["output moderation"]
     block = ModerationBlock.objects.create(
         tenant=tenant, request_id=request.request_id, capability=capability.id, feature=request.feature,
-        categories=flagged, moderators=list(screened.checked_by) if stage == "input" else ["output moderation"],
+        categories=flagged, moderators=moderators,
         input_hash=sha256_of({"input": screened.payload, "locale": request.locale}),
     )
     outbox_emit_many(tenant_id=tenant.id, key=str(block.id), events=[
