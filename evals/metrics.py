@@ -281,6 +281,15 @@ def threshold_failures(metrics: dict[str, float], thresholds: dict[str, dict]) -
     return failures
 
 
+# Metrics are floats: 0.99 - 0.94 is 0.05000000000000004, which must count as "within 0.05".
+TOLERANCE_SLACK = 1e-9
+
+
+def beyond_tolerance(worse: float, tolerance: float) -> bool:
+    """Is a regression of `worse` more than `tolerance` (exactly at it is within)?"""
+    return worse > tolerance and not math.isclose(worse, tolerance, abs_tol=TOLERANCE_SLACK)
+
+
 def regression(metric: str, observed: float, baseline: float) -> float:
     """How much worse `observed` is than `baseline` (negative: better), by the metric's direction."""
     return observed - baseline if metric in LOWER_IS_BETTER else baseline - observed

@@ -41,6 +41,28 @@ def tenant_bucket(tenant_id: uuid.UUID | str, prompt_key: str) -> int:
     return int.from_bytes(digest[:8], "big") % 100
 
 
+def _fields(row: PromptVersion) -> dict:
+    """A version as the registry cache stores it (JSON)."""
+    return {"id": row.id, "prompt_key": row.prompt.key, "version": row.version, "status": row.status,
+            "system_template": row.system_template, "user_template": row.user_template,
+            "variables": list(row.variables), "model_parameters": row.model_parameters,
+            "canary_percent": row.canary_percent}
+
+
+def _spec(fields: dict) -> PromptVersionSpec:
+    return PromptVersionSpec(**(fields | {"variables": tuple(fields["variables"])}))
+
+
+def prompt_version_spec(row: PromptVersion) -> PromptVersionSpec:
+    """One given version as the pipeline takes it, pinned rather than served as a canary (evals)."""
+    return _spec(_fields(row) | {"canary_percent": None})
+
+
+def active_version(*, prompt_key: str) -> PromptVersion | None:
+    return PromptVersion.objects.select_related("prompt").filter(
+        prompt__key=prompt_key, status=PromptVersion.Status.ACTIVE).first()
+
+
 def _load_servable() -> dict[str, dict]:
     servable: dict[str, dict] = {}
     rows = PromptVersion.objects.select_related("prompt").filter(
@@ -50,20 +72,13 @@ def _load_servable() -> dict[str, dict]:
         if row.status == PromptVersion.Status.DRAFT and row.canary_percent is None:
             continue
         slot = "active" if row.status == PromptVersion.Status.ACTIVE else "canary"
-        servable.setdefault(row.prompt.key, {})[slot] = {
-            "id": row.id, "prompt_key": row.prompt.key, "version": row.version, "status": row.status,
-            "system_template": row.system_template, "user_template": row.user_template,
-            "variables": list(row.variables), "model_parameters": row.model_parameters,
-            "canary_percent": row.canary_percent,
-        }
+        servable.setdefault(row.prompt.key, {})[slot] = _fields(row)
     return servable
 
 
 def _index(data: dict[str, dict]) -> dict[str, dict[str, PromptVersionSpec]]:
     return {
-        key: {
-            slot: PromptVersionSpec(**(spec | {"variables": tuple(spec["variables"])})) for slot, spec in slots.items()
-        }
+        key: {slot: _spec(fields) for slot, fields in slots.items()}
         for key, slots in data.items()
     }
 

@@ -19,7 +19,6 @@ raised again.
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -27,22 +26,18 @@ from django.utils import timezone
 
 from capabilities.models import InferenceRecord
 from capabilities.selectors import capability_get
-from evals.metrics import regression, threshold_failures
+from evals.metrics import beyond_tolerance, regression, threshold_failures
 from evals.models import DriftAlert, EvalRun, EvalSuite
 from hitl.models import HitlGate
 from hitl.selectors import DECIDED
 from melmastoon_ai.outbox.services import outbox_emit
 from melmastoon_ai.tenancy.context import platform_access
 from prompts.models import PromptVersion
+from prompts.selectors import active_version
 
-SLACK = 1e-9
 DRIFT_TOPIC = "eval.drift_detected"
 SIGNALS = ("hitl_acceptance_rate", "schema_repair_rate", "fallback_rate")
 HIGHER_IS_BETTER_SIGNALS = frozenset({"hitl_acceptance_rate"})
-
-
-def _breached(worse: float, tolerance: float) -> bool:
-    return worse > tolerance and not math.isclose(worse, tolerance, abs_tol=SLACK)
 
 
 def _raise(*, suite: EvalSuite, kind: str, breaches: list[dict], version: PromptVersion | None,
@@ -79,7 +74,7 @@ def eval_breaches(*, observed: dict, baseline: dict, tolerances: dict, threshold
             continue
         tolerance = float(tolerances.get(metric, 0.0))
         worse = regression(metric, value, base)
-        if _breached(worse, tolerance):
+        if beyond_tolerance(worse, tolerance):
             breaches.append({"metric": metric, "observed": value, "baseline": base, "tolerance": tolerance,
                              "worse_by": round(worse, 6)})
     already_failing = {failure.split(":")[0] for failure in threshold_failures(baseline, thresholds)}
@@ -121,8 +116,7 @@ def drift_schedule_runs() -> list[EvalRun]:
             continue
         version = None
         if capability.prompt_key is not None:
-            version = PromptVersion.objects.filter(prompt__key=capability.prompt_key,
-                                                   status=PromptVersion.Status.ACTIVE).first()
+            version = active_version(prompt_key=capability.prompt_key)
             if version is None:
                 continue
         baseline = baseline_run_for(suite=suite, version=version)
@@ -166,7 +160,7 @@ def signal_breaches(*, current: dict, previous: dict, tolerances: dict, min_samp
             continue
         worse = before["rate"] - now["rate"] if name in HIGHER_IS_BETTER_SIGNALS else now["rate"] - before["rate"]
         tolerance = float(tolerances.get(name, 0.0))
-        if _breached(worse, tolerance):
+        if beyond_tolerance(worse, tolerance):
             breaches.append({"metric": name, "observed": round(now["rate"], 6), "baseline": round(before["rate"], 6),
                              "tolerance": tolerance, "worse_by": round(worse, 6), "samples": now["samples"],
                              "baseline_samples": before["samples"]})
@@ -190,8 +184,7 @@ def drift_check_production(*, now: dt.datetime | None = None) -> list[DriftAlert
         capability = capability_get(capability_id=suite.capability_id)
         version = None
         if capability is not None and capability.prompt_key:
-            version = PromptVersion.objects.filter(prompt__key=capability.prompt_key,
-                                                   status=PromptVersion.Status.ACTIVE).first()
+            version = active_version(prompt_key=capability.prompt_key)
         alerts += _raise(suite=suite, kind=DriftAlert.Kind.PRODUCTION, breaches=breaches, version=version)
     return alerts
 

@@ -7,16 +7,12 @@ beyond the suite's tolerance. Runs themselves are in evals.services.runs, drift 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from django.db.models import F
 
-from evals.metrics import LOWER_IS_BETTER
+from evals.metrics import LOWER_IS_BETTER, beyond_tolerance
 from evals.models import EvalRun
-
-# Metrics are floats: 0.99 - 0.94 is 0.05000000000000004, which must count as "within 0.05".
-TOLERANCE_SLACK = 1e-9
 
 
 @dataclass
@@ -65,7 +61,7 @@ def _compare(metric: str, threshold: dict, tolerance: float, candidate: dict, ac
         row.ok, row.reason = False, f"{value:g} above the maximum {threshold['max']:g}"
     elif isinstance(baseline, int | float):
         worse = value - baseline if _lower_is_better(metric, threshold) else baseline - value
-        if worse > tolerance and not math.isclose(worse, tolerance, abs_tol=TOLERANCE_SLACK):
+        if beyond_tolerance(worse, tolerance):
             row.ok, row.reason = False, f"worse than the active version by {worse:g} (tolerance {tolerance:g})"
     return row
 

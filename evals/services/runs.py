@@ -35,7 +35,7 @@ from melmastoon_ai.errors import ApplicationError, Conflict, NotFound
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.models import PromptVersion
-from prompts.selectors import PromptVersionSpec
+from prompts.selectors import active_version, prompt_version_spec
 from routing.models import Model
 
 logger = logging.getLogger(__name__)
@@ -53,16 +53,6 @@ def eval_tenant() -> Tenant:
         Budget.objects.get_or_create(tenant=tenant, feature=EVAL_FEATURE, defaults={
             "period": Budget.Period.MONTHLY, "cost_limit_usd": Decimal(str(settings.EVAL_BUDGET_USD_MONTHLY))})
     return tenant
-
-
-def version_spec(version: PromptVersion | None) -> PromptVersionSpec | None:
-    if version is None:
-        return None
-    return PromptVersionSpec(
-        id=version.id, prompt_key=version.prompt.key, version=version.version, status=version.status,
-        system_template=version.system_template, user_template=version.user_template,
-        variables=tuple(version.variables), model_parameters=version.model_parameters, canary_percent=None,
-    )
 
 
 def run_cases(run: EvalRun):
@@ -83,9 +73,9 @@ def _resolve_version(capability: CapabilitySpec, version: str | None) -> PromptV
             raise ApplicationError(f"{capability.id} has no prompt; leave the prompt version out",
                                    details={"field": "prompt_version"})
         return None
-    versions = PromptVersion.objects.select_related("prompt").filter(prompt__key=capability.prompt_key)
-    found = versions.filter(version=version).first() if version else versions.filter(
-        status=PromptVersion.Status.ACTIVE).first()
+    found = (PromptVersion.objects.select_related("prompt").filter(prompt__key=capability.prompt_key,
+                                                                    version=version).first()
+             if version else active_version(prompt_key=capability.prompt_key))
     if found is None:
         what = f"version {version}" if version else "active version"
         what = f"{what} of {capability.prompt_key}"
@@ -196,7 +186,8 @@ def eval_run_execute(*, run_id: uuid.UUID | str, progress: Progress | None = Non
         capability = _capability(run.suite)
     except Conflict as exc:
         return _fail(run, exc.message)
-    mode = EvalMode(prompt=version_spec(run.prompt_version), model=run.model_name)
+    prompt = prompt_version_spec(run.prompt_version) if run.prompt_version else None
+    mode = EvalMode(prompt=prompt, model=run.model_name)
     pending = run_cases(run).exclude(id__in=EvalCaseResult.objects.filter(run=run).values("case_id")).order_by("id")
     done = EvalCaseResult.objects.filter(run=run).count()
     for number, case in enumerate(pending, start=1):
