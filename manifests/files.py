@@ -42,17 +42,22 @@ def fingerprint(path: Path) -> tuple:
     return (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
+def hash_file(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks, uncached (what a client without our cache does)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     key = fingerprint(path)
     with _lock:
         known = _digests.get(key)
     if known is not None:
         return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    value = digest.hexdigest()
+    value = hash_file(path)
     if fingerprint(path) == key:  # unchanged while we read it
         with _lock:
             if len(_digests) >= _MAX_ENTRIES:

@@ -152,10 +152,10 @@ def evaluate_case(*, run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalM
         if EvalCaseResult.objects.filter(run=run, case=case).exists():
             return None
         outcome = _infer(run, case, tenant, mode, capability)
-        errors = [] if outcome.error else [e["message"] for e in schema_errors(
+        errors = [outcome.error] if outcome.error else [e["message"] for e in schema_errors(
             capability.output_schema, outcome.output, key=(capability.id, capability.version, "output"))]
         scored = score_case(output=outcome.output, expected=case.expected, config=run.suite.config,
-                            schema_errors=errors or ([outcome.error] if outcome.error else []))
+                            schema_errors=errors)
         provenance = outcome.provenance
         result = EvalCaseResult.objects.create(
             run=run, case=case, output=outcome.output, scores=scored.scores,

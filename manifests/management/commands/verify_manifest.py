@@ -8,21 +8,13 @@ every listed file's size and SHA-256. Exit 0 with one `OK` line, or non-zero wit
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from manifests.files import hash_file
 from manifests.verification import ManifestRefused, check_signed_manifest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Command(BaseCommand):
@@ -60,7 +52,7 @@ class Command(BaseCommand):
                 path = root / described["file"]
                 if not path.is_file():
                     raise CommandError(f"FAILED: file_missing: {described['file']} is not under {root}")
-                if path.stat().st_size != described["size"] or _sha256(path) != described["sha256"]:
+                if path.stat().st_size != described["size"] or hash_file(path) != described["sha256"]:
                     raise CommandError(f"FAILED: sha256_mismatch: {described['file']} does not match the manifest")
                 checked += 1
         return checked
