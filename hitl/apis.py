@@ -4,7 +4,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from capabilities.selectors import capability_get
 from hitl.models import HitlDecision, HitlGate
 from hitl.services import gate_summary, hitl_gate_decide
 from melmastoon_ai.api import TenantAPIView
@@ -65,12 +64,7 @@ class GateDecisionApi(TenantAPIView):
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         gate = _gate(self.principal, gate_id)
-        capability = capability_get(capability_id=gate.capability)
-        hitl_gate_decide(
-            tenant_id=self.principal.tenant_id, gate_id=gate.id, reviewer=f"{self.principal.kind}:"
-            f"{self.principal.credential_id}", output_schema=capability.output_schema if capability else {},
-            schema_key=(gate.capability, capability.version if capability else "", "output"),
-            **data.validated_data,
-        )
+        hitl_gate_decide(tenant_id=self.principal.tenant_id, gate_id=gate.id,
+                         reviewer=f"{self.principal.kind}:{self.principal.credential_id}", **data.validated_data)
         gate.refresh_from_db()
         return Response(_gate_body(gate))

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from capabilities.errors import InputSchemaViolation
+from capabilities.selectors import capability_get
 from capabilities.validation import schema_errors
 from hitl.models import HitlDecision, HitlGate
 from hitl.permissions import DECIDE, gate_grant, gate_grant_user, gates_for_reviewer, tenant_group
@@ -39,6 +40,11 @@ def gate_summary(gate: HitlGate) -> dict:
             "sla_due_at": gate.sla_due_at.isoformat()}
 
 
+def _closed(gate: HitlGate) -> Conflict:
+    """409 for a gate a conditional update found no longer open: says what it became."""
+    return Conflict(f"The gate is already {HitlGate.objects.get(pk=gate.pk).status}.", code="conflict")
+
+
 def hitl_gate_open(*, tenant_id, inference, capability_id: str, hitl_rule: str, reason: str,
                    draft_output: dict, now: dt.datetime | None = None) -> HitlGate:
     """In the inference's transaction; the notification goes through the outbox, never blocking."""
@@ -56,15 +62,18 @@ def hitl_gate_open(*, tenant_id, inference, capability_id: str, hitl_rule: str, 
 
 
 def hitl_gate_decide(*, tenant_id: uuid.UUID, gate_id: uuid.UUID, decision: str, reviewer: str,
-                     output_schema: dict, schema_key: tuple, edited_output: dict | None = None,
-                     comment: str = "") -> HitlDecision:
+                     edited_output: dict | None = None, comment: str = "") -> HitlDecision:
     """Decide a pending or escalated gate exactly once: the conditional UPDATE lets one reviewer
-    through when two click at once; the other gets 409."""
+    through when two click at once; the other gets 409. An edit must match the output schema of
+    the gate's capability."""
     gate = HitlGate.objects.filter(tenant_id=tenant_id, pk=gate_id).first()
     if gate is None:
         raise NotFound("No such gate.")
     if decision == "edit":
-        errors = schema_errors(output_schema, edited_output, key=schema_key) if edited_output is not None else [
+        capability = capability_get(capability_id=gate.capability)
+        schema = capability.output_schema if capability else {}
+        key = (gate.capability, capability.version if capability else "", "output")
+        errors = schema_errors(schema, edited_output, key=key) if edited_output is not None else [
             {"pointer": "/", "message": "edited_output is required to edit"}]
         if errors:
             raise InputSchemaViolation("edited_output does not match the capability's output schema.",
@@ -73,7 +82,7 @@ def hitl_gate_decide(*, tenant_id: uuid.UUID, gate_id: uuid.UUID, decision: str,
     claimed = HitlGate.objects.filter(pk=gate.pk, status__in=HitlGate.OPEN_STATUSES).update(
         status=DECISION_STATUS[decision], decided_at=now)
     if not claimed:
-        raise Conflict(f"The gate is already {HitlGate.objects.get(pk=gate.pk).status}.", code="conflict")
+        raise _closed(gate)
     try:
         with transaction.atomic():
             record = HitlDecision.objects.create(tenant_id=tenant_id, gate=gate, reviewer=reviewer[:200],
@@ -151,7 +160,7 @@ def hitl_gate_assign(*, tenant_id: uuid.UUID, gate_id: uuid.UUID, by: User, assi
     if assignee is None:
         raise ApplicationError("No reviewer of this hotel has that username.", code="invalid_request")
     if not HitlGate.objects.filter(pk=gate.pk, status__in=HitlGate.OPEN_STATUSES).update(assignee=assignee):
-        raise Conflict(f"The gate is already {HitlGate.objects.get(pk=gate.pk).status}.", code="conflict")
+        raise _closed(gate)
     gate_grant_user(gate=gate, user=assignee)
     outbox_emit(topic="hitl.assigned", key=str(gate.id), tenant_id=tenant_id,
                 payload={"gate_id": str(gate.id), "assignee": assignee.username, "by": by.username})

@@ -135,14 +135,13 @@ def queue(request):
     })
 
 
-def _gate_context(request, gate: HitlGate, fields=None, problems=()) -> dict:
+def _gate_context(request, gate: HitlGate, decidable: bool, fields=None, problems=()) -> dict:
     inference = InferenceRecord.objects.filter(tenant_id=gate.tenant_id, pk=gate.inference_id).first()
     capability = capability_get(capability_id=gate.capability)
     schema = capability.output_schema if capability else {}
     input_redacted = inference.input_redacted if inference else {}
     direction, lang = text_direction(gate.draft_output, input_redacted if isinstance(input_redacted, dict) else {})
-    may_decide = (gate.status in HitlGate.OPEN_STATUSES and gates_for_reviewer(
-        request.user, tenant_id=gate.tenant_id, perm=DECIDE).filter(pk=gate.pk).exists())
+    may_decide = decidable and gate.status in HitlGate.OPEN_STATUSES
     left, urgency = time_left(gate.sla_due_at, timezone.now())
     decision = HitlDecision.objects.filter(tenant_id=gate.tenant_id, gate=gate).first()
     return {
@@ -152,11 +151,15 @@ def _gate_context(request, gate: HitlGate, fields=None, problems=()) -> dict:
         "draft": readable(gate.draft_output),
         "provenance": inference.provenance if inference else {},
         "fields": fields if fields is not None else output_fields(schema, gate.draft_output),
-        "members": list(TenantMembership.objects.filter(tenant_id=gate.tenant_id).select_related("user")
+        "members": list(TenantMembership.objects.filter(tenant_id=gate.tenant_id)
                         .values_list("user__username", flat=True)) if may_decide else [],
         "problems": problems, "may_decide": may_decide, "dir": direction, "lang": lang,
         "time_left": left, "urgency": urgency,
     }
+
+
+def _render_gate(request, gate: HitlGate, decidable: bool, *, status: int = 200, **context):
+    return render(request, "hitl/gate.html", _gate_context(request, gate, decidable, **context), status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,12 +168,15 @@ def gate_page(request, gate_id):
     gate = gates_for_reviewer(request.user, tenant_id=request.reviewer_tenant.id).filter(pk=gate_id).first()
     if gate is None:
         return _not_found(request)
+    # Asked once per request: may this reviewer decide (and assign) this gate, not only see it?
+    decidable = gates_for_reviewer(request.user, tenant_id=gate.tenant_id, perm=DECIDE).filter(pk=gate.pk).exists()
     if request.method == "POST":
-        return _assign(request, gate) if "assignee" in request.POST else _decide(request, gate)
-    return render(request, "hitl/gate.html", _gate_context(request, gate))
+        return (_assign(request, gate, decidable) if "assignee" in request.POST
+                else _decide(request, gate, decidable))
+    return _render_gate(request, gate, decidable)
 
 
-def _assign(request, gate: HitlGate):
+def _assign(request, gate: HitlGate, decidable: bool):
     try:
         with transaction.atomic():
             hitl_gate_assign(tenant_id=gate.tenant_id, gate_id=gate.id, by=request.user,
@@ -178,13 +184,13 @@ def _assign(request, gate: HitlGate):
     except ApplicationError as exc:
         gate.refresh_from_db()
         status = 403 if exc.status == 404 else exc.status  # seen but not decidable by this reviewer
-        return render(request, "hitl/gate.html", _gate_context(request, gate, problems=[exc.message]), status=status)
+        return _render_gate(request, gate, decidable, problems=[exc.message], status=status)
     messages.success(request, "Gate assigned.")
     return redirect("hitl:gate", gate_id=gate.id)
 
 
-def _decide(request, gate: HitlGate):
-    if not gates_for_reviewer(request.user, tenant_id=gate.tenant_id, perm=DECIDE).filter(pk=gate.pk).exists():
+def _decide(request, gate: HitlGate, decidable: bool):
+    if not decidable:
         return render(request, "hitl/forbidden.html", status=403)
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "").strip()[:2000]
@@ -192,30 +198,25 @@ def _decide(request, gate: HitlGate):
     schema = capability.output_schema if capability else {}
     edited, fields = None, None
     if decision not in HitlDecision.Decision.values:
-        return render(request, "hitl/gate.html", _gate_context(request, gate, problems=["Choose a decision."]),
-                      status=400)
+        return _render_gate(request, gate, decidable, problems=["Choose a decision."], status=400)
     if decision == HitlDecision.Decision.EDIT:
         edited, fields = parse_output(schema, request.POST)
         if any(item.error for item in fields):
-            return render(request, "hitl/gate.html", _gate_context(
-                request, gate, fields=fields, problems=["Some fields could not be read; nothing was saved."]),
-                status=422)
+            return _render_gate(request, gate, decidable, fields=fields, status=422,
+                                problems=["Some fields could not be read; nothing was saved."])
         if edited == gate.draft_output:
             decision, edited = HitlDecision.Decision.APPROVE, None  # nothing changed: an approval
     try:
         with transaction.atomic():  # a refusal rolls back to here, leaving no half-decided gate
-            record = hitl_gate_decide(
-                tenant_id=gate.tenant_id, gate_id=gate.id, decision=decision, reviewer=f"user:{request.user.username}",
-                output_schema=schema, schema_key=(gate.capability, capability.version if capability else "", "output"),
-                edited_output=edited, comment=comment)
+            record = hitl_gate_decide(tenant_id=gate.tenant_id, gate_id=gate.id, decision=decision,
+                                      reviewer=f"user:{request.user.username}", edited_output=edited, comment=comment)
     except InputSchemaViolation as exc:
         fields = fields or output_fields(schema, edited or {})
         unplaced = attach_schema_errors(fields, exc.details.get("errors", []))
-        return render(request, "hitl/gate.html", _gate_context(
-            request, gate, fields=fields, problems=["The edited output does not match the capability's schema; "
-                                                    "nothing was saved.", *unplaced]), status=422)
+        return _render_gate(request, gate, decidable, fields=fields, status=422, problems=[
+            "The edited output does not match the capability's schema; nothing was saved.", *unplaced])
     except Conflict as exc:
         gate.refresh_from_db()
-        return render(request, "hitl/gate.html", _gate_context(request, gate, problems=[exc.message]), status=409)
+        return _render_gate(request, gate, decidable, problems=[exc.message], status=409)
     messages.success(request, f"Decision saved ({record.decision}); decision id {record.id}.")
     return redirect("hitl:gate", gate_id=gate.id)

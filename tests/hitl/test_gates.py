@@ -129,8 +129,7 @@ def test_two_reviewers_deciding_at_once_record_one_decision(catalog, tenant_a, c
         try:
             barrier.wait()
             with tenant_context(tenant_a.id):
-                hitl_gate_decide(tenant_id=tenant_a.id, gate_id=gate_id, decision=choice, reviewer=f"r-{choice}",
-                                 output_schema={}, schema_key=("message.draft", "x", "output"))
+                hitl_gate_decide(tenant_id=tenant_a.id, gate_id=gate_id, decision=choice, reviewer=f"r-{choice}")
             outcomes.append("decided")
         except Conflict:
             outcomes.append("conflict")
