@@ -33,6 +33,12 @@ FAQ_MATCH_THRESHOLD = 0.4
 _FAQ_VECTOR_CACHE = 8192
 
 
+def _positive_probabilities(loaded: LoadedModel, features: np.ndarray) -> np.ndarray:
+    """One probability per row of the positive class, from a skl2onnx classifier (ZipMap off:
+    its second output is the (rows, 2) probability tensor)."""
+    return loaded.session.run(None, {loaded.session.get_inputs()[0].name: features})[1][:, 1]
+
+
 class EdgeAdapter:
     kind = "edge"
 
@@ -88,7 +94,7 @@ class EdgeAdapter:
             return mapping.anomaly_verdict([])
         features = np.array([mapping.anomaly_features(events, refund_threshold=threshold)
                              for events in grouped.values()], dtype=np.float32)
-        probabilities = loaded.session.run(None, {loaded.session.get_inputs()[0].name: features})[1][:, 1]
+        probabilities = _positive_probabilities(loaded, features)
         scores = [mapping.SubjectScore(subject=subject, probability=float(probability),
                                        features=dict(zip(mapping.ANOMALY_FEATURES, row, strict=True)),
                                        event_ids=[event["event_id"] for event in events])
@@ -109,7 +115,7 @@ class EdgeAdapter:
         if isinstance(measured, str):
             raise ProviderError("bad_request", f"the photo cannot be measured: {measured}", retryable=False)
         features = np.array([measured.features()], dtype=np.float32)
-        probability = float(loaded.session.run(None, {loaded.session.get_inputs()[0].name: features})[1][0, 1])
+        probability = float(_positive_probabilities(loaded, features)[0])
         return mapping.photo_score(measured, probability, payload)
 
     def _tutor(self, loaded: LoadedModel, request: ProviderRequest) -> dict:
