@@ -82,7 +82,9 @@ def main() -> int:
     _manage(env, "prepare_local")  # migrate, seed the catalog and evals, build the edge models once
     celery = str(BIN / "celery")
     processes = {
-        "web": _spawn(env, "web", [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+        # the production server and settings, with development values (DEBUG, 127.0.0.1)
+        "web": _spawn(env | {"HOST": "127.0.0.1", "PORT": port}, "web", [str(BIN / "python"), "-m",
+                                                                            "melmastoon_ai.serve"]),
         "worker": _spawn(env, "worker", [celery, "-A", "melmastoon_ai", "worker", "--loglevel", "INFO",
                                          "--concurrency", "2"]),
         "beat": _spawn(env, "beat", [celery, "-A", "melmastoon_ai", "beat", "--loglevel", "INFO"]),

@@ -21,6 +21,7 @@ from melmastoon_ai.redis_client import get_redis
 ReadinessCheck = Callable[[], str | None]  # returns None when ready, else why not
 ReadinessDetail = Callable[[], dict]  # informational: shown in /readyz, never makes it fail
 _CHECKS: dict[str, ReadinessCheck] = {}
+_NEED_NO_DATABASE: set[str] = set()  # checks that still run when the database check failed
 _DETAILS: dict[str, ReadinessDetail] = {}
 
 
@@ -31,9 +32,13 @@ def register_readiness_detail(name: str) -> Callable[[ReadinessDetail], Readines
     return decorator
 
 
-def register_readiness_check(name: str) -> Callable[[ReadinessCheck], ReadinessCheck]:
+def register_readiness_check(name: str, *, needs_database: bool = True) -> Callable[[ReadinessCheck], ReadinessCheck]:
+    """`needs_database`: the check reads the database, so it is not run (and fails at once) when the
+    database check has failed: a down database answers 503 within one connection timeout."""
     def decorator(check: ReadinessCheck) -> ReadinessCheck:
         _CHECKS[name] = check
+        if not needs_database:
+            _NEED_NO_DATABASE.add(name)
         return check
     return decorator
 
@@ -45,7 +50,7 @@ def _database() -> str | None:
     return None
 
 
-@register_readiness_check("redis")
+@register_readiness_check("redis", needs_database=False)
 def _redis() -> str | None:
     get_redis().ping()
     return None
@@ -70,6 +75,9 @@ def _migrations() -> str | None:
 def run_readiness_checks() -> dict[str, dict[str, str]]:
     results: dict[str, dict[str, str]] = {}
     for name, check in _CHECKS.items():
+        if name not in _NEED_NO_DATABASE and results.get("database", {}).get("status") == "failing":
+            results[name] = {"status": "failing", "detail": "database unavailable"}
+            continue
         try:
             problem = check()
         except DatabaseError as exc:

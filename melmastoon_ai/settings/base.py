@@ -102,16 +102,30 @@ if not _database_url:
     _migration_url = _migration_url or _owner_url
 _migration_url = _migration_url or _database_url
 
-_conn_max_age = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# A server process holds a bounded pool of connections (DB_POOL_MAX_SIZE each; 0 turns pooling off
+# and keeps one persistent connection per thread instead). A request checks a connection out for
+# each of its short transactions and gives it back while it waits on a provider (docs/architecture.md,
+# "Serving"), so the connections of an instance are bounded by its processes, not its requests.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, minimum=0)
+DB_POOL_MIN_SIZE = min(env_int("DB_POOL_MIN_SIZE", 1, minimum=0), DB_POOL_MAX_SIZE)
+# How long a request waits for a free pooled connection (its transactions last milliseconds) before 503.
+DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 3, minimum=1)
+_conn_max_age = 0 if DB_POOL_MAX_SIZE else env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES = {
     "default": dj_database_url.parse(_database_url, conn_max_age=_conn_max_age, conn_health_checks=True),
     "migrations": dj_database_url.parse(_migration_url, conn_max_age=0),
 }
-# Every request runs in one transaction on the application role's connection, so the tenant
-# set with set_config(..., is_local => true) lasts exactly as long as the request.
+# Views that only read and write the database run in one transaction per request, the tenant set
+# with set_config(..., is_local => true) for exactly that long. Views that wait on a provider
+# (/complete, /embed, /moderate) opt out (`ProviderCallingAPIView`): they open short tenant
+# transactions themselves and none while they wait (capabilities/pipeline.py).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 for _alias in DATABASES.values():
     _alias.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+if DB_POOL_MAX_SIZE:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": DB_POOL_MIN_SIZE, "max_size": DB_POOL_MAX_SIZE, "timeout": DB_POOL_TIMEOUT_SECONDS,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis, cache, celery --------------------------------------------------------------------

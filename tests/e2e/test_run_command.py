@@ -40,7 +40,8 @@ def test_run_command_serves_ready_and_stops_everything_on_ctrl_c(tmp_path):
         assert ready.json()["checks"]["catalog"]["status"] == "ok"
         children = psutil.Process(process.pid).children(recursive=True)
         commands = " ".join(" ".join(child.cmdline()) for child in children)
-        assert "runserver" in commands and " worker" in commands and " beat" in commands
+        assert "melmastoon_ai.serve" in commands and " worker" in commands and " beat" in commands
+        assert "runserver" not in commands  # the production server, with development values
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(60)
