@@ -104,23 +104,27 @@ def budget_reserve(*, tenant_id: uuid.UUID, feature: str, tokens: int, cost_usd:
 def budget_settle(*, reservation: Reservation, inference_id: uuid.UUID, tokens: int, cost_usd: Decimal,
                   counters: BudgetCounters | None = None) -> None:
     """Charge the actual usage to the periods reserved in (even after a rollover), in the caller's
-    transaction (the ledger rows commit with the inference record), and release the rest."""
+    transaction: the ledger rows commit with the inference record. The Redis counters take the
+    usage (and release the reservation) only once that commit has happened, so Redis never counts
+    usage that was rolled back; a rollback leaves the reservation to the caller (`budget_release`)
+    or to its expiry. The soft-cap event is decided here, from the usage this charge will make."""
     counters = counters or BudgetCounters()
     BudgetLedgerEntry.objects.bulk_create(
         BudgetLedgerEntry(tenant_id=reservation.tenant_id, period=period, inference_id=inference_id, tokens=tokens,
                           cost_usd=cost_usd) for period in reservation.periods
     )
+    micros = int(cost_usd * MICROS)
     for period in reservation.periods:
         ensure_counters(period, counters)
-    counters.settle(reservation_id=reservation.reservation_id, period_ids=[p.id for p in reservation.periods],
-                    tokens=tokens, micros=int(cost_usd * MICROS))
-    for period in reservation.periods:
         budget = reservation.budgets[period.id]
         soft = _limits(budget, budget.soft_cap_pct)
         usage = counters.usage(period.id)
-        if (soft.tokens is not None and usage.used_tokens >= soft.tokens) or (
-                soft.micros is not None and usage.used_micros >= soft.micros):
+        if (soft.tokens is not None and usage.used_tokens + tokens >= soft.tokens) or (
+                soft.micros is not None and usage.used_micros + micros >= soft.micros):
             _emit_cap(period, budget, "soft")
+    period_ids = [p.id for p in reservation.periods]
+    transaction.on_commit(lambda: counters.settle(reservation_id=reservation.reservation_id, period_ids=period_ids,
+                                                  tokens=tokens, micros=micros))
 
 
 def budget_release(*, reservation: Reservation, counters: BudgetCounters | None = None) -> None:

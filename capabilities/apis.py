@@ -24,7 +24,7 @@ from capabilities.serializers_inference import (
 )
 from hitl.models import HitlGate
 from hitl.services import gate_summary
-from melmastoon_ai.api import TenantAPIView
+from melmastoon_ai.api import ProviderCallingAPIView, TenantAPIView
 from melmastoon_ai.errors import ApplicationError, NotFound
 
 
@@ -47,14 +47,19 @@ class CapabilityDetailApi(TenantAPIView):
         return Response(CapabilityDetailSerializer(spec).data)
 
 
-class CompleteApi(TenantAPIView):
+class CompleteApi(ProviderCallingAPIView):
     """Invoke a capability: the whole request path of ARCHITECTURE.md."""
 
     required_scope = "ai:invoke"
 
     @extend_schema(request=CompletionInputSerializer, responses=CompletionOutputSerializer,
                    operation_id="complete",
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
+                   parameters=[
+                       OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
+                       OpenApiParameter("Cache-Control", str, OpenApiParameter.HEADER, required=False,
+                                        description="`no-cache` skips the response-cache read for this request; "
+                                                    "`no-store` also keeps the answer out of the cache"),
+                   ])
     def post(self, request):
         data = CompletionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -63,6 +68,7 @@ class CompleteApi(TenantAPIView):
             capability=values["capability"], input=values["input"],
             context=dict(values.get("context") or CompletionContextSerializer({}).data),
             request_id=request.request_id, idempotency_key=request.headers.get("Idempotency-Key") or None,
+            **cache_directives(request.headers.get("Cache-Control", "")),
         )
         if completion.idempotency_key and len(completion.idempotency_key) > 200:
             raise ApplicationError("Idempotency-Key is longer than 200 characters.")
@@ -71,6 +77,13 @@ class CompleteApi(TenantAPIView):
         if outcome.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+def cache_directives(header: str) -> dict[str, bool]:
+    """`Cache-Control` request directives that bear on the response cache (RFC 9111 §5.2.1)."""
+    directives = {part.strip().split("=", 1)[0].lower() for part in header.split(",") if part.strip()}
+    no_store = "no-store" in directives
+    return {"no_cache": no_store or "no-cache" in directives, "no_store": no_store}
 
 
 class InferenceDetailApi(TenantAPIView):
@@ -91,7 +104,7 @@ def _provenance(view: TenantAPIView, request, **fields) -> dict:
             "created_at": timezone.now().isoformat()}
 
 
-class EmbedApi(TenantAPIView):
+class EmbedApi(ProviderCallingAPIView):
     required_scope = "ai:invoke"
 
     @extend_schema(request=EmbedInputSerializer, responses=EmbedOutputSerializer, operation_id="embed")
@@ -108,7 +121,7 @@ class EmbedApi(TenantAPIView):
                          "provenance": provenance})
 
 
-class ModerateApi(TenantAPIView):
+class ModerateApi(ProviderCallingAPIView):
     required_scope = "ai:invoke"
 
     @extend_schema(request=ModerateInputSerializer, responses=ModerateOutputSerializer, operation_id="moderate")

@@ -140,6 +140,23 @@ class EvalCaseResult(models.Model):
         return f"{self.case} {'pass' if self.passed else 'fail'}"
 
 
+class EvalCaseClaim(models.Model):
+    """A worker evaluating one case of a run right now. Taken in a short transaction of its own
+    before the case's inference (which runs holding no lock), given up when its result is written;
+    a claim whose worker died is taken over once `claimed_until` has passed."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(EvalRun, on_delete=models.CASCADE, related_name="claims")
+    case = models.ForeignKey(GoldenCase, on_delete=models.CASCADE, related_name="+")
+    claimed_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "case"], name="one_claim_per_run_case")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.case_id} until {self.claimed_until:%H:%M:%S}"
+
+
 class DriftAlert(models.Model):
     """A breach seen by the nightly drift check: an eval metric worse than its baseline run, or a
     production signal worse than the window before it, beyond the tolerance."""

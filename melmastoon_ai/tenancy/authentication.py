@@ -67,7 +67,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         principal = Principal(tenant=credential.tenant, scopes=frozenset(credential.scopes), kind="api_key",
                               credential_id=credential.key_id)
         result = _bind(principal)
-        services.api_key_touch(key_id=credential.key_id,
+        services.api_key_touch(tenant_id=credential.tenant.id, key_id=credential.key_id,
                                resolution_seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
         return result
 

@@ -11,11 +11,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Q
+import redis
+from django.db import connection, transaction
 from django.utils import timezone
 
 from melmastoon_ai.errors import ApplicationError, NotFound
+from melmastoon_ai.redis_client import get_redis
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import ApiKey, Tenant
 from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
@@ -95,16 +96,36 @@ def api_key_revoke(*, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
 
 
 _last_touched: dict[str, float] = {}
+_TOUCH_SQL = """
+UPDATE tenancy_apikey SET last_used_at = %s
+WHERE id IN (SELECT id FROM tenancy_apikey WHERE id = %s AND (last_used_at IS NULL OR last_used_at < %s)
+             FOR UPDATE SKIP LOCKED)
+"""
 
 
-def api_key_touch(*, key_id: str, resolution_seconds: int) -> None:
-    """Record use at most once per `resolution_seconds` per process, so hot keys do not write
-    on every request. Runs in the request's transaction, after the tenant is bound."""
+def _touch_due(key_id: str, resolution_seconds: int) -> bool:
+    """At most once per `resolution_seconds` per key across the fleet (a Redis SET NX), and per
+    process as well, so Redis is asked at most once a minute per key; Redis down: per process."""
     moment = time.monotonic()
     if moment - _last_touched.get(key_id, -math.inf) < resolution_seconds:
-        return
+        return False
     _last_touched[key_id] = moment
-    now = timezone.now()
-    ApiKey.objects.filter(pk=key_id).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - dt.timedelta(seconds=resolution_seconds))
-    ).update(last_used_at=now)
+    try:
+        return bool(get_redis().set(f"apikey-touch:{key_id}", 1, nx=True, ex=resolution_seconds))
+    except redis.RedisError:
+        return True
+
+
+def api_key_touch(*, tenant_id: uuid.UUID, key_id: str, resolution_seconds: int) -> None:
+    """Record that a key was used, off the request's critical path: after the request's transaction
+    commits (or at once in a short transaction of its own when there is none), at most once a
+    minute per key, and never waiting on a row lock (SKIP LOCKED: a busy row is touched next time)."""
+    if not _touch_due(key_id, resolution_seconds):
+        return
+
+    def touch() -> None:
+        now = timezone.now()
+        with tenant_context(tenant_id), connection.cursor() as cursor:
+            cursor.execute(_TOUCH_SQL, [now, key_id, now - dt.timedelta(seconds=resolution_seconds)])
+
+    transaction.on_commit(touch)

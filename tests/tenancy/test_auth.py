@@ -82,10 +82,27 @@ def test_suspended_tenant_is_403(client_a, tenant_a):
     assert client_a.get(KEYS_URL).status_code == 403
 
 
-def test_last_used_is_recorded(client_a, key_a):
-    assert client_a.get(KEYS_URL).status_code == 200
+def test_last_used_is_recorded_after_the_request_commits(client_a, key_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        assert client_a.get(KEYS_URL).status_code == 200
+    with tenant_context(key_a.key.tenant_id):
+        assert ApiKey.objects.get(pk=key_a.key.pk).last_used_at is None  # not inside the request's transaction
+    for callback in after_commit:
+        callback()
     with tenant_context(key_a.key.tenant_id):
         assert ApiKey.objects.get(pk=key_a.key.pk).last_used_at is not None
+
+
+def test_last_used_is_written_at_most_once_a_minute_across_processes(client_a, key_a,
+                                                                     django_capture_on_commit_callbacks):
+    from melmastoon_ai.tenancy import services
+
+    with django_capture_on_commit_callbacks(execute=True) as first:
+        client_a.get(KEYS_URL)
+    services._last_touched.clear()  # another process: only the Redis gate stands between it and a write
+    with django_capture_on_commit_callbacks(execute=True) as second:
+        client_a.get(KEYS_URL)
+    assert len(first) == 1 and len(second) == 0
 
 
 def test_admin_api_creates_a_key_shown_once_and_it_works(client_a, anon_client):
