@@ -174,7 +174,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["melmastoon_ai.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "melmastoon_ai.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -196,6 +196,8 @@ SPECTACULAR_SETTINGS = {
 # --- limits ---------------------------------------------------------------------------------
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON nested deeper than this is refused (400) before it is parsed (melmastoon_ai/parsers.py).
+MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 32, minimum=2)
 
 # --- events ---------------------------------------------------------------------------------
 OUTBOX_PUBLISHER = env_str("OUTBOX_PUBLISHER", "redis_streams")
