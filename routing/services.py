@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
 from melmastoon_ai.errors import ApplicationError, NotFound
+from melmastoon_ai.outbound import check_destination
 from routing.models import Model, ModelDeployment, Provider
 
 Status = ModelDeployment.Status
@@ -21,16 +23,22 @@ def _deployment(model_name: str, environment: str) -> ModelDeployment:
     return deployment
 
 
+def check_endpoint_url(endpoint_url: str) -> None:
+    """An http(s) URL whose host is public or allowed by MODEL_ENDPOINT_ALLOWED_HOSTS (no SSRF)."""
+    try:
+        URLValidator(schemes=["http", "https"])(endpoint_url)
+    except ValidationError as exc:
+        raise ApplicationError(f"{endpoint_url!r} is not an http(s) URL") from exc
+    check_destination(endpoint_url, allowed=settings.MODEL_ENDPOINT_ALLOWED_HOSTS)
+
+
 @transaction.atomic
 def deployment_register(*, model_name: str, endpoint_url: str, environment: str,
                         provider_kind: str = Provider.Kind.SELF_HOSTED, create_model: bool = True,
                         context_window: int = 0) -> ModelDeployment:
     if environment not in ModelDeployment.Environment.values:
         raise ApplicationError(f"environment must be one of {ModelDeployment.Environment.values}")
-    try:
-        URLValidator(schemes=["http", "https"])(endpoint_url)
-    except ValidationError as exc:
-        raise ApplicationError(f"{endpoint_url!r} is not an http(s) URL") from exc
+    check_endpoint_url(endpoint_url)
     model = Model.objects.filter(name=model_name).first()
     if model is None:
         if not create_model:

@@ -277,6 +277,9 @@ REQUEST_DEADLINE_CAP_SECONDS = env_int("REQUEST_DEADLINE_CAP_SECONDS", 55, minim
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5, minimum=1)
 BREAKER_COOLDOWN_SECONDS = env_int("BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
 DEPLOYMENT_ENVIRONMENT = env_str("DEPLOYMENT_ENVIRONMENT", "development")
+# Self-hosted model endpoints may not be loopback, private, link-local (metadata) ... addresses
+# unless listed here: host names, .domain suffixes, IPs or CIDR networks (melmastoon_ai/outbound.py).
+MODEL_ENDPOINT_ALLOWED_HOSTS = env_list("MODEL_ENDPOINT_ALLOWED_HOSTS", [])
 MANIFEST_SIGNER = env_str("MANIFEST_SIGNER", "local")
 
 # --- edge models and the signed manifest (manifests/, routing/providers/edge/) --------------

@@ -7,17 +7,20 @@ its retries off; its errors are classified as for OpenAI itself.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
 import openai
 from django.conf import settings
 
+from melmastoon_ai.outbound import UnsafeDestination, check_destination
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
 from routing.providers.common import CAPABILITY_HEADER, timeout_seconds, translated_sdk_errors
 from routing.providers.self_hosted import mapping
 from routing.selectors import deployment_for, model_catalog
 
+logger = logging.getLogger(__name__)
 # vLLM and TGI ignore the key unless started with one; the SDK insists on some value.
 NO_API_KEY = "not-needed"
 CLIENT_TIMEOUT_SECONDS = 30.0
@@ -27,6 +30,7 @@ CLIENT_TIMEOUT_SECONDS = 30.0
 class SelfHostedConfig:
     environment: str = "development"
     api_key: str = NO_API_KEY
+    allowed_hosts: tuple[str, ...] = ()  # private hosts an endpoint may be on (melmastoon_ai/outbound.py)
 
 
 class SelfHostedAdapter:
@@ -39,7 +43,10 @@ class SelfHostedAdapter:
 
     @classmethod
     def from_settings(cls) -> SelfHostedAdapter:
-        return cls(SelfHostedConfig(environment=getattr(settings, "DEPLOYMENT_ENVIRONMENT", None) or "development"))
+        return cls(SelfHostedConfig(
+            environment=getattr(settings, "DEPLOYMENT_ENVIRONMENT", None) or "development",
+            allowed_hosts=tuple(getattr(settings, "MODEL_ENDPOINT_ALLOWED_HOSTS", ())),
+        ))
 
     def is_configured(self, model: str | None = None) -> bool:
         """Whether `model` (or, without one, any self-hosted model) has a ready deployment here."""
@@ -52,12 +59,22 @@ class SelfHostedAdapter:
         if endpoint is None:
             raise ProviderError("unavailable", f"no ready deployment of {request.model} in {self.config.environment}",
                                 retryable=False)
+        self.check_endpoint(endpoint)
         with translated_errors():
             completion = self._sdk(endpoint).chat.completions.create(
                 **mapping.chat_body(request), timeout=timeout_seconds(request),
                 extra_headers={CAPABILITY_HEADER: request.capability_id},
             )
         return mapping.chat_response(completion.model_dump(mode="json"))
+
+    def check_endpoint(self, endpoint: str) -> None:
+        """Checked again at call time: the name may resolve elsewhere than at registration."""
+        try:
+            check_destination(endpoint, allowed=self.config.allowed_hosts)
+        except UnsafeDestination as exc:
+            logger.warning("self-hosted endpoint refused", extra={"reason": exc.details.get("reason", exc.message)})
+            raise ProviderError("refused", f"{mapping.PROVIDER} endpoint refused: {exc.message}",
+                                retryable=False) from exc
 
     def _endpoint(self, model: str) -> str | None:
         deployment = deployment_for(model_name=model, environment=self.config.environment)
