@@ -149,6 +149,9 @@ CELERY_BEAT_SCHEDULE = {
     # Nightly: re-run every active suite against its baseline and watch production signals.
     "evals-drift-nightly": {"task": "evals.drift_nightly", "schedule": crontab(hour=2, minute=30)},
     "evals-resume-stale": {"task": "evals.resume_stale", "schedule": 300},
+    # Seed 003: registered deployments are probed; the router skips one whose last probe failed.
+    "routing-probe-deployments": {"task": "routing.probe_deployments",
+                                  "schedule": env_int("DEPLOYMENT_HEALTH_PROBE_SECONDS", 30, minimum=5)},
 }
 
 # --- auth ----------------------------------------------------------------------------------
@@ -277,6 +280,7 @@ REQUEST_DEADLINE_CAP_SECONDS = env_int("REQUEST_DEADLINE_CAP_SECONDS", 55, minim
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5, minimum=1)
 BREAKER_COOLDOWN_SECONDS = env_int("BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
 DEPLOYMENT_ENVIRONMENT = env_str("DEPLOYMENT_ENVIRONMENT", "development")
+DEPLOYMENT_HEALTH_TIMEOUT_SECONDS = env_int("DEPLOYMENT_HEALTH_TIMEOUT_SECONDS", 5, minimum=1)
 # Self-hosted model endpoints may not be loopback, private, link-local (metadata) ... addresses
 # unless listed here: host names, .domain suffixes, IPs or CIDR networks (melmastoon_ai/outbound.py).
 MODEL_ENDPOINT_ALLOWED_HOSTS = env_list("MODEL_ENDPOINT_ALLOWED_HOSTS", [])

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 # vLLM and TGI ignore the key unless started with one; the SDK insists on some value.
 NO_API_KEY = "not-needed"
 CLIENT_TIMEOUT_SECONDS = 30.0
+HEALTHY, UNHEALTHY = "healthy", "unhealthy"  # ModelDeployment.last_health_status, written by the probe
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,16 @@ class SelfHostedAdapter:
             )
         return mapping.chat_response(completion.model_dump(mode="json"))
 
+    def probe(self, endpoint: str, *, timeout: float) -> str:
+        """`healthy`, or `unhealthy:<kind>`: does the endpoint answer the OpenAI model list (vLLM, TGI)?"""
+        try:
+            self.check_endpoint(endpoint)
+            with translated_errors():
+                self._sdk(endpoint).models.list(timeout=timeout)
+        except ProviderError as exc:
+            return f"{UNHEALTHY}:{exc.kind}"
+        return HEALTHY
+
     def check_endpoint(self, endpoint: str) -> None:
         """Checked again at call time: the name may resolve elsewhere than at registration."""
         try:
@@ -77,8 +88,11 @@ class SelfHostedAdapter:
                                 retryable=False) from exc
 
     def _endpoint(self, model: str) -> str | None:
+        """The endpoint of the model's ready deployment here, unless its last health probe failed."""
         deployment = deployment_for(model_name=model, environment=self.config.environment)
-        return deployment.endpoint_url if deployment else None
+        if deployment is None or deployment.health.startswith(UNHEALTHY):
+            return None
+        return deployment.endpoint_url
 
     def _sdk(self, endpoint: str) -> openai.OpenAI:
         with self._lock:
