@@ -202,6 +202,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # JSON nested deeper than this is refused (400) before it is parsed (melmastoon_ai/parsers.py).
 MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 32, minimum=2)
 
+# --- metrics --------------------------------------------------------------------------------
+# /metrics lists tenant ids and their usage: scraped with `Authorization: Bearer <METRICS_TOKEN>`.
+# Without a token it is open in development (DEBUG) and refused in production.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+
 # --- events ---------------------------------------------------------------------------------
 OUTBOX_PUBLISHER = env_str("OUTBOX_PUBLISHER", "redis_streams")
 OUTBOX_STREAM_PREFIX = env_str("OUTBOX_STREAM_PREFIX", "melmastoon.ai_orchestrator.")
