@@ -169,6 +169,13 @@ JWT_PUBLIC_KEY = env_secret("JWT_PUBLIC_KEY")
 JWT_ISSUER = env_str("JWT_ISSUER")
 JWT_AUDIENCE = env_str("JWT_AUDIENCE")
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+# Password logins (reviewer pages and admin), melmastoon_ai/login_throttle.py: attempts per window
+# per normalised username and per client address; Redis down refuses logins.
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_ATTEMPTS_PER_USERNAME = env_int("LOGIN_ATTEMPTS_PER_USERNAME", 10, minimum=1)
+LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1)
+# How many proxies of ours append to X-Forwarded-For in front of the service (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
