@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from capabilities.guardrails.pii import redact
 from melmastoon_ai.tenancy.models import Tenant
-from routing.providers.base import ProviderError
+from routing.providers.base import ProviderError, RequestContext
 from routing.providers.deterministic import embeddings as deterministic_embeddings
 from routing.providers.registry import adapter_for
+from routing.residency import eu_resident
 
 logger = logging.getLogger(__name__)
 VERTEX_EMBEDDING_MODEL = "text-embedding-004"
@@ -42,6 +43,9 @@ def embed_texts(*, texts: list[str], tenant: Tenant, breakers) -> Embeddings:
     vertex = adapter_for("vertex")
     if vertex is None or not vertex.is_configured(VERTEX_EMBEDDING_MODEL):
         attempts.append({"provider": "vertex", "model": VERTEX_EMBEDDING_MODEL, "outcome": "not_configured"})
+    elif tenant.data_residency == Tenant.Residency.EU_ONLY and not eu_resident(
+            provider="vertex", adapter=vertex, context=_embedding_context(tenant)):
+        attempts.append({"provider": "vertex", "model": VERTEX_EMBEDDING_MODEL, "outcome": "residency"})
     elif not breakers.allow("vertex"):
         attempts.append({"provider": "vertex", "model": VERTEX_EMBEDDING_MODEL, "outcome": "circuit_open"})
     else:
@@ -61,6 +65,12 @@ def embed_texts(*, texts: list[str], tenant: Tenant, breakers) -> Embeddings:
     attempts.append({"provider": "deterministic", "model": deterministic_embeddings.MODEL_NAME, "outcome": "ok"})
     return Embeddings(deterministic_embeddings.MODEL_NAME, "deterministic",
                       deterministic_embeddings.embed_texts(redacted), True, pii, attempts)
+
+
+def _embedding_context(tenant: Tenant) -> RequestContext:
+    """What the adapters need to know to say where an embedding call would be processed."""
+    return RequestContext(tenant_id=str(tenant.id), tenant_region=tenant.region, tenant_country=tenant.country,
+                          locale="", feature="embed", offline=False, eu_only=True)
 
 
 def _edge_embeddings(texts: list[str], tenant: Tenant, attempts: list[dict]) -> list[list[float]] | None:

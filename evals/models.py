@@ -76,6 +76,7 @@ class EvalRun(models.Model):
     class Verdict(models.TextChoices):
         PASS = "pass"  # noqa: S105 - a verdict, not a password
         FAIL = "fail"
+        INCONCLUSIVE = "inconclusive"  # no model answered any case: nothing was measured
 
     class Purpose(models.TextChoices):
         MANUAL = "manual"  # admin, API or command: usually a candidate before promotion
@@ -90,7 +91,7 @@ class EvalRun(models.Model):
     baseline = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                  help_text="drift runs: the run this one is compared with")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     thresholds = models.JSONField(default=dict, blank=True)
     cases_total = models.PositiveIntegerField(default=0)

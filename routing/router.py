@@ -20,6 +20,7 @@ from melmastoon_ai.observability import timing
 from routing.breakers import CircuitBreakers
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse, RequestContext
 from routing.providers.registry import adapter_for
+from routing.residency import eu_resident
 from routing.selectors import ModelSpec, model_get
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ MILLION = Decimal(1_000_000)
 DETERMINISTIC_RESERVE_SECONDS = 0.25  # kept back from the deadline for the fallback to answer
 MIN_ATTEMPT_SECONDS = 0.05
 NOT_BREAKER_FAILURES = frozenset({"bad_request", "refused"})  # the request's fault, not the provider's
-IN_HOUSE_PROVIDERS = frozenset({"edge", "deterministic", "self_hosted"})  # data stays on our infrastructure
 OutputValidator = Callable[[object], list[str]]  # returns the schema errors, empty when valid
 OutputScreen = Callable[[dict, dict], str]  # (output, the provider's safety ratings) -> "allow" or "block"
 
@@ -128,12 +128,6 @@ def breaker_name(model: ModelSpec) -> str:
     return f"self_hosted:{model.name}" if model.provider == "self_hosted" else model.provider
 
 
-def _processes_in_eu(model: ModelSpec) -> bool:
-    return model.provider in IN_HOUSE_PROVIDERS or any(
-        region == "eu" or region.startswith("europe-") for region in model.regions
-    )
-
-
 def _skip_reason(plan: RoutePlan, model: ModelSpec | None) -> str | None:
     if model is None or not model.enabled or not model.provider_enabled:
         return "not_configured"
@@ -143,9 +137,10 @@ def _skip_reason(plan: RoutePlan, model: ModelSpec | None) -> str | None:
         return "budget"
     if plan.allowed_providers and model.provider not in plan.allowed_providers:
         return "residency"
-    if plan.eu_only and not _processes_in_eu(model):
-        return "residency"
     adapter = adapter_for(model.provider)
+    if plan.eu_only and not eu_resident(provider=model.provider, adapter=adapter, context=plan.context,
+                                        fallback=model.regions):
+        return "residency"
     if adapter is None or not adapter.is_configured(model.name):
         return "not_configured"
     return None

@@ -33,7 +33,15 @@ from capabilities.models import InferenceRecord
 from capabilities.pipeline import CompletionRequest, EvalBudgetSpent, EvalMode, complete
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
-from evals.metrics import KNOWN_METRICS, ScoredCase, aggregate, score_case, threshold_failures
+from evals.metrics import (
+    KNOWN_METRICS,
+    RUN_VALIDITY_METRICS,
+    ScoredCase,
+    aggregate,
+    no_model_answered,
+    score_case,
+    threshold_failures,
+)
 from evals.models import EvalCaseClaim, EvalCaseResult, EvalRun, EvalSuite, GoldenCase
 from melmastoon_ai.errors import ApplicationError, Conflict, NotFound
 from melmastoon_ai.tenancy.context import tenant_context
@@ -44,6 +52,7 @@ from routing.models import Model
 
 logger = logging.getLogger(__name__)
 EVAL_FEATURE = "eval"
+DETERMINISTIC = "deterministic"
 Progress = Callable[[int, int], None]
 
 
@@ -247,7 +256,8 @@ def _fail(run: EvalRun, error: str) -> EvalRun:
 
 def scored_cases(run: EvalRun) -> list[ScoredCase]:
     return [ScoredCase(scores=r.scores, passed=r.passed, weight=r.case.weight, latency_ms=r.latency_ms,
-                       cost_usd=float(r.cost_usd), fallback_used=r.fallback_used, repaired=r.repaired)
+                       cost_usd=float(r.cost_usd), fallback_used=r.fallback_used, repaired=r.repaired,
+                       degraded=r.provider in ("", DETERMINISTIC))
             for r in run.results.select_related("case")]
 
 
@@ -259,11 +269,18 @@ def eval_run_finish(*, run_id: uuid.UUID | str) -> EvalRun:
     if run.status == EvalRun.Status.FINISHED:
         return run
     cases = scored_cases(run)
-    run.metrics = aggregate(cases, run.suite.metrics)
+    wanted = [*run.suite.metrics, *(m for m in RUN_VALIDITY_METRICS if m not in run.suite.metrics)]
+    run.metrics = aggregate(cases, wanted if run.suite.metrics else ())
     failures = threshold_failures(run.metrics, run.thresholds)
     if len(cases) < run.cases_total:
         failures.append(f"only {len(cases)} of {run.cases_total} cases were evaluated")
     run.verdict = EvalRun.Verdict.FAIL if failures else EvalRun.Verdict.PASS
+    if no_model_answered(cases):
+        # Every answer was the deterministic fallback's (or an error): the run says nothing about
+        # the prompt or the model, so it neither passes nor fails, and promotes nothing.
+        run.verdict = EvalRun.Verdict.INCONCLUSIVE
+        failures.insert(0, "inconclusive: no model answered any case (every answer came from the deterministic "
+                           "fallback); check that the chain's providers are configured and reachable")
     run.notes = "\n".join(failures)
     run.status, run.finished_at = EvalRun.Status.FINISHED, timezone.now()
     run.save(update_fields=["metrics", "verdict", "notes", "status", "finished_at"])

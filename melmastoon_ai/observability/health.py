@@ -6,15 +6,18 @@ their own (the catalog) in `AppConfig.ready()` with `register_readiness_check`.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable
 
 import redis
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from melmastoon_ai.errors import json_error
 from melmastoon_ai.observability import metrics
 from melmastoon_ai.redis_client import get_redis
 
@@ -115,8 +118,28 @@ def readyz(request):
     return JsonResponse(body, status=503 if failing else 200)
 
 
+def metrics_refusal(request) -> HttpResponse | None:
+    """Who may scrape /metrics (tenant ids and their usage are in it): with METRICS_TOKEN set, a
+    caller presenting it as `Authorization: Bearer <token>`; without one, anyone in development
+    (DEBUG on, `make run`) and no one in production."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        if settings.DEBUG:
+            return None
+        return json_error(403, "forbidden", "Metrics are disabled: set METRICS_TOKEN and scrape with it.")
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+        return None
+    response = json_error(401, "unauthenticated", "Metrics need the scrape token: Authorization: Bearer <token>.")
+    response["WWW-Authenticate"] = 'Bearer realm="melmastoon-ai metrics"'
+    return response
+
+
 @require_GET
 @transaction.non_atomic_requests
 def metrics_view(request):
+    refusal = metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     payload, content_type = metrics.render()
     return HttpResponse(payload, content_type=content_type)

@@ -44,3 +44,6 @@ from melmastoon_ai.settings.base import *  # noqa: F403
 DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
 LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # 4xx are what many tests provoke  # noqa: F405
+# The fake provider servers listen on loopback, and registry tests name in-cluster hosts that do
+# not resolve here; tests of the SSRF refusal set this list empty.
+MODEL_ENDPOINT_ALLOWED_HOSTS = ["127.0.0.1", ".internal", ".svc.cluster.local"]

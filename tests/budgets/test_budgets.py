@@ -200,7 +200,7 @@ def test_usage_facts_and_ledger_agree_through_the_pipeline(client_a, tenant_a, c
     assert ledger == facts == counters.usage(period.id).used_tokens > 0
 
 
-def test_spend_and_remaining_budget_are_prometheus_metrics(anon_client, tenant_a, counters, after_commit):
+def test_spend_and_remaining_budget_are_prometheus_metrics(metrics_scraper, tenant_a, counters, after_commit):
     make_budget(tenant_a, feature="pricing", token_limit=1000)
     with tenant_context(tenant_a.id):
         reservation = budget_reserve(tenant_id=tenant_a.id, feature="pricing", tokens=300, cost_usd=Decimal("0.5"),
@@ -208,7 +208,7 @@ def test_spend_and_remaining_budget_are_prometheus_metrics(anon_client, tenant_a
         with after_commit(execute=True):  # Redis counts once the ledger commits
             budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=250, cost_usd=Decimal("0.25"),
                           counters=counters)
-    text = anon_client.get("/metrics").content.decode()
+    text = metrics_scraper.get("/metrics").content.decode()
     labels = f'{{feature="pricing",tenant="{tenant_a.id}"}}'
     assert f"melmastoon_budget_used_tokens{labels} 250.0" in text
     assert f"melmastoon_budget_remaining_tokens{labels} 750.0" in text

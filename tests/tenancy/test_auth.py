@@ -176,6 +176,25 @@ def test_jwt_without_the_scope_is_403(jwt_settings, rsa_key, anon_client, tenant
     assert anon_client.get(KEYS_URL, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
 
 
+@pytest.mark.parametrize("scope", ["ai:admin", ["ai:admin"], "other:ai:admin", "melmastoon:ai:ai:admin",
+                                   "melmastoon:admin", "MELMASTOON:ai:admin"])
+def test_jwt_scopes_without_the_melmastoon_ai_prefix_grant_nothing(jwt_settings, rsa_key, anon_client, tenant_a,
+                                                                   scope):
+    token = _token(rsa_key, tenant_id=str(tenant_a.id), scope=scope)
+    response = anon_client.get(KEYS_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 403, response.content
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_only_melmastoon_ai_scopes_count_from_a_jwt_claim():
+    from melmastoon_ai.tenancy.authentication import scopes_from_claim
+
+    claim = "melmastoon:ai:invoke ai:admin melmastoon:ai:review openid melmastoon:ai:everything"
+    assert scopes_from_claim(claim) == frozenset({"ai:invoke", "ai:review"})
+    assert scopes_from_claim(["melmastoon:ai:admin", 7, None]) == frozenset({"ai:admin"})
+    assert scopes_from_claim(None) == frozenset()
+
+
 @pytest.mark.parametrize(
     "claims",
     [

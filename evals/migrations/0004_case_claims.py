@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evals', '0002_golden_cases_results_drift'),
+        ('evals', '0003_eval_run_inconclusive_verdict'),
     ]
 
     operations = [
