@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import redis
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -207,6 +208,17 @@ def budget_release(*, reservation: Reservation, counters: BudgetCounters | None 
                                               period_ids=[p.id for p in reservation.periods], tokens=0, micros=0)
     except redis.RedisError:
         logger.warning("budget counters unavailable; the reservation expires by itself")
+
+
+def tenant_budget_default(*, tenant) -> Budget:
+    """A new tenant's monthly tenant-wide budget (settings.TENANT_SETUP): its `monthly_token_limit`
+    as the hard cap, else the platform default, so no tenant is uncapped by accident."""
+    limit = tenant.monthly_token_limit
+    if limit is None:
+        limit = settings.DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT
+    budget, _ = Budget.objects.get_or_create(tenant=tenant, feature="", defaults={
+        "period": Budget.Period.MONTHLY, "token_limit": limit})
+    return budget
 
 
 def budgets_rollover(*, moment: dt.datetime | None = None) -> int:

@@ -232,6 +232,13 @@ MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 32, minimum=2)
 # Without a token it is open in development (DEBUG) and refused in production.
 METRICS_TOKEN = env_secret("METRICS_TOKEN")
 
+# --- tenants -------------------------------------------------------------------------------
+# What apps above the kernel set up for a new tenant, in its creation transaction (kernel code is
+# given these, never imports them): its monthly tenant budget.
+TENANT_SETUP = ["budgets.services.tenant_budget_default"]
+# The monthly token hard cap of a tenant created without --monthly-token-limit.
+DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT = env_int("DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT", 10_000_000, minimum=0)
+
 # --- events ---------------------------------------------------------------------------------
 OUTBOX_PUBLISHER = env_str("OUTBOX_PUBLISHER", "redis_streams")
 OUTBOX_STREAM_PREFIX = env_str("OUTBOX_STREAM_PREFIX", "melmastoon.ai_orchestrator.")

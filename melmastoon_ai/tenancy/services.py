@@ -12,8 +12,10 @@ import uuid
 from dataclasses import dataclass
 
 import redis
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from melmastoon_ai.errors import ApplicationError, NotFound
 from melmastoon_ai.redis_client import get_redis
@@ -47,13 +49,26 @@ def parse_api_key(raw_key: str) -> str | None:
 
 def tenant_create(*, name: str, region: str = "europe-west1", monthly_token_limit: int | None = None,
                   country: str = "", data_residency: str = Tenant.Residency.ANY, operator: bool = False) -> Tenant:
+    """The tenant, and whatever the apps above the kernel set up for a new tenant (settings.
+    TENANT_SETUP: its monthly budget), in one transaction."""
     name = name.strip()
     if not name:
         raise ApplicationError("A tenant needs a name.")
     if monthly_token_limit is not None and monthly_token_limit < 0:
         raise ApplicationError("monthly_token_limit must be >= 0.")
-    return Tenant.objects.create(name=name, region=region, monthly_token_limit=monthly_token_limit,
-                                 country=country.upper(), data_residency=data_residency, operator=operator)
+    with transaction.atomic():
+        tenant = Tenant.objects.create(name=name, region=region, monthly_token_limit=monthly_token_limit,
+                                       country=country.upper(), data_residency=data_residency, operator=operator)
+        tenant_setup(tenant=tenant)
+    return tenant
+
+
+def tenant_setup(*, tenant: Tenant) -> None:
+    """Run what the apps above the kernel set up for a new tenant (settings.TENANT_SETUP), in the
+    caller's transaction. Idempotent: each step creates only what is missing."""
+    with tenant_context(tenant.id):
+        for dotted in settings.TENANT_SETUP:
+            import_string(dotted)(tenant=tenant)
 
 
 @dataclass(frozen=True)
