@@ -340,22 +340,31 @@ def respond(prepared: Prepared, request: CompletionRequest, tenant: Tenant, reco
 
 def reserve_budget(tenant: Tenant, request: CompletionRequest, capability: CapabilitySpec,
                    rendered: RenderedPrompt | None, payload: dict) -> Reservation | None:
-    """Prompt tokens (about 4 characters a token) plus the capability's maximum output, priced at
-    the dearest model of the chain: an upper bound, settled to the actual usage after the call."""
+    """Prompt tokens plus the capability's maximum output, priced at the dearest model of the chain:
+    an upper bound, settled to the actual usage after the call."""
     prompt_text = f"{rendered.system}{rendered.user}" if rendered else canonical_json(payload)
-    prompt_tokens = len(prompt_text) // 4 + 1
+    prompt_tokens = token_upper_bound(prompt_text)
     tokens = prompt_tokens + capability.max_output_tokens
     cost = max((cost_of_tokens(name, prompt_tokens, capability.max_output_tokens) for name in capability.chain),
                default=Decimal(0))
     return budget_reserve(tenant_id=tenant.id, feature=request.feature, tokens=tokens, cost_usd=cost)
 
 
+def token_upper_bound(text: str) -> int:
+    """The UTF-8 byte length: the providers' tokenizers (byte-level BPE; SentencePiece with byte
+    fallback) never make more tokens than bytes, in any script. `len // 4` was no bound at all for
+    Arabic, Persian or Pashto (two bytes a letter, often a token each). Generous for English text
+    (about four times the real count), which only reserves more than is settled."""
+    return len(text.encode("utf-8")) + 1
+
+
 def check_rate_limit(tenant: Tenant, feature: str) -> None:
+    """The (tenant, feature) limit (`rate_limit_per_minute`) and the tenant-wide one (melmastoon_ai/ratelimit.py)."""
     decision = RateLimiter().hit(tenant_id=str(tenant.id), feature=feature, per_minute=tenant.rate_limit_per_minute)
     if not decision.allowed:
         raise RateLimited(
-            f"Rate limit of {tenant.rate_limit_per_minute}/min for feature {feature or '-'!r} reached.",
-            details={"feature": feature, "limit_per_minute": tenant.rate_limit_per_minute},
+            f"Rate limit of {tenant.rate_limit_per_minute}/min reached (tenant, or feature {feature or '-'!r}).",
+            details={"feature": feature, "bucket": decision.bucket, "limit_per_minute": tenant.rate_limit_per_minute},
             headers={"Retry-After": str(decision.retry_after_seconds)},
         )
 

@@ -239,6 +239,13 @@ TENANT_SETUP = ["budgets.services.tenant_budget_default"]
 # The monthly token hard cap of a tenant created without --monthly-token-limit.
 DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT = env_int("DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT", 10_000_000, minimum=0)
 
+# How many distinct `context.feature` names a tenant may use a day for rate limits; calls naming
+# another share one `(other)` bucket (the tenant-wide limit holds either way).
+RATE_LIMIT_MAX_FEATURES = env_int("RATE_LIMIT_MAX_FEATURES", 100, minimum=1)
+# The tenant's limit over all its features together, as a multiple of its per-feature limit
+# (Tenant.rate_limit_per_minute): what a caller rotating feature names can reach at most.
+RATE_LIMIT_TENANT_MULTIPLIER = env_int("RATE_LIMIT_TENANT_MULTIPLIER", 4, minimum=1)
+
 # --- events ---------------------------------------------------------------------------------
 OUTBOX_PUBLISHER = env_str("OUTBOX_PUBLISHER", "redis_streams")
 OUTBOX_STREAM_PREFIX = env_str("OUTBOX_STREAM_PREFIX", "melmastoon.ai_orchestrator.")

@@ -56,3 +56,21 @@ def test_a_tenant_added_in_the_admin_gets_its_budget(catalog, superuser, client)
     tenant = Tenant.objects.get(name="Hotel From Admin")
     with tenant_context(tenant.id):
         assert list(Budget.objects.values_list("token_limit", flat=True)) == [5000]
+
+
+def test_the_token_estimate_is_an_upper_bound_in_every_script():
+    """Byte-level tokenizers (and SentencePiece with byte fallback) make at most one token per UTF-8
+    byte; `len // 4` reserved 101 tokens for 400 Persian letters, each of which can be a token."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from capabilities.pipeline import token_upper_bound
+
+    persian = "ب" * 400
+    assert token_upper_bound(persian) > 800 > len(persian) // 4
+
+    @given(st.text())
+    def bounded(text: str) -> None:
+        assert token_upper_bound(text) >= len(text.encode("utf-8")) >= len(text)
+
+    bounded()
