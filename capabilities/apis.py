@@ -5,11 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from capabilities import guardrails
-from capabilities.embedding import embed_texts
+from capabilities.embedding import embed_request
 from capabilities.errors import CapabilityUnknown
 from capabilities.hashing import sha256_of
 from capabilities.models import InferenceRecord
-from capabilities.pipeline import CompletionRequest, circuit_breakers, complete
+from capabilities.pipeline import CompletionRequest, check_rate_limit, circuit_breakers, complete
 from capabilities.recording import response_body
 from capabilities.selectors import capability_get, capability_list
 from capabilities.serializers import CapabilityDetailSerializer, CapabilitySummarySerializer
@@ -112,10 +112,13 @@ class EmbedApi(ProviderCallingAPIView):
         data = EmbedInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         texts = data.validated_data["texts"]
-        result = embed_texts(texts=texts, tenant=self.principal.tenant, breakers=circuit_breakers())
+        feature = str((data.validated_data.get("context") or {}).get("feature") or "embed")
+        call = embed_request(tenant=self.principal.tenant, texts=texts, feature=feature, breakers=circuit_breakers())
+        result = call.embeddings
         provenance = _provenance(
             self, request, provider=result.provider, model=result.model, degraded=result.degraded,
             attempts=result.attempts, safety={"pii_redactions": result.pii_redactions}, input_hash=sha256_of(texts),
+            tokens={"input": call.tokens, "output": 0}, cost_usd=f"{call.cost_usd:.6f}",
         )
         return Response({"model": result.model, "dim": result.dim, "embeddings": result.vectors,
                          "provenance": provenance})
@@ -128,6 +131,8 @@ class ModerateApi(ProviderCallingAPIView):
     def post(self, request):
         data = ModerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        check_rate_limit(self.principal.tenant, str((data.validated_data.get("context") or {}).get("feature")
+                                                    or "moderate"))
         verdict = guardrails.moderate_output({"text": data.validated_data["text"]},
                                              locale=data.validated_data["locale"],
                                              country=self.principal.tenant.country or None)

@@ -118,7 +118,9 @@ class UsageFact(TenantOwnedModel):
         CACHED = "cached"
 
     id = models.BigAutoField(primary_key=True)
-    inference = models.OneToOneField(InferenceRecord, on_delete=models.PROTECT, related_name="usage_fact")
+    # null for a call that is not an inference (an /embed call: capability "embeddings")
+    inference = models.OneToOneField(InferenceRecord, on_delete=models.PROTECT, related_name="usage_fact",
+                                     null=True, blank=True)
     day = models.DateField()
     capability = models.CharField(max_length=64)
     feature = models.CharField(max_length=64, blank=True)

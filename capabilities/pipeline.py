@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -187,13 +187,16 @@ def call(prepared: Prepared, tenant: Tenant) -> RouteResult | None:
     moderation refused the input or every answer (`prepared.blocked_stage` says which)."""
     if prepared.cached is not None:
         return recording.result_from_cache(prepared.cached)
+    moderating = time.perf_counter()
     screened = moderate_with_providers(prepared.screened, tenant, prepared.capability, prepared.plan.context.locale)
     if screened.verdict == "block":
         prepared.screened, prepared.blocked_stage = screened, "input"
         return None
     prepared.screened = screened
+    # the deadline is the whole request's: what provider moderation took comes off the walk's
+    plan = replace(prepared.plan, deadline_seconds=prepared.plan.deadline_seconds - (time.perf_counter() - moderating))
     try:
-        result = walk_chain(prepared.plan, prepared.capability, screened, tenant)
+        result = walk_chain(plan, prepared.capability, screened, tenant)
     except ChainExhausted as exhausted:
         if not exhausted.blocked:
             raise
