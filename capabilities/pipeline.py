@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 
 from budgets.services import Reservation, budget_release, budget_reserve, budget_settle
-from capabilities import cache, guardrails, idempotency, recording
+from capabilities import cache, guardrails, idempotency, recording, semantics
 from capabilities.errors import CapabilityUnknown, ContentBlocked, InputSchemaViolation, RateLimited
 from capabilities.guardrails.provider_moderation import gemini_verdict, provider_moderators
 from capabilities.hashing import canonical_json, sha256_of
@@ -420,6 +420,10 @@ def walk_chain(plan: RoutePlan, capability: CapabilitySpec, screened: guardrails
         errors = schema_errors(capability.output_schema, output, key=(capability.id, capability.version, "output"))
         return [error["message"] for error in errors]
 
+    def check(output: object) -> list[str]:
+        retrieved = [entry.id for entry in plan.context.faq_entries] if capability.uses_rag else None
+        return semantics.answer_errors(capability.id, plan.payload, output, allowed_sources=retrieved)
+
     def screen_output(output: dict, safety: dict) -> str:
         # Judge what the caller would see; the caller's own values are not a leak.
         restored = guardrails.restore_output(output, screened.mapping)
@@ -428,7 +432,9 @@ def walk_chain(plan: RoutePlan, capability: CapabilitySpec, screened: guardrails
                                         allowed_values=screened.mapping.values(), thresholds=thresholds,
                                         extra_verdicts=[gemini_verdict(safety, thresholds=thresholds)])
 
-    return route(plan, validate=validate, breakers=circuit_breakers(), screen=screen_output)
+    result = route(plan, validate=validate, breakers=circuit_breakers(), screen=screen_output, check=check)
+    result.output = semantics.normalized(capability.id, plan.payload, result.output)
+    return result
 
 
 @functools.lru_cache(maxsize=1)

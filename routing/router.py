@@ -31,6 +31,9 @@ MIN_ATTEMPT_SECONDS = 0.05
 NOT_BREAKER_FAILURES = frozenset({"bad_request", "refused"})  # the request's fault, not the provider's
 OutputValidator = Callable[[object], list[str]]  # returns the schema errors, empty when valid
 OutputScreen = Callable[[dict, dict], str]  # (output, the provider's safety ratings) -> "allow" or "block"
+# A model's schema-valid answer checked against its request (ids it cites, currency, bounds):
+# the errors, empty when it holds. Not applied to the deterministic fallback (our own code).
+AnswerCheck = Callable[[object], list[str]]
 
 
 @dataclass
@@ -156,8 +159,9 @@ class _Walk:
     """One walk of the chain: the attempts so far, the deadline, the time spent in providers."""
 
     def __init__(self, plan: RoutePlan, validate: OutputValidator, screen: OutputScreen,
-                 breakers: CircuitBreakers | None):
+                 breakers: CircuitBreakers | None, check: AnswerCheck | None = None):
         self.plan, self.validate, self.screen, self.breakers = plan, validate, screen, breakers
+        self.check = check
         self.started = time.perf_counter()
         self.deadline = self.started + plan.deadline_seconds
         self.attempts: list[Attempt] = []
@@ -180,12 +184,15 @@ class _Walk:
                 self.provider_seconds += self.last_call_seconds
                 timing.add_provider_time(self.last_call_seconds * 1000)
 
-    def judge(self, response: ProviderResponse) -> tuple[object, list[str]]:
+    def judge(self, response: ProviderResponse, model: ModelSpec) -> tuple[object, list[str]]:
         try:
             output = parse_json_output(response.output)
         except (json.JSONDecodeError, TypeError):
             return None, ["the answer is not JSON"]
-        return output, self.validate(output)
+        errors = self.validate(output)
+        if not errors and self.check is not None and model.provider != DETERMINISTIC:
+            errors = self.check(output)
+        return output, errors
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter() - DETERMINISTIC_RESERVE_SECONDS
@@ -203,7 +210,7 @@ class _Walk:
         attempt = Attempt(model.provider, model.name, "ok", round(elapsed * 1000))
         self.attempts.append(attempt)
         self._succeeded(model)
-        output, errors = self.judge(response)
+        output, errors = self.judge(response, model)
         repaired = False
         if errors and model.provider != DETERMINISTIC and self.remaining() >= MIN_ATTEMPT_SECONDS:
             response, output, errors = self._repair(model, errors, response, output)
@@ -233,7 +240,7 @@ class _Walk:
             return response, output, errors
         repaired.input_tokens += response.input_tokens
         repaired.output_tokens += response.output_tokens
-        new_output, new_errors = self.judge(repaired)
+        new_output, new_errors = self.judge(repaired, model)
         return repaired, new_output, new_errors
 
     def _failed(self, model: ModelSpec, exc: ProviderError) -> None:
@@ -270,8 +277,10 @@ class ChainExhausted(RuntimeError):
 
 
 def route(plan: RoutePlan, *, validate: OutputValidator, screen: OutputScreen,
-          breakers: CircuitBreakers | None = None) -> RouteResult:
-    walk = _Walk(plan, validate, screen, breakers)
+          breakers: CircuitBreakers | None = None, check: AnswerCheck | None = None) -> RouteResult:
+    """`check`: the capability's own checks of a model's answer against the request; a failing
+    answer is repaired once, then the chain moves on, as for a schema violation."""
+    walk = _Walk(plan, validate, screen, breakers, check)
     for name in plan.chain:
         model = model_get(name=name)
         skip = _skip_reason(plan, model)

@@ -68,6 +68,8 @@ class FakeOpenAIServer(FakeProviderServer):
         output = answers.answer_for(capability, texts, degraded=call.behaviour.degraded)
         if call.behaviour.schema_invalid:
             output = answers.SCHEMA_INVALID_OUTPUT
+        if call.behaviour.output is not None:
+            output = call.behaviour.output
         content = json.dumps(output)
         message = {"role": "assistant", "content": content, "refusal": None}
         if call.behaviour.refusal:
