@@ -32,6 +32,8 @@ from capabilities.guardrails.provider_moderation import gemini_verdict, provider
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
+from hitl.models import HitlGate
+from hitl.selectors import decided_output, gate_for_inference
 from hitl.services import gate_summary, hitl_gate_open
 from melmastoon_ai.errors import ApplicationError
 from melmastoon_ai.ratelimit import RateLimiter
@@ -108,6 +110,7 @@ class Prepared:
     cached: dict | None = None
     reservation: Reservation | None = None
     blocked_stage: str = ""  # "input" or "output" when moderation refused the request
+    earlier_gate: HitlGate | None = None  # the gate of the answer a cache hit repeats
 
     @property
     def charged(self) -> bool:
@@ -169,6 +172,9 @@ def prepare(prepared: Prepared, request: CompletionRequest, tenant: Tenant, eval
     )
     if cache_readable(tenant, capability, request, eval_mode):
         prepared.cached = cache.cache_get(prepared.cache_key)
+        prepared.earlier_gate = gate_of_cached_answer(tenant, prepared.cached)
+        if prepared.earlier_gate is not None and prepared.earlier_gate.status in REFUSED_GATES:
+            prepared.cached = prepared.earlier_gate = None  # a reviewer refused that answer: ask again
     if prepared.cached is not None:
         return
     # 4. budget (after the cache: a hit costs nothing and always passes): reserve the estimate on
@@ -186,7 +192,11 @@ def call(prepared: Prepared, tenant: Tenant) -> RouteResult | None:
     """Provider moderation of the redacted input, then the chain (steps 3, 7 and 8). None when
     moderation refused the input or every answer (`prepared.blocked_stage` says which)."""
     if prepared.cached is not None:
-        return recording.result_from_cache(prepared.cached)
+        result = recording.result_from_cache(prepared.cached)
+        reviewed = decided_output(prepared.earlier_gate) if prepared.earlier_gate is not None else None
+        if reviewed is not None:  # a reviewer approved (or edited) the answer this hit repeats
+            result.output = reviewed
+        return result
     moderating = time.perf_counter()
     screened = moderate_with_providers(prepared.screened, tenant, prepared.capability, prepared.plan.context.locale)
     if screened.verdict == "block":
@@ -227,8 +237,13 @@ def persist(prepared: Prepared, request: CompletionRequest, tenant: Tenant, resu
         routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
                                 chain=prepared.plan.chain, result=result)
         if cache_writable(tenant, capability, eval_mode) and not request.no_store:
-            remember_answer(prepared, result)
-    gate = open_gate_if_required(tenant, record, capability) if eval_mode is None else None
+            remember_answer(prepared, result, record.id)
+    if eval_mode is not None:
+        gate = None
+    elif prepared.earlier_gate is not None:  # a repeat of a gated answer: that gate, not another one
+        gate = gate_summary(prepared.earlier_gate)
+    else:
+        gate = open_gate_if_required(tenant, record, capability)
     if prepared.charged:
         budget_settle(reservation=prepared.reservation, inference_id=record.id,
                       tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd)
@@ -314,11 +329,21 @@ def cache_writable(tenant: Tenant, capability: CapabilitySpec, eval_mode: EvalMo
     return bool(tenant.cache_enabled and capability.cache_ttl_seconds and eval_mode is None)
 
 
-def remember_answer(prepared: Prepared, result: RouteResult) -> None:
+def remember_answer(prepared: Prepared, result: RouteResult, inference_id) -> None:
     """The response cache is written once the answer's record has committed."""
     ttl = cache.cache_ttl(capability_ttl=prepared.capability.cache_ttl_seconds, degraded=result.degraded)
-    snapshot, key = recording.cache_snapshot(result), prepared.cache_key
+    snapshot, key = recording.cache_snapshot(result, inference_id), prepared.cache_key
     transaction.on_commit(lambda: cache.cache_put(key, snapshot, ttl_seconds=ttl))
+
+
+REFUSED_GATES = (HitlGate.Status.REJECTED, HitlGate.Status.EXPIRED)
+
+
+def gate_of_cached_answer(tenant: Tenant, cached: dict | None) -> HitlGate | None:
+    """The HITL gate the cached answer's own inference opened, if any."""
+    if not cached or not cached.get("inference_id"):
+        return None
+    return gate_for_inference(tenant_id=tenant.id, inference_id=cached["inference_id"])
 
 
 def open_gate_if_required(tenant: Tenant, record, capability: CapabilitySpec) -> dict | None:
