@@ -189,19 +189,22 @@ def budget_reserve(*, tenant_id: uuid.UUID, feature: str, tokens: int, cost_usd:
 
 
 def budget_settle(*, reservation: Reservation, inference_id: uuid.UUID, tokens: int, cost_usd: Decimal,
-                  counters: BudgetCounters | None = None) -> None:
+                  counters: BudgetCounters | None = None, into: list | None = None) -> None:
     """Charge the actual usage to the periods reserved in (even after a rollover), in the caller's
     transaction: the ledger rows commit with the inference record. The Redis counters take the
     usage (and release the reservation) only once that commit has happened, so Redis never counts
     usage that was rolled back; a rollback leaves the reservation to the caller (`budget_release`)
     or to its expiry. The soft-cap event is decided here, from the usage this charge will make.
     Redis down at settlement: the ledger has it; the period's counters are rebuilt from the ledger
-    when Redis answers again."""
+    when Redis answers again. `into`: the caller inserts the ledger rows with the rest of its change
+    (melmastoon_ai/rows.py); else they are inserted here."""
     counters = counters or BudgetCounters()
-    BudgetLedgerEntry.objects.bulk_create(
-        BudgetLedgerEntry(tenant_id=reservation.tenant_id, period=period, inference_id=inference_id, tokens=tokens,
-                          cost_usd=cost_usd) for period in reservation.periods
-    )
+    ledger = [BudgetLedgerEntry(tenant_id=reservation.tenant_id, period=period, inference_id=inference_id,
+                                tokens=tokens, cost_usd=cost_usd) for period in reservation.periods]
+    if into is None:
+        BudgetLedgerEntry.objects.bulk_create(ledger)
+    else:
+        into.extend(ledger)
     micros = int(cost_usd * MICROS)
     for period in reservation.periods:
         budget = reservation.budgets[period.id]

@@ -39,6 +39,7 @@ from hitl.selectors import decided_output, gate_for_inference
 from hitl.services import gate_summary, hitl_gate_open
 from melmastoon_ai.errors import ApplicationError
 from melmastoon_ai.ratelimit import RateLimiter
+from melmastoon_ai.rows import insert_rows
 from melmastoon_ai.tenancy.context import release_connection, tenant_context
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.rendering import RenderedPrompt, render
@@ -48,7 +49,7 @@ from routing.breakers import BreakerConfig, CircuitBreakers
 from routing.providers.base import RequestContext
 from routing.router import ChainExhausted, RoutePlan, RouteResult, cost_of_tokens, route
 from routing.selectors import model_get
-from routing.services import routing_decision_record
+from routing.services import routing_decision_row
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ def complete(request: CompletionRequest, *, tenant: Tenant, eval_mode: EvalMode 
             outcome = persist(prepared, request, tenant, result, started, eval_mode)
         if outcome is None:
             raise blocked_error(prepared)
+        # committed: the reservation is settled by the commit and the key holds the stored answer
+        prepared.reservation, prepared.claim_id = None, None
         return outcome
     except BaseException:
         abandon(prepared, tenant)
@@ -229,27 +232,27 @@ def persist(prepared: Prepared, request: CompletionRequest, tenant: Tenant, resu
         recording.moderation_block_create(tenant=tenant, request=request, capability=capability,
                                           screened=prepared.screened, stage=prepared.blocked_stage)
         return None
-    record = recording.inference_record_create(
+    record, rows = recording.inference_rows(
         tenant=tenant, request=request, capability=capability, prompt=prepared.prompt, result=result,
         screened=prepared.screened, input_hash=prepared.input_hash, cache_hit=cached,
         latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
         suggestion=eval_mode is None,
     )
+    if not cached:
+        rows.append(routing_decision_row(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
+                                         chain=prepared.plan.chain, result=result))
+    if prepared.charged:
+        budget_settle(reservation=prepared.reservation, inference_id=record.id,
+                      tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd, into=rows)
+    insert_rows(rows)  # record, usage fact, events, routing decision, ledger: one round trip
     if eval_mode is not None:
         gate = None
     elif prepared.earlier_gate is not None:  # a repeat of a gated answer: that gate, not another one
         gate = gate_summary(prepared.earlier_gate)
     else:
         gate = open_gate_if_required(tenant, record, capability)
-    if not cached:
-        routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
-                                chain=prepared.plan.chain, result=result)
-        if cache_writable(tenant, capability, eval_mode) and not request.no_store:
-            remember_answer(prepared, result, record.id, gated=gate is not None)
-    if prepared.charged:
-        budget_settle(reservation=prepared.reservation, inference_id=record.id,
-                      tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd)
-        prepared.reservation = None  # settled when this transaction commits
+    if not cached and cache_writable(tenant, capability, eval_mode) and not request.no_store:
+        remember_answer(prepared, result, record.id, gated=gate is not None)
     return respond(prepared, request, tenant, record, gate)
 
 
@@ -365,7 +368,6 @@ def respond(prepared: Prepared, request: CompletionRequest, tenant: Tenant, reco
     if prepared.claim_id is not None:
         idempotency.idempotency_complete(tenant_id=tenant.id, record_id=prepared.claim_id, status_code=200,
                                          response=stored)
-        prepared.claim_id = None  # answered: a failure from here on must not give the key back
     return CompletionOutcome(body=recording.with_restored_output(stored, prepared.screened.mapping))
 
 

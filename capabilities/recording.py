@@ -11,7 +11,7 @@ from capabilities.guardrails import ScreenedInput, restore_output
 from capabilities.hashing import sha256_of
 from capabilities.models import InferenceRecord, ModerationBlock, UsageFact
 from capabilities.selectors import CapabilitySpec
-from melmastoon_ai.outbox.services import outbox_emit_many
+from melmastoon_ai.outbox.services import outbox_emit_many, outbox_rows
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.selectors import PromptVersionSpec
 from routing.router import RouteResult
@@ -40,11 +40,12 @@ def _provenance(record: InferenceRecord, *, result: RouteResult, screened: Scree
     }
 
 
-def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySpec,
-                            prompt: PromptVersionSpec | None, result: RouteResult, screened: ScreenedInput,
-                            input_hash: str, cache_hit: bool, latency_ms: float, overhead_ms: float,
-                            suggestion: bool = True) -> InferenceRecord:
-    """`suggestion=False` (eval runs): no `suggestion.*` event, nothing for a product to act on."""
+def inference_rows(*, tenant: Tenant, request, capability: CapabilitySpec, prompt: PromptVersionSpec | None,
+                   result: RouteResult, screened: ScreenedInput, input_hash: str, cache_hit: bool, latency_ms: float,
+                   overhead_ms: float, suggestion: bool = True) -> tuple[InferenceRecord, list]:
+    """The record and the rows that go with it (its usage fact, its outbox events), not yet written:
+    the persist phase inserts them with the rest of the change in one round trip (melmastoon_ai/rows.py).
+    `suggestion=False` (eval runs): no `suggestion.*` event, nothing for a product to act on."""
     tokens_in, tokens_out = (0, 0) if cache_hit else (result.input_tokens, result.output_tokens)
     cost = Decimal(0) if cache_hit else result.cost_usd
     record = InferenceRecord(
@@ -58,13 +59,13 @@ def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySp
         idempotency_key=request.idempotency_key or "", created_at=timezone.now(), provenance={},
     )
     record.provenance = _provenance(record, result=result, screened=screened, prompt=prompt)
-    record.save(force_insert=True)
     outcome = UsageFact.Outcome.CACHED if cache_hit else (
         UsageFact.Outcome.DEGRADED if result.degraded else UsageFact.Outcome.OK)
-    UsageFact.objects.create(
+    fact = UsageFact(
         tenant=tenant, inference=record, day=record.created_at.date(), capability=capability.id,
         feature=request.feature, model=result.model, provider=result.provider, input_tokens=tokens_in,
         output_tokens=tokens_out, cost_usd=cost, latency_ms=record.latency_ms, cache_hit=cache_hit, outcome=outcome,
+        created_at=record.created_at,
     )
     event = {"inference_id": str(record.id), "capability": capability.id, "provider": result.provider,
              "model": result.model, "degraded": result.degraded, "cache_hit": cache_hit,
@@ -72,8 +73,7 @@ def inference_record_create(*, tenant: Tenant, request, capability: CapabilitySp
     events = [("inference.completed", event)]
     if suggestion:
         events.append((suggestion_topic(capability.id), event | {"subject_ref": request.context.get("subject_ref")}))
-    outbox_emit_many(tenant_id=tenant.id, key=str(record.id), events=events)
-    return record
+    return record, [record, fact, *outbox_rows(tenant_id=tenant.id, key=str(record.id), events=events)]
 
 
 def moderation_block_create(*, tenant: Tenant, request, capability: CapabilitySpec,

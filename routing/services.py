@@ -109,11 +109,12 @@ def deployments_probe(*, timeout: float = 5.0) -> dict[str, str]:
     return verdicts
 
 
-def routing_decision_record(*, tenant_id, inference_id, capability_id: str, chain: tuple[str, ...], result) -> None:
-    """Append how this request was routed; runs in the transaction of its inference record."""
+def routing_decision_row(*, tenant_id, inference_id, capability_id: str, chain: tuple[str, ...], result):
+    """How this request was routed, as a row the caller inserts in the transaction of its inference
+    record (append-only)."""
     from routing.models import RoutingDecision
 
-    RoutingDecision.objects.create(
+    return RoutingDecision(
         tenant_id=tenant_id, inference_id=inference_id, capability=capability_id, chain=list(chain),
         attempts=[attempt.as_dict() for attempt in result.attempts], provider=result.provider,
         model=result.model, decision_ms=round(result.decision_ms, 3),

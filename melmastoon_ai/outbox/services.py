@@ -33,9 +33,12 @@ def outbox_emit_many(*, tenant_id: uuid.UUID | str | None, key: str, events: lis
     """Several events of one change in one INSERT; same rules as `outbox_emit`."""
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit_many must run inside the transaction of the change it describes")
-    OutboxEvent.objects.bulk_create(
-        OutboxEvent(topic=topic, payload=payload, key=key, tenant_id=tenant_id) for topic, payload in events
-    )
+    OutboxEvent.objects.bulk_create(outbox_rows(tenant_id=tenant_id, key=key, events=events))
+
+
+def outbox_rows(*, tenant_id: uuid.UUID | str | None, key: str, events: list[tuple[str, dict]]) -> list[OutboxEvent]:
+    """The events of a change as rows the caller inserts with the change itself, in its transaction."""
+    return [OutboxEvent(topic=topic, payload=payload, key=key, tenant_id=tenant_id) for topic, payload in events]
 
 
 def default_publisher() -> Publisher:

@@ -87,6 +87,7 @@ def test_requests_of_two_tenants_through_transaction_pooling_stay_apart(catalog,
                     ids[number].append(answer.json()["id"])
             for number, key in enumerate(keys):
                 other = ids[1 - number][0]
-                assert client.get(f"/api/v1/ai/inferences/{ids[number][0]}", headers={"X-API-Key": key}).status_code == 200
+                own = client.get(f"/api/v1/ai/inferences/{ids[number][0]}", headers={"X-API-Key": key})
+                assert own.status_code == 200
                 assert client.get(f"/api/v1/ai/inferences/{other}", headers={"X-API-Key": key}).status_code == 404
             assert client.get("/readyz").status_code == 200
