@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 
@@ -18,11 +19,21 @@ class PlatformAdminSite(admin.AdminSite):
 
     @property
     def login_form(self):
-        """Throttled like the reviewer login (this login opens every tenant's data); imported late:
-        this module loads with the app registry, before auth's models exist."""
-        from melmastoon_ai.admin_login import ThrottledAdminAuthenticationForm
+        """Throttled like the reviewer login (this login opens every tenant's data), with a second
+        factor where required; imported late: this module loads with the app registry, before
+        auth's models exist."""
+        from melmastoon_ai.admin_login import ThrottledAdminAuthenticationForm, ThrottledOTPAdminAuthenticationForm
 
-        return ThrottledAdminAuthenticationForm
+        return ThrottledOTPAdminAuthenticationForm if settings.ADMIN_REQUIRE_OTP else ThrottledAdminAuthenticationForm
+
+    @property
+    def login_template(self):
+        return "otp/admin111/login.html" if settings.ADMIN_REQUIRE_OTP else None
+
+    def has_permission(self, request):
+        """Staff, and, where a second factor is required, verified by one in this session."""
+        return super().has_permission(request) and (
+            not settings.ADMIN_REQUIRE_OTP or request.user.is_verified())
 
     def login(self, request, extra_context=None):
         from melmastoon_ai.login_throttle import login_status

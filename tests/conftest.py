@@ -137,3 +137,11 @@ def _fresh_registry_caches():
     for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE, CREDENTIAL_CACHE, BUDGET_CACHE):
         cache.invalidate()
     yield
+
+
+@pytest.fixture
+def admin_client(db, admin_user, client):
+    """pytest-django's admin client, logged in with the admin's second factor verified."""
+    from tests.factories import staff_login
+
+    return staff_login(client, admin_user)

@@ -48,3 +48,17 @@ def canary_served(version):
     started = timezone.now() - dt.timedelta(days=settings.PROMPT_CANARY_REVIEW_DAYS, hours=1)
     PromptVersion.objects.filter(pk=version.pk).update(canary_started_at=started)
     return PromptVersion.objects.get(pk=version.pk)
+
+
+def staff_login(client, user):
+    """Log a staff account into the admin as its login would: the password (forced) and a second
+    factor verified in the session (ADMIN_REQUIRE_OTP is on outside DEBUG, as in production)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="test backup codes", defaults={"confirmed": True})
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

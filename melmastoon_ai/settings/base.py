@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, packaged: nothing is fetched from a CDN
     "django_celery_beat",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "simple_history",
     "melmastoon_ai.tenancy",
     "melmastoon_ai.outbox",
@@ -69,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -180,6 +184,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# The Django admin opens every tenant's data: staff present a second factor (a TOTP code, or a
+# one-time backup code) besides the password. On unless DEBUG; `manage.py otp_enroll` gives one.
+ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", not DEBUG)
+OTP_TOTP_ISSUER = "melmastoon-ai"
 JWT_JWKS_URL = env_str("JWT_JWKS_URL")
 JWT_PUBLIC_KEY = env_secret("JWT_PUBLIC_KEY")
 JWT_ISSUER = env_str("JWT_ISSUER")

@@ -12,7 +12,7 @@ from budgets.models import Budget, BudgetLedgerEntry
 from capabilities.models import Capability
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, staff_login
 
 
 def _create_tenant(*args: str) -> Tenant:
@@ -47,7 +47,7 @@ def test_without_a_limit_a_tenant_gets_the_platform_default(catalog, settings):
 
 
 def test_a_tenant_added_in_the_admin_gets_its_budget(catalog, superuser, client):
-    client.force_login(superuser)
+    staff_login(client, superuser)
     response = client.post("/admin/tenancy/tenant/add/", {
         "name": "Hotel From Admin", "region": "europe-west1", "country": "TR", "data_residency": "any",
         "status": "active", "monthly_token_limit": "5000", "rate_limit_per_minute": "600", "cache_enabled": "on",

@@ -11,6 +11,7 @@ from capabilities.admin import CapabilityForm
 from capabilities.models import Capability
 from capabilities.selectors import capability_get
 from melmastoon_ai.tenancy.models import PlatformAccessLog
+from tests.factories import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def form_for(capability: Capability, **changes) -> CapabilityForm:
 @pytest.fixture
 def admin_client(superuser) -> Client:
     client = Client()
-    client.force_login(superuser)
+    staff_login(client, superuser)
     return client
 
 

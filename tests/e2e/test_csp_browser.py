@@ -30,6 +30,10 @@ def test_no_page_violates_the_policy_and_every_page_still_works(hotel):
     hasher = PBKDF2PasswordHasher()
     admin.password = hasher.encode(PASSWORD, hasher.salt())
     admin.save(update_fields=["password"])
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    backup = StaticDevice.objects.create(user=admin, name="backup codes", confirmed=True)
+    backup.token_set.create(token="browser-code-1")  # the admin's second factor (ADMIN_REQUIRE_OTP)
     with running_server(workers=1, SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0") as base_url:
         gate_id = _open_gates(base_url, key)["message"]["hitl"]["gate_id"]
         with sync_playwright() as playwright:
@@ -55,7 +59,11 @@ def test_no_page_violates_the_policy_and_every_page_still_works(hotel):
                 page.goto(f"{base_url}/admin/login/")
                 page.fill("#id_username", "platform")
                 page.fill("#id_password", PASSWORD)
-                page.click("input[type=submit]")
+                page.click("input[type=submit][value='Log in']")
+                page.wait_for_selector("#id_otp_device")  # the password held: now the second factor
+                page.select_option("#id_otp_device", label="backup codes")
+                page.fill("#id_otp_token", "browser-code-1")
+                page.click("input[type=submit][value='Log in']")
                 page.wait_for_selector("#site-name")
                 page.goto(f"{base_url}/admin/capabilities/capability/pricing.suggest/change/")
                 page.wait_for_selector("#capability_form")

@@ -17,6 +17,7 @@ from melmastoon_ai.errors import ApplicationError
 from melmastoon_ai.outbox.models import OutboxEvent
 from melmastoon_ai.tenancy.context import platform_access, tenant_context
 from melmastoon_ai.tenancy.models import TenantMembership
+from tests.factories import staff_login
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery-staple-7"
@@ -254,7 +255,7 @@ def test_platform_admins_see_every_tenants_gate_and_its_decision_through_the_aud
     gate_b, _ = message_gate(client_b)
     decided = client_a.post(f"/api/v1/ai/hitl/gates/{gate_a}/decision", {"decision": "approve"}, format="json")
     admin = Client()
-    admin.force_login(superuser)
+    staff_login(admin, superuser)
     listing = admin.get("/admin/hitl/hitlgate/").content.decode()
     assert gate_a in listing and gate_b in listing
     page = admin.get(f"/admin/hitl/hitlgate/{gate_a}/change/").content.decode()

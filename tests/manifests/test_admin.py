@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from manifests.models import EdgeModel, EdgeModelManifest, SigningKeyVersion
+from tests.factories import staff_login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_admin_action_signs_and_publishes_a_new_manifest(client, superuser, edge):
-    client.force_login(superuser)
+    staff_login(client, superuser)
     ids = list(EdgeModel.objects.values_list("pk", flat=True))
     response = client.post("/admin/manifests/edgemodel/", {"action": "publish_manifest", "_selected_action": ids},
                            follow=True)
@@ -20,7 +21,7 @@ def test_the_admin_action_signs_and_publishes_a_new_manifest(client, superuser, 
 
 
 def test_the_admin_action_revokes_a_key_version(client, superuser, edge):
-    client.force_login(superuser)
+    staff_login(client, superuser)
     key = SigningKeyVersion.objects.get(name="local:1")
     client.post("/admin/manifests/signingkeyversion/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
     key.refresh_from_db()

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from hitl.services import reviewer_account_create
+from tests.factories import staff_login
 from tests.hitl.test_pages import PASSWORD, message_gate
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_the_reviewer_pages_send_the_policy_and_have_nothing_inline(client_a, te
 def test_the_admin_and_the_api_docs_send_the_policy_and_have_nothing_inline(superuser, catalog):
     browser = Client()
     assert_strict_policy(browser.get("/admin/login/"))
-    browser.force_login(superuser)
+    staff_login(browser, superuser)
     for url in ("/admin/", "/admin/capabilities/capability/pricing.suggest/change/", "/api/docs/"):
         page = browser.get(url)
         assert page.status_code == 200, url

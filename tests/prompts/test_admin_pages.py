@@ -16,7 +16,7 @@ from evals.models import EvalRun, EvalSuite
 from melmastoon_ai.tenancy.models import PlatformAccessLog
 from prompts.models import Prompt, PromptVersion
 from prompts.services import prompt_version_create_draft, prompt_version_start_canary
-from tests.factories import canary_served
+from tests.factories import canary_served, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ KEY = "PRMP_PRICING_001"
 
 def client_of(user) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

@@ -15,6 +15,7 @@ from routing.models import Model, ModelDeployment
 from routing.providers.base import ProviderError
 from routing.providers.self_hosted import SelfHostedAdapter, SelfHostedConfig
 from routing.services import deployment_register
+from tests.factories import staff_login
 from tests.routing.providers.support import make_request
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_the_admin_form_refuses_an_unsafe_endpoint(catalog, nothing_allowed, sup
     assert not form.is_valid()
     assert "link-local" in form.errors["endpoint_url"][0]
     browser = Client()
-    browser.force_login(superuser)
+    staff_login(browser, superuser)
     response = browser.post("/admin/routing/modeldeployment/add/", {
         "model": phi.pk, "endpoint_url": "http://127.0.0.1:6379", "environment": "development", "status": "ready"})
     assert response.status_code == 200 and b"loopback" in response.content

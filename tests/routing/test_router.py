@@ -14,6 +14,7 @@ from routing.breakers import BreakerConfig, CircuitBreakers
 from routing.providers import registry
 from routing.providers.base import ProviderError, ProviderResponse, RequestContext
 from routing.router import RoutePlan, route
+from tests.factories import staff_login
 
 pytestmark = pytest.mark.django_db
 VALID = {"answer": "ok"}
@@ -211,6 +212,6 @@ def test_circuit_states_show_in_readyz_metrics_and_admin(anon_client, metrics_sc
     assert ready["details"]["circuits"]["vertex"] == "closed"
     metrics = metrics_scraper.get("/metrics").content.decode()
     assert 'melmastoon_provider_circuit_state{breaker="anthropic"} 2.0' in metrics
-    client.force_login(superuser)
+    staff_login(client, superuser)
     page = client.get("/admin/routing/provider/").content.decode()
     assert '<td class="field-circuit">open</td>' in page

@@ -15,6 +15,7 @@ from melmastoon_ai.redis_client import get_redis
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery-staple-7"
 LOGINS = {"reviewer": "/hitl/login/", "admin": "/admin/login/"}
+BACKUP_CODE = "backup-code-1"  # the admin's second factor in these tests: a one-time backup code
 
 
 @pytest.fixture(autouse=True)
@@ -34,13 +35,23 @@ def account(request, tenant_a, django_user_model):
     if request.param == "reviewer":
         reviewer_account_create(tenant_id=tenant_a.id, username="revb", password=PASSWORD, groups=["reviewers"])
     else:
-        django_user_model.objects.create_superuser("revb", "revb@example.com", PASSWORD)
+        from django_otp.plugins.otp_static.models import StaticDevice
+
+        admin = django_user_model.objects.create_superuser("revb", "revb@example.com", PASSWORD)
+        device = StaticDevice.objects.create(user=admin, name="backup codes", confirmed=True)
+        device.token_set.create(token=BACKUP_CODE)
     return LOGINS[request.param], "revb"
 
 
 def attempt(url: str, username: str, password: str, address: str = "203.0.113.7"):
     browser = Client(REMOTE_ADDR=address)
-    return browser, browser.post(url, {"username": username, "password": password, "next": url.rsplit("login/")[0]})
+    form = {"username": username, "password": password, "next": url.rsplit("login/")[0]}
+    if url == LOGINS["admin"]:
+        from django_otp.plugins.otp_static.models import StaticDevice
+
+        device = StaticDevice.objects.filter(user__username="revb").first()
+        form |= {"otp_device": device.persistent_id if device else "", "otp_token": BACKUP_CODE}
+    return browser, browser.post(url, form)
 
 
 def logged_in(response) -> bool:
