@@ -10,7 +10,8 @@ pipeline calls.
 
 Everything runs locally and offline: regular expressions, libphonenumber metadata, python-stdnum
 checksums and the lexicons in `lexicons/`. Provider moderation (OpenAI, Gemini) maps onto the same
-categories through `provider_scores` and merges with `moderation.combine`.
+categories through `provider_scores` and merges with `moderation.combine`; a provider is only ever
+given the redacted input.
 """
 
 from __future__ import annotations
@@ -54,14 +55,17 @@ def _joined(value: object) -> str:
 
 def screen_input(payload: dict, *, locale: str, country: str | None = None,
                  thresholds: Mapping[str, float] | None = None, extra_moderators: Iterable = ()) -> ScreenedInput:
-    """Moderate and redact a capability's input. `country` is the tenant's (local phone numbers and
+    """Redact and moderate a capability's input. `country` is the tenant's (local phone numbers and
     national IDs); `thresholds` are the tenant's per-category moderation thresholds, if any;
-    `extra_moderators` (provider moderation) are combined with the local verdict when they answer."""
-    text = _joined(payload)
-    verdicts = [LexiconModerator(thresholds=thresholds).moderate(text, locale=locale)]
-    verdicts += [v for v in (moderator.moderate(text, locale=locale) for moderator in extra_moderators) if v]
-    verdict = combine(verdicts)
+    `extra_moderators` (provider moderation, an outbound call) are given the redacted text only and
+    are combined with the local verdict when they answer. The local moderators run in this process
+    and read the text as written."""
     redacted, redaction = redact_payload(payload, country=country)
+    verdicts = [LexiconModerator(thresholds=thresholds).moderate(_joined(payload), locale=locale)]
+    redacted_text = _joined(redacted)
+    verdicts += [v for v in (moderator.moderate(redacted_text, locale=locale) for moderator in extra_moderators)
+                 if v]
+    verdict = combine(verdicts)
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
     return ScreenedInput(
         payload=redacted, verdict="block" if blocked else "allow", pii_redactions=redaction.total,
