@@ -2,45 +2,96 @@
 
 Two flavours, on purpose:
 
-- `for_detection` maps one character to one character (Arabic-Indic and Persian digits to ASCII,
-  Arabic letter variants to one form, typographic apostrophes to '), so a span found in its output
-  is a span of the original.
-- `for_matching` may change the length (NFKC, case folding, dropping diacritics, tatweel and
-  zero-width joiners): moderation needs no offsets, only robust matching across scripts.
+- `for_detection` returns a `Normalized` text for the PII detectors, with a map from each of its
+  characters back to the original: NFKC per character (full-width digits and `＠`, ligatures,
+  presentation forms), the decimal digits of every script as ASCII digits, every space-like
+  character (NBSP, thin and narrow spaces) as a space, every dash as `-`, Arabic letter variants
+  as one form, typographic apostrophes as `'`, and invisible characters (zero-width spaces and
+  joiners, word joiner, soft hyphen, direction marks, bidi embeddings, overrides and isolates,
+  byte-order mark, variation selectors, tatweel) removed. A span found in the normalised text is
+  turned into a span of the original with `original_span`, so what is redacted is the value as it
+  was written, invisible characters included, with nothing of it left behind.
+- `for_matching` may change the length freely (NFKC, case folding, dropping diacritics and the
+  same invisible characters): moderation needs no offsets, only robust matching across scripts.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
-_ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
-_PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
-# One-to-one: the same length in and out, so offsets stay valid.
-_DETECTION_TABLE = str.maketrans({
-    **{digit: str(value) for value, digit in enumerate(_ARABIC_INDIC)},
-    **{digit: str(value) for value, digit in enumerate(_PERSIAN)},
-    # Arabic, Persian and Pashto spellings of the same letter (guests type on any of the keyboards)
+# Invisible characters people (or attackers) put between the digits of a value: removed before
+# detection and before lexicon matching. Tatweel (ـ) stretches an Arabic word without changing it.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u0640\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
+# One-to-one replacements applied after NFKC: Arabic, Persian and Pashto spellings of the same
+# letter (guests type on any of the keyboards) and typographic apostrophes.
+_LETTER_TABLE = str.maketrans({
     "ي": "ی", "ى": "ی", "ۍ": "ی", "ې": "ی", "ئ": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ھ": "ه", "ؤ": "و",
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
     "\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'",
+    **dict.fromkeys(_DASHES, "-"),
 })
-# Harakat, superscript alef, Quranic marks, tatweel, zero-width (non-)joiners, direction marks.
-_DROPPED = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c\u200d\u200e\u200f\u061c]")
+# Harakat, superscript alef and Quranic marks: dropped for matching only (they do not split digits).
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _SPACES = re.compile(r"\s+")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
-def for_detection(text: str) -> str:
-    """ASCII digits and unified Arabic letters, same length as `text`."""
-    return text.translate(_DETECTION_TABLE)
+@functools.lru_cache(maxsize=16384)
+def _detection_form(char: str) -> str:
+    """What one character becomes for detection: "" (invisible), one character, or a few (NFKC)."""
+    if _INVISIBLE_RE.match(char):
+        return ""
+    out = []
+    for piece in unicodedata.normalize("NFKC", char):
+        digit = unicodedata.decimal(piece, None)
+        if digit is not None:
+            out.append(str(digit))
+        elif piece.isspace() and piece not in "\n\r\t":
+            out.append(" ")
+        else:
+            out.append(piece)
+    return "".join(out).translate(_LETTER_TABLE)
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A text as the detectors read it, and where each of its characters came from."""
+
+    text: str
+    origin: tuple[int, ...] | None = None  # None: the same length as the original, offsets unchanged
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that `text[start:end]` was made from."""
+        if self.origin is None:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def for_detection(text: str) -> Normalized:
+    if text.isascii():
+        return Normalized(text.translate(_LETTER_TABLE))
+    forms = [_detection_form(char) for char in text]
+    if all(len(form) == 1 for form in forms):
+        return Normalized("".join(forms))
+    origin = [index for index, form in enumerate(forms) for _ in form]
+    return Normalized("".join(forms), tuple(origin))
 
 
 def for_matching(text: str) -> str:
-    """Case-folded, NFKC, without diacritics or joiners, single-spaced: for lexicon matching."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = _DROPPED.sub("", folded).translate(_DETECTION_TABLE)
-    return _SPACES.sub(" ", folded)
+    """Case-folded, NFKC, without diacritics or invisible characters, single-spaced: for lexicons."""
+    folded = unicodedata.normalize("NFKC", _INVISIBLE_RE.sub("", text)).casefold()
+    folded = _DIACRITICS.sub("", folded)
+    if not folded.isascii():
+        folded = "".join(_detection_form(char) for char in folded)
+    return _SPACES.sub(" ", folded.translate(_LETTER_TABLE))
 
 
 def is_arabic_script(text: str) -> bool:

@@ -79,7 +79,7 @@ _CARD_BRANDS: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("2200", "2204", frozenset(range(16, 20))), ("9792", "9792", frozenset({16})),
     ("60", "60", frozenset({16})), ("508", "508", frozenset({16})),
 )
-_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,])\d(?:[ \-]?\d){11,18}(?![\d\-])")
+_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,])\d(?:[ \-.]?\d){11,18}(?![\d\-]|\.\d)")
 
 
 def is_card_number(digits: str) -> bool:
