@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from capabilities.guardrails import pii_detect, pii_ids
+from capabilities.guardrails import pii_detect, pii_email, pii_ids
 from capabilities.guardrails.normalize import for_detection
 from capabilities.guardrails.payloads import map_strings
 from capabilities.guardrails.pii_context import ContextIndex
@@ -43,15 +43,16 @@ def find_spans(text: str, *, country: str | None = None) -> list[Span]:
 
 
 def may_hold_pii(text: str) -> bool:
-    """False when `text` cannot hold any value the detectors find (no digit of any script, no at sign)."""
-    return any(char.isdigit() or char in "@＠﹫" for char in text)
+    """False when `text` cannot hold any value the detectors find: no digit of any script, no at
+    sign, nothing that may be a spelt-out email address."""
+    return any(char.isdigit() or char in "@＠﹫" for char in text) or pii_email.may_be_spelt(text)
 
 
 def _find_normalized(normalized: str, *, country: str | None) -> list[Span]:
     context = ContextIndex(normalized)
     country = country.upper() if country else None
     candidates: list[Span] = [
-        *pii_detect.emails(normalized), *pii_detect.ibans(_upper(normalized)), *pii_detect.cards(normalized),
+        *pii_email.emails(normalized), *pii_detect.ibans(_upper(normalized)), *pii_detect.cards(normalized),
         *pii_ids.shaped_ids(normalized), *pii_ids.checksum_ids(normalized, country=country, context=context),
         *pii_ids.contextual_ids(normalized, context=context),
         *pii_detect.phones(normalized, country=country, context=context),

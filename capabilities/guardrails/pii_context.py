@@ -40,6 +40,7 @@ class ContextIndex:
     """Every context word of one text (already `for_detection`-normalised), ordered by where it ends."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         lowered = text.lower()
         if len(lowered) != len(text):  # a character whose lower case is longer (İ): match as written
             lowered = text
@@ -54,3 +55,23 @@ class ContextIndex:
             return None
         hit = self.hits[index]
         return hit if position - hit.end <= window else None
+
+    def gap_is_clear(self, start: int, end: int) -> bool:
+        """Nothing between a context word (ending at `start`) and a value (at `end`): no digit, no
+        line break, no other context word. Then the word names that value."""
+        if any(char.isdigit() or char == "\n" for char in self.text[start:end]):
+            return False
+        latest = self.last_before(end, window=end - start)
+        return latest is None or latest.end <= start
+
+    def kind_naming(self, position: int, *, window: int) -> str | None:
+        """The kind of the last context word before `position` that applies to the value there. A
+        negative word ("room", "order") applies only to the number it names, right after it: "room 12,
+        call 0171 2345678" has its phone number even though "room" comes earlier."""
+        index = bisect.bisect_right(self._ends, position) - 1
+        while index >= 0 and position - self.hits[index].end <= window:
+            hit = self.hits[index]
+            if hit.kind != "negative" or self.gap_is_clear(hit.end, position):
+                return hit.kind
+            index -= 1
+        return None
