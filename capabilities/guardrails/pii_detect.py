@@ -49,7 +49,8 @@ def _digits_of(groups: list[re.Match[str]], first: int, last: int) -> str:
 
 
 # --- payment cards ----------------------------------------------------------------------------------
-_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,])\d(?:[ \-.]?\d){11,18}(?![\d\-]|\.\d)")
+# Never after a plus: "+49 1512 3578408" is a phone number whose digits after the plus may pass Luhn.
+_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,+])\d(?:[ \-.]?\d){11,18}(?![\d\-]|\.\d)")
 
 
 _IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}[ \-]?$", re.IGNORECASE)

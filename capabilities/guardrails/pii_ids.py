@@ -30,8 +30,9 @@ _DIGIT_RUN = re.compile(r"(?<![\w\-/#.,+:])\d(?:[ \-.]?\d){8,16}(?![\w\-])")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _PASSPORT_TOKEN = re.compile(r"(?<![\w\-])(?=[A-Z]{0,5}\d)[A-Z0-9]{6,12}(?![\w\-])", re.IGNORECASE)
 # Letters may stand inside an ID (L01X00T47) but separators only before digits, so a following word is never
-# taken in.
-_ID_TOKEN = re.compile(r"(?<![\w\-+])[A-Z]{0,3}[ \-]?\d(?:[ \-./]?\d|[A-Z]){4,20}(?![\w\-])", re.IGNORECASE)
+# taken in; a suffix letter after a space stays with the number (UK NI numbers: AB 12 34 56 C).
+_ID_TOKEN = re.compile(r"(?<![\w\-+])[A-Z]{0,3}[ \-]?\d(?:[ \-./]?\d|[A-Z]){4,20}(?:[ \-](?-i:[A-Z])(?![\w\-]))?"
+                       r"(?![\w\-])", re.IGNORECASE)
 _DATE_SHAPE = re.compile(r"^\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}$")
 
 

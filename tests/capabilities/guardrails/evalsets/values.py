@@ -121,6 +121,24 @@ class Values:
             "noël.bréhaut@exämple.ch", "björn@straße.de",
         ])
 
+    def email_idn_holdout(self) -> str:
+        """Internationalised addresses for the holdout: other names and domains than `email_idn`."""
+        return self.rng.choice([
+            "günther.weiß@t-online.de", "zoë.lefèvre@wanadoo.fr", "ömer.şahin@türkiye-otel.com.tr",
+            "hélène@château-vue.fr", f"mükremin{self.rng.randint(1, 9)}@gmail.com", "çiğdem.ağaoğlu@hotmail.com",
+            "renée.brûlé@sfr.fr", "lukáš.dvořák@seznam.cz",
+        ])
+
+    def email_written_holdout(self, style: str) -> str:
+        first, last = self.rng.choice(FIRST), self.rng.choice(LAST).replace("-", "")
+        return {
+            "braces": f"{first}{{at}}{last}.com",
+            "angle": f"{first} <at> {last} <dot> net",
+            "co_uk": f"{first}.{last} at btinternet dot co dot uk",
+            "at_upper_dot": f"{first}.{last} AT yahoo.fr",
+            "dot_brackets": f"{first}[dot]{last}[at]gmail[dot]com",
+        }[style]
+
     def email_written(self, style: str) -> str:
         """An address spelt out to dodge filters or because the guest dictated it."""
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST).replace("-", "")
