@@ -9,7 +9,8 @@ pipeline calls.
 - `restore_output`: puts the request's original values back where the output repeats a placeholder.
 
 Everything runs locally and offline: regular expressions, libphonenumber metadata, python-stdnum
-checksums and the lexicons in `lexicons/`. Provider moderation (OpenAI, Gemini) maps onto the same
+checksums, the lexicons in `lexicons/` and the n-gram classifier in `models/` (trained from
+`corpus/train/` by `classifier_training`). Provider moderation (OpenAI, Gemini) maps onto the same
 categories through `provider_scores` and merges with `moderation.combine`; a provider is only ever
 given the redacted input.
 """
@@ -19,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from capabilities.guardrails import normalize
+from capabilities.guardrails.classifier import ClassifierModerator, shipped_model
 from capabilities.guardrails.moderation import (
     CategoryScore,
     LexiconModerator,
     ModerationVerdict,
+    Moderator,
     PiiModerator,
     combine,
 )
@@ -30,7 +34,7 @@ from capabilities.guardrails.payloads import map_strings, strings_of
 from capabilities.guardrails.pii import redact_payload, restore
 
 INPUT_BLOCKING_CATEGORIES = frozenset({"harm_high"})
-CHECKED_BY_INPUT = ("pii_redaction", "moderation:lexicon")
+CHECKED_BY_INPUT = ("pii_redaction", "moderation:lexicon", "moderation:classifier")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ class ScreenedInput:
                 and self.categories[name].flagged]
 
 
+def text_moderators(thresholds: Mapping[str, float] | None = None) -> list[Moderator]:
+    """The local moderators of text, in this process and offline: the lexicons (precise on the
+    phrasings they list) and the n-gram classifier (for wording no lexicon lists)."""
+    return [LexiconModerator(thresholds=thresholds), ClassifierModerator(thresholds=thresholds)]
+
+
 def _joined(value: object) -> str:
     return "\n".join(strings_of(value))
 
@@ -61,7 +71,8 @@ def screen_input(payload: dict, *, locale: str, country: str | None = None,
     are combined with the local verdict when they answer. The local moderators run in this process
     and read the text as written."""
     redacted, redaction = redact_payload(payload, country=country)
-    verdicts = [LexiconModerator(thresholds=thresholds).moderate(_joined(payload), locale=locale)]
+    text = _joined(payload)
+    verdicts = [moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)]
     redacted_text = _joined(redacted)
     verdicts += [v for v in (moderator.moderate(redacted_text, locale=locale) for moderator in extra_moderators)
                  if v]
@@ -81,7 +92,7 @@ def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str
     combined with verdicts providers already gave (Gemini safety ratings, OpenAI moderation)."""
     text = _joined(output)
     return combine([
-        LexiconModerator(thresholds=thresholds).moderate(text, locale=locale),
+        *(moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)),
         PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
             text, locale=locale),
         *(verdict for verdict in extra_verdicts if verdict is not None),
@@ -97,8 +108,11 @@ def screen_output(output: dict, *, locale: str, allowed_values: Iterable[str] = 
 
 
 def warm_up() -> None:
-    """Compile the lexicons and load the phone metadata now (about 0.2 s) rather than in the first
-    request: call it once per process at start-up (AppConfig.ready, gunicorn post_fork)."""
+    """Compile the lexicons, load the phone metadata and build the normaliser's tables now (about
+    0.3 s) rather than in the first request: call it once per process at start-up (AppConfig.ready,
+    gunicorn post_fork)."""
+    normalize.warm_up()
+    shipped_model()
     screen_input({"text": "warm up +93 70 123 4567"}, locale="en", country="AF")
     moderate_output({"text": "warm up"}, locale="en")
 
@@ -112,5 +126,5 @@ def restore_output(output: dict, mapping: Mapping[str, str]) -> dict:
 
 __all__ = [
     "CHECKED_BY_INPUT", "CategoryScore", "ModerationVerdict", "ScreenedInput", "moderate_output", "restore_output",
-    "screen_input", "screen_output", "warm_up",
+    "screen_input", "screen_output", "text_moderators", "warm_up",
 ]

@@ -7,15 +7,19 @@ docs/benchmarks.md). corpus/README.md says who wrote them, how, and what the lab
 A file is a list of sections. `[harm_high]`, `[hate]`, `[sexual]`, `[dangerous]` or `[benign]`
 (several labels: `[harm_high hate]`) starts one; each following non-blank line that is not a
 `#` comment is one text with those labels. In the training files a line may offer alternatives,
-`I will {hurt|stab} you`: it stands for up to `VARIANTS_PER_LINE` of its expansions, picked by a
-generator seeded from the line itself, so the same corpus always gives the same examples and a
-line's examples do not change when other lines do. Held-out lines are plain sentences.
+`I will {hurt|stab} you`, or name a word list defined earlier in the file (`@weapon = a gun|a
+knife`, used as `{@weapon}`). A line stands for all its expansions when they are few, otherwise
+for a covering sample: as many variants as its longest list has entries (at most `MAX_VARIANTS`,
+at least `VARIANTS_PER_LINE`), each list shuffled by a generator seeded from the line itself and
+read in turn, so every entry of every list appears and the same corpus always gives the same
+examples. Held-out lines are plain sentences.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -26,7 +30,10 @@ LANGUAGES = ("en", "fr", "de", "tr", "ar", "fa", "ps", "ur")
 LABELS = ("harm_high", "hate", "sexual", "dangerous")
 BENIGN = "benign"
 VARIANTS_PER_LINE = 6
+MAX_VARIANTS = 16
 _SECTION = re.compile(r"^\[([a-z_ ]+)\]$")
+_WORD_LIST = re.compile(r"^@(\w+)\s*=\s*(.+)$")
+_LIST_REF = re.compile(r"\{@(\w+)\}")
 _ALTERNATIVES = re.compile(r"\{([^{}]*\|[^{}]*)\}")
 
 
@@ -60,21 +67,44 @@ def expansions(line: str) -> list[str]:
 
 
 def _variants(line: str) -> list[str]:
-    texts = expansions(line)
-    if len(texts) <= VARIANTS_PER_LINE:
-        return texts
+    parts = _ALTERNATIVES.split(line)
+    choices = [[part] if index % 2 == 0 else part.split("|") for index, part in enumerate(parts)]
+    total = math.prod(len(choice) for choice in choices)
+    count = min(MAX_VARIANTS, max(VARIANTS_PER_LINE, *(len(choice) for choice in choices)))
+    if total <= count:
+        return expansions(line)
     seed = int.from_bytes(hashlib.sha256(line.encode("utf-8")).digest()[:8], "big")
-    return sorted(random.Random(seed).sample(texts, VARIANTS_PER_LINE), key=texts.index)
+    rng = random.Random(seed)  # noqa: S311 (a reproducible sample of training texts, not a secret)
+    shuffled = [rng.sample(choice, len(choice)) for choice in choices]
+    texts = ["".join(choice[i % len(choice)] for choice in shuffled) for i in range(count)]
+    return list(dict.fromkeys(re.sub(r"\s+", " ", text).strip() for text in texts))
+
+
+def _with_lists(line: str, lists: dict[str, str], where: str) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(1) not in lists:
+            raise CorpusError(f"{where}: no word list @{match.group(1)} defined above")
+        return "{" + lists[match.group(1)] + "}"
+
+    return _LIST_REF.sub(substitute, line)
 
 
 def read_file(path: Path, *, lang: str, expand: bool) -> list[Example]:
     examples: list[Example] = []
     labels: tuple[str, ...] | None = None
+    lists: dict[str, str] = {}
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         where = f"{path.parent.name}/{path.name}:{number}"
         if not line or line.startswith("#"):
             continue
+        word_list = _WORD_LIST.match(line)
+        if word_list:
+            if not expand:
+                raise CorpusError(f"{where}: held-out files define no word lists")
+            lists[word_list.group(1)] = word_list.group(2).strip()
+            continue
+        line = _with_lists(line, lists, where)
         header = _SECTION.match(line)
         if header:
             labels = _labels_of(header.group(1), where)

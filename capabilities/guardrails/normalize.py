@@ -23,10 +23,11 @@ import unicodedata
 from dataclasses import dataclass
 
 # Invisible characters people (or attackers) put between the digits of a value: removed before
-# detection and before lexicon matching. Tatweel (ـ) stretches an Arabic word without changing it.
+# detection and before lexicon matching (format characters, fillers, variation selectors, tags).
+# Tatweel (ـ) stretches an Arabic word without changing it.
 INVISIBLE = (
     "\u00ad\u034f\u061c\u0640\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f"
 )
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
@@ -47,7 +48,6 @@ _SPACES = re.compile(r"\s+")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
-@functools.lru_cache(maxsize=16384)
 def _detection_form(char: str) -> str:
     """What one character becomes for detection: "" (invisible), one character, or a few (NFKC)."""
     if _INVISIBLE_RE.match(char):
@@ -62,6 +62,37 @@ def _detection_form(char: str) -> str:
         else:
             out.append(piece)
     return "".join(out).translate(_LETTER_TABLE)
+
+
+class _DetectionTable(dict):
+    """`str.translate` table filled on first sight of each character (the loop stays in C)."""
+
+    _LIMIT = 50_000  # distinct characters remembered; beyond that each is worked out again
+
+    def __missing__(self, code: int) -> str | None:
+        form = _detection_form(chr(code)) or None  # None deletes the character
+        if len(self) < self._LIMIT:
+            self[code] = form
+        return form
+
+
+_TABLE = _DetectionTable()
+
+
+@functools.cache
+def _length_changers() -> re.Pattern[str]:
+    """Characters that normalise to no character or to several (about 1,300 beyond the invisible
+    ones: ligatures, fractions, enclosed numbers, presentation forms). Built once, in about 70 ms."""
+    changing = [code for code in range(0x80, 0x30000) if len(unicodedata.normalize("NFKC", chr(code))) != 1]
+    ranges: list[tuple[int, int]] = []
+    for code in changing:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    spans = "".join(re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+                    for low, high in ranges)
+    return re.compile(f"[{INVISIBLE}{spans}]")
 
 
 @dataclass(frozen=True)
@@ -81,9 +112,9 @@ class Normalized:
 def for_detection(text: str) -> Normalized:
     if text.isascii():
         return Normalized(text.translate(_LETTER_TABLE))
-    forms = [_detection_form(char) for char in text]
-    if all(len(form) == 1 for form in forms):
-        return Normalized("".join(forms))
+    if not _length_changers().search(text):
+        return Normalized(text.translate(_TABLE))
+    forms = [_TABLE[ord(char)] or "" for char in text]
     origin = [index for index, form in enumerate(forms) for _ in form]
     return Normalized("".join(forms), tuple(origin))
 
@@ -91,10 +122,13 @@ def for_detection(text: str) -> Normalized:
 def for_matching(text: str) -> str:
     """Case-folded, NFKC, without diacritics or invisible characters, single-spaced: for lexicons."""
     folded = unicodedata.normalize("NFKC", _INVISIBLE_RE.sub("", text)).casefold()
-    folded = _DIACRITICS.sub("", folded)
     if not folded.isascii():
-        folded = "".join(_detection_form(char) for char in folded)
+        folded = _DIACRITICS.sub("", folded).translate(_TABLE)
     return _SPACES.sub(" ", folded.translate(_LETTER_TABLE))
+
+
+def warm_up() -> None:
+    _length_changers()
 
 
 def is_arabic_script(text: str) -> bool:

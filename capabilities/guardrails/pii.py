@@ -55,8 +55,9 @@ def _find_normalized(normalized: str, *, country: str | None) -> list[Span]:
         *pii_email.emails(normalized), *pii_detect.ibans(_upper(normalized)), *pii_detect.cards(normalized),
         *pii_ids.shaped_ids(normalized), *pii_ids.checksum_ids(normalized, country=country, context=context),
         *pii_ids.contextual_ids(normalized, context=context),
-        *pii_detect.phones(normalized, country=country, context=context),
     ]
+    # phones last: a window a span of higher priority already claims would lose anyway, so it is not parsed
+    candidates += pii_detect.phones(normalized, country=country, context=context, claimed=candidates)
     return _resolve(candidates)
 
 

@@ -8,6 +8,7 @@ length, a phone number is valid for its country in libphonenumber's metadata.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -137,9 +138,26 @@ _SLASHED = re.compile(r"\(?0\d{1,5}\)?/\d[\d \-]{2,}")
 _CONTEXT_WINDOW = 32
 
 
+@functools.cache
 def _trunk_prefix(region: str) -> str | None:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     return metadata.national_prefix if metadata else None
+
+
+@functools.cache
+def _national_lengths(region: str) -> frozenset[int]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        return frozenset()
+    return frozenset(metadata.general_desc.possible_length or ())
+
+
+def _plausible(digits: str, region: str) -> bool:
+    """Whether a local number of these digits can be one of `region` at all: its length without the
+    trunk prefix is one the region's numbers have (saves parsing most candidates)."""
+    trunk = _trunk_prefix(region) or ""
+    national = len(digits) - len(trunk) if trunk and digits.startswith(trunk) else len(digits)
+    return national in _national_lengths(region)
 
 
 def _valid_number(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -161,7 +179,7 @@ def _phone_in(raw: str, digits: str, *, country: str | None, context: str | None
         return None
     if "/" in raw and not _SLASHED.fullmatch(raw):
         return None
-    if country:
+    if country and _plausible(digits, country):
         trunk = _trunk_prefix(country)
         if (trunk and digits.startswith(trunk)) or context == "phone":
             number = _valid_number(raw, country)
@@ -176,7 +194,7 @@ def _guest_regions(digits: str, country: str | None) -> Iterator[str]:
     """The guests' countries other than the tenant's whose trunk prefix `digits` starts with."""
     for region in GUEST_REGIONS:
         trunk = _trunk_prefix(region)
-        if region != country and trunk and digits.startswith(trunk):
+        if region != country and trunk and digits.startswith(trunk) and _plausible(digits, region):
             yield region
 
 
@@ -218,7 +236,11 @@ def _card_shaped(candidate: str, groups: list[re.Match[str]]) -> bool:
             and all(len(group.group()) == 4 for group in groups[:-1]))
 
 
-def phones(text: str, *, country: str | None, context: ContextIndex) -> Iterator[Span]:
+def _outranked(start: int, end: int, priority: int, claimed: list[Span]) -> bool:
+    return any(span.priority < priority and span.start < end and start < span.end for span in claimed)
+
+
+def phones(text: str, *, country: str | None, context: ContextIndex, claimed: list[Span] = ()) -> Iterator[Span]:
     for match in _PHONE_CANDIDATE.finditer(text):
         if inside_iban_shape(text, match.start()):
             continue
@@ -235,12 +257,13 @@ def phones(text: str, *, country: str | None, context: ContextIndex) -> Iterator
                 continue
             start, end = (0 if first == 0 else groups[first].start()), groups[last - 1].end()
             raw = candidate[start:end]
+            priority = 3 if raw.lstrip("(").startswith(("+", "00")) else 6
+            if _outranked(base + start, base + end, priority, claimed):
+                continue
             number = _phone_in(raw, digits, country=country,
                                context=context.kind_naming(base + start, window=_CONTEXT_WINDOW))
             if number is None:
                 continue
-            international = raw.lstrip("(").startswith(("+", "00"))
             yield Span(base + start, base + end, "PHONE",
-                       phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-                       priority=3 if international else 6)
+                       phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), priority=priority)
             taken_until = last

@@ -12,7 +12,6 @@ from capabilities.guardrails.moderation import (
     ModerationVerdict,
     PiiModerator,
     combine,
-    moderate_locally,
 )
 
 
@@ -106,7 +105,9 @@ def test_combine_takes_the_highest_score_and_any_flag():
 
 
 def test_local_moderation_scores_every_category():
-    verdict = moderate_locally("Mail me at a@b.com, I will kill you", locale="en")
+    from capabilities.guardrails import moderate_output
+
+    verdict = moderate_output({"text": "Mail me at a@b.com, I will kill you"}, locale="en")
     assert set(verdict.categories) == set(CATEGORIES)
     assert verdict.flagged() == ["harm_high", "pii_exposed"]
-    assert verdict.moderators == ["lexicon", "pii"]
+    assert verdict.moderators == ["lexicon", "classifier", "pii"]
