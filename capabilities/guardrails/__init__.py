@@ -6,6 +6,7 @@ pipeline calls.
   the redacted payload reaches a model, the cache key, the inference record or a log.
 - `screen_output`: "block" when the output is flagged in any category, including `pii_exposed`
   for personal data the caller did not allow (`allowed_values`, e.g. the input's own values).
+- `moderate_output`: every category's score for any text (`/moderate`), classifier included.
 - `restore_output`: puts the request's original values back where the output repeats a placeholder.
 
 Everything runs locally and offline: regular expressions, libphonenumber metadata, python-stdnum
@@ -87,12 +88,15 @@ def screen_input(payload: dict, *, locale: str, country: str | None = None,
 
 def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
                     thresholds: Mapping[str, float] | None = None,
-                    extra_verdicts: Iterable[ModerationVerdict | None] = ()) -> ModerationVerdict:
-    """Every category for an output (or any text wrapped in a dict): lexicons and PII exposure,
-    combined with verdicts providers already gave (Gemini safety ratings, OpenAI moderation)."""
+                    extra_verdicts: Iterable[ModerationVerdict | None] = (),
+                    classify: bool = True) -> ModerationVerdict:
+    """Every category for an output (or any text wrapped in a dict, as /moderate sends): lexicons,
+    the classifier unless `classify` is false, and PII exposure, combined with verdicts providers
+    already gave (Gemini safety ratings, OpenAI moderation)."""
     text = _joined(output)
+    moderators = text_moderators(thresholds) if classify else [LexiconModerator(thresholds=thresholds)]
     return combine([
-        *(moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)),
+        *(moderator.moderate(text, locale=locale) for moderator in moderators),
         PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
             text, locale=locale),
         *(verdict for verdict in extra_verdicts if verdict is not None),
@@ -102,9 +106,13 @@ def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str
 def screen_output(output: dict, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
                   thresholds: Mapping[str, float] | None = None,
                   extra_verdicts: Iterable[ModerationVerdict | None] = ()) -> str:
-    """"block" if any category is flagged in the output, else "allow"."""
+    """"block" if any category is flagged in a model's output, else "allow": lexicons, PII exposure
+    and the provider's own verdicts, without the classifier. An output is withheld on any flag, and
+    the deterministic fallback too (ending in 422): the classifier, trained on guests' messages, is
+    not precise enough on generated hotel text (field labels, short template lines, FAQ phrasings)
+    to be allowed to withhold answers; guests' inputs are what it screens."""
     return moderate_output(output, locale=locale, allowed_values=allowed_values, country=country,
-                           thresholds=thresholds, extra_verdicts=extra_verdicts).verdict
+                           thresholds=thresholds, extra_verdicts=extra_verdicts, classify=False).verdict
 
 
 def warm_up() -> None:

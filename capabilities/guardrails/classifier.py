@@ -38,10 +38,17 @@ from capabilities.guardrails.normalize import for_matching
 MODEL_PATH = Path(__file__).with_name("models") / "moderation-ngram-v1.bin"
 MODEL_NAME = "moderation-ngram-v1"
 CHAR_NGRAMS = (2, 3, 4, 5)
-_WORD = re.compile(r"\w+")
+# A word has a letter: numbers (room numbers, prices, times) say nothing about harm, and a model that
+# learnt "100 dollars" from a solicitation must not flag "room 100".
+_WORD = re.compile(r"\w*[^\W\d_]\w*")
 _WORD_MARK = "\x01"  # word features cannot collide with character n-grams (which never hold it)
 _SENTENCE_END = re.compile(r"(?<=[.!?؟۔।])\s+|\n+")
 _MAX_SENTENCE = 300  # longer stretches are scored in windows of this many characters
+MIN_WORDS = 3
+# Rows are L2-normalised, but never by less than this norm (that of a sentence of about six words):
+# a short sentence keeps its few features small instead of having each blown up to a large share,
+# which is what made "which room is right for me?" read like a solicitation.
+NORM_FLOOR = 60.0
 _MAGIC = b"MLMNGRAM1\n"
 _WORD_CACHE_LIMIT = 100_000  # distinct words remembered per process (a few MB at most)
 
@@ -60,17 +67,26 @@ def features(normalized: str) -> Counter[str]:
 
 
 def sentences(text: str) -> list[str]:
-    """`text` normalised and cut into sentences (long ones into windows), empty ones dropped."""
-    pieces = []
+    """`text` normalised and cut into the pieces the classifier judges: sentences (long ones in
+    windows), a sentence of fewer than `MIN_WORDS` words joined to the next one (the fields of a
+    payload arrive one per line: a locale code or a name alone says nothing), and a text that has
+    fewer than `MIN_WORDS` words in all gives nothing to judge (the lexicons still read it)."""
+    pieces: list[str] = []
+    pending = ""
     for sentence in _SENTENCE_END.split(for_matching(text)):
-        sentence = sentence.strip()
+        sentence = f"{pending} {sentence}".strip() if pending else sentence.strip()
+        pending = ""
         while len(sentence) > _MAX_SENTENCE:
             cut = sentence.rfind(" ", 0, _MAX_SENTENCE)
             cut = cut if cut > _MAX_SENTENCE // 2 else _MAX_SENTENCE
             pieces.append(sentence[:cut])
             sentence = sentence[cut:].strip()
-        if sentence:
+        if len(_WORD.findall(sentence)) < MIN_WORDS:
+            pending = sentence
+        elif sentence:
             pieces.append(sentence)
+    if pending and pieces:
+        pieces[-1] = f"{pieces[-1]} {pending}"
     return pieces
 
 
@@ -120,7 +136,8 @@ class NgramModel:
 
     def sentence_scores(self, texts: list[str]) -> np.ndarray:
         """(sentences, labels) scores of normalised sentences, computed together: TF-IDF rows
-        (1 + log count, L2-normalised) times the weights, plus the bias, through the logistic."""
+        (1 + log count, divided by the larger of their L2 norm and `NORM_FLOOR`) times the weights,
+        plus the bias, through the logistic."""
         size = len(self.index)
         keys = [row * size + column for row, sentence in enumerate(texts) for column in self.columns(sentence)]
         logits = np.tile(self.bias, (len(texts), 1))
@@ -129,7 +146,7 @@ class NgramModel:
             rows, columns = np.divmod(unique, size)
             values = (1.0 + np.log(counts.astype(np.float32))) * self.idf[columns]
             norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts))).astype(np.float32)
-            values /= norms[rows]
+            values /= np.maximum(norms, NORM_FLOOR)[rows]
             starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
             logits[rows[starts]] += np.add.reduceat(values[:, None] * self.weights[columns], starts, axis=0)
         return 1.0 / (1.0 + np.exp(-logits))

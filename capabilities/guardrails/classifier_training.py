@@ -8,7 +8,9 @@ rebuilds the model and compares it with the committed file (as the eval sets are
 
 Steps: features of every training example (classifier.features); a vocabulary of the features
 seen in at least `MIN_DF` examples (the `MAX_FEATURES` most frequent); TF-IDF rows as the runtime
-computes them; one class-balanced logistic regression per category. The operating point of each
+computes them; one class-balanced logistic regression per category, each corpus line weighing one
+(its expansions share the weight, so a template of sixteen variants does not outweigh sixteen
+written sentences). The operating point of each
 category comes from five-fold cross-validation on the training corpus only, grouped by corpus line
 so a line's variants never sit on both sides: the lowest threshold that flags at most
 `MAX_BENIGN_FLAGGED` of the benign examples out of fold; the bias is then shifted so that this
@@ -27,7 +29,15 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from capabilities.guardrails.classifier import MODEL_NAME, MODEL_PATH, NgramModel, dumps, features, sentences
+from capabilities.guardrails.classifier import (
+    MODEL_NAME,
+    MODEL_PATH,
+    NORM_FLOOR,
+    NgramModel,
+    dumps,
+    features,
+    sentences,
+)
 from capabilities.guardrails.moderation_corpus import LABELS, Example, corpus_digest, training_examples
 
 MIN_DF = 2
@@ -59,38 +69,42 @@ def _matrix(rows: list[Counter[str]], index: dict[str, int], idf: np.ndarray) ->
     for row in rows:
         known = [(index[feature], count) for feature, count in row.items() if feature in index]
         values = np.array([(1.0 + math.log(count)) * idf[column] for column, count in known], dtype=np.float32)
-        norm = float(np.linalg.norm(values)) or 1.0
+        norm = max(float(np.linalg.norm(values)), NORM_FLOOR)
         data.extend(values / norm)
         columns.extend(column for column, _ in known)
         pointers.append(len(columns))
     return sparse.csr_matrix((np.array(data, dtype=np.float32), columns, pointers), shape=(len(rows), len(index)))
 
 
-def _fit(x, y):
+def _fit(x, y, weights: np.ndarray):
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=1000)
-    return model.fit(x, y)
+    return model.fit(x, y, sample_weight=weights)
 
 
-def _out_of_fold(x, y, groups: np.ndarray) -> np.ndarray:
+def _out_of_fold(x, y, groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
     from sklearn.model_selection import GroupKFold
 
     probabilities = np.zeros(len(y))
     for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
-        probabilities[test] = _fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+        probabilities[test] = _fit(x[train], y[train], weights[train]).predict_proba(x[test])[:, 1]
     return probabilities
 
 
-def _operating_point(probabilities: np.ndarray, y: np.ndarray, benign: np.ndarray) -> tuple[float, float, float]:
+def _operating_point(probabilities: np.ndarray, y: np.ndarray, benign: np.ndarray,
+                     weights: np.ndarray) -> tuple[float, float, float]:
     """(threshold, benign false-positive rate, recall) out of fold: the lowest threshold that flags at
-    most `MAX_BENIGN_FLAGGED` of the benign examples (what matters is not blocking legitimate guests;
-    confusing two harmful categories blocks an output either way)."""
+    most `MAX_BENIGN_FLAGGED` of the benign lines (what matters is not blocking legitimate guests;
+    confusing two harmful categories blocks an output either way). Rates count corpus lines, each
+    expansion weighing 1/expansions of its line, so a template line is one line, not sixteen."""
+    positive = y == 1
     for threshold in np.round(np.arange(0.30, 0.96, 0.01), 2):
         flagged = probabilities >= threshold
-        false_positive_rate = float((flagged & benign).sum() / max(1, benign.sum()))
+        false_positive_rate = float(weights[flagged & benign].sum() / max(1e-9, weights[benign].sum()))
         if false_positive_rate <= MAX_BENIGN_FLAGGED:
-            return float(threshold), false_positive_rate, float((flagged & (y == 1)).sum() / max(1, (y == 1).sum()))
+            return float(threshold), false_positive_rate, float(weights[flagged & positive].sum()
+                                                                / max(1e-9, weights[positive].sum()))
     return 0.95, float("nan"), 0.0
 
 
@@ -101,12 +115,14 @@ def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
     x = _matrix(rows, index, idf)
     lines: dict[str, int] = {}
     groups = np.array([lines.setdefault(example.source, len(lines)) for example in examples])
+    line_weights = 1.0 / np.bincount(groups)[groups]  # every corpus line weighs one, however many expansions
     benign = np.array([not example.labels for example in examples])
     weights, bias, report = [], [], {}
     for label in LABELS:
         y = np.array([int(label in example.labels) for example in examples])
-        threshold, false_positives, recall = _operating_point(_out_of_fold(x, y, groups), y, benign)
-        fitted = _fit(x, y)
+        probabilities = _out_of_fold(x, y, groups, line_weights)
+        threshold, false_positives, recall = _operating_point(probabilities, y, benign, line_weights)
+        fitted = _fit(x, y, line_weights)
         weights.append(np.round(fitted.coef_[0], DECIMALS))
         # shift the bias so that the chosen threshold scores exactly 0.5
         bias.append(round(float(fitted.intercept_[0]) - math.log(threshold / (1 - threshold)), DECIMALS))

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from capabilities.guardrails import screen_input, screen_output
+from capabilities.guardrails import moderate_output, screen_input, screen_output
 from capabilities.guardrails.classifier import (
     MODEL_PATH,
     ClassifierModerator,
@@ -17,6 +17,7 @@ from capabilities.guardrails.classifier import (
     sentences,
     shipped_model,
 )
+from capabilities.guardrails.moderation import LexiconModerator
 from capabilities.guardrails.moderation_corpus import (
     LABELS,
     LANGUAGES,
@@ -128,11 +129,20 @@ def test_tenant_thresholds_apply_to_the_classifier():
         "dangerous"].flagged
 
 
-def test_the_seam_combines_classifier_and_lexicons():
-    screened = screen_input({"question": "I will strangle the receptionist tonight"}, locale="en")
+def test_inputs_and_moderate_use_the_classifier_where_the_lexicons_are_silent():
+    threat = "Tomorrow I will butcher the night clerk"
+    assert LexiconModerator().moderate(threat, locale="en").flagged() == []
+    screened = screen_input({"question": threat}, locale="en")
     assert screened.verdict == "block" and "moderation:classifier" in screened.checked_by
-    assert screen_output({"draft": "Where can I buy a pistol without papers"}, locale="en") == "block"
-    assert screen_output({"draft": "Your room is ready, enjoy the pool."}, locale="en") == "allow"
+    verdict = moderate_output({"text": "Keine Zimmer für Araber"}, locale="de")
+    assert verdict.flagged() == ["hate"] and "classifier" in verdict.moderators
+
+
+def test_model_outputs_are_screened_without_the_classifier():
+    """An output flagged in any category is withheld, the fixed fallback too: the classifier is not
+    precise enough on generated hotel text to be allowed that (see screen_output)."""
+    assert screen_output({"draft": "Keine Zimmer für Araber"}, locale="de") == "allow"
+    assert screen_output({"draft": "Afghans are vermin"}, locale="en") == "block"  # the lexicons still judge
 
 
 def test_an_empty_or_wordless_text_scores_nothing():
