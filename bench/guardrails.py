@@ -209,7 +209,7 @@ def _steps(payload: dict, locale: str, country: str) -> list[tuple[str, object]]
         return screen_output(payload, locale=locale, country=country)
 
     return [("`screen_input` (redaction, lexicons, classifier)", screen_in),
-            ("`screen_output` (lexicons, classifier, PII exposure)", screen_out),
+            ("`screen_output` (lexicons, PII exposure)", screen_out),
             ("**both: one request's guardrails**", lambda: (screen_in(), screen_out()))]
 
 
