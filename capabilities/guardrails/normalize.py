@@ -79,6 +79,11 @@ class _DetectionTable(dict):
 _TABLE = _DetectionTable()
 
 
+def _ascii_form(text: str) -> str:
+    """The letter table on ASCII text: only the backtick changes (a dict translate is slow)."""
+    return text.replace("`", "'") if "`" in text else text
+
+
 @functools.cache
 def _length_changers() -> re.Pattern[str]:
     """Characters that normalise to no character or to several (about 1,300 beyond the invisible
@@ -97,28 +102,40 @@ def _length_changers() -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class Normalized:
-    """A text as the detectors read it, and where each of its characters came from."""
+    """A text as the detectors read it, and where each of its characters came from: either through
+    the original positions of the characters that were removed (`deleted`, the common case: a ZWNJ
+    in Persian), or through the original position of every character (`origin`, when NFKC expanded
+    one into several)."""
 
     text: str
-    origin: tuple[int, ...] | None = None  # None: the same length as the original, offsets unchanged
+    origin: tuple[int, ...] | None = None
+    deleted: tuple[int, ...] = ()
+
+    def _original(self, index: int) -> int:
+        if self.origin is not None:
+            return self.origin[index]
+        for position in self.deleted:  # sorted: each removal at or before the answer shifts it by one
+            if position > index:
+                break
+            index += 1
+        return index
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that `text[start:end]` was made from."""
-        if self.origin is None:
+        if self.origin is None and not self.deleted:
             return start, end
-        return self.origin[start], self.origin[end - 1] + 1
-
-
-def _ascii_form(text: str) -> str:
-    """The letter table on ASCII text: only the backtick changes (a dict translate is slow)."""
-    return text.replace("`", "'") if "`" in text else text
+        return self._original(start), self._original(end - 1) + 1
 
 
 def for_detection(text: str) -> Normalized:
     if text.isascii():
         return Normalized(_ascii_form(text))
-    if not _length_changers().search(text):
+    changers = _length_changers().findall(text)
+    if not changers:
         return Normalized(text.translate(_TABLE))
+    if all(_TABLE[ord(char)] is None for char in changers):  # only removals
+        deleted = tuple(match.start() for match in _length_changers().finditer(text))
+        return Normalized(text.translate(_TABLE), deleted=deleted)
     forms = [_TABLE[ord(char)] or "" for char in text]
     origin = [index for index, form in enumerate(forms) for _ in form]
     return Normalized("".join(forms), tuple(origin))

@@ -36,7 +36,7 @@ def find_spans(text: str, *, country: str | None = None) -> list[Span]:
         return []
     normalized = for_detection(text)
     found = _find_normalized(normalized.text, country=country)
-    if normalized.origin is None:
+    if normalized.origin is None and not normalized.deleted:
         return found
     return [replace(span, start=start, end=end) for span in found
             for start, end in [normalized.original_span(span.start, span.end)]]
