@@ -69,8 +69,9 @@ def test_blind_holdout_keeps_precision_and_most_of_the_recall(records):
 
 
 def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(records):
-    """Measured: precision 0.974, recall 0.990 (5 false flags, all from the classifier, none harm_high
-    on a benign text); the classifier never saw this set."""
+    """Measured: precision 0.974, recall 0.990; 5 of the 154 benign texts flagged by the classifier,
+    one of them harm_high ("Je meurs de faim, ..."), which an input would be refused for. The
+    classifier never saw this set."""
     scores, misses = moderation_scores(records, Together("local", [*text_moderators(), PiiModerator()]))
     assert scores["overall"].precision >= 0.96, misses
     assert scores["overall"].recall >= 0.98, misses
