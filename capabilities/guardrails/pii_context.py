@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,26 @@ class ContextHit:
     kind: str
 
 
+_DIGIT_RUN = re.compile(r"\d+")
+# Every detector that asks for context looks at most this far back from a value, and every value
+# it asks about has a digit: a context phrase that starts further from any digit can name nothing
+# (the longest phrase plus the longest gap, 40 + 24 characters, and the letters of a passport
+# number before its first digit, with room to spare).
+_REACH = 120
+
+
+def _before_digits(text: str) -> list[tuple[int, int]]:
+    """Merged (start, end) ranges that end at a digit run and reach `_REACH` characters back."""
+    windows: list[tuple[int, int]] = []
+    for run in _DIGIT_RUN.finditer(text):
+        start, end = max(0, run.start() - _REACH), run.start()
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
 class ContextIndex:
     """Every context word of one text (already `for_detection`-normalised), ordered by where it ends."""
 
@@ -44,7 +65,8 @@ class ContextIndex:
         lowered = text.lower()
         if len(lowered) != len(text):  # a character whose lower case is longer (İ): match as written
             lowered = text
-        found = [ContextHit(match.start, match.end, match.term.category) for match in _INDEX.find(lowered)]
+        found = [ContextHit(match.start, match.end, match.term.category)
+                 for match in _INDEX.find(lowered, _before_digits(text))]
         self.hits = sorted(found, key=lambda hit: (hit.end, hit.start))
         self._ends = [hit.end for hit in self.hits]
 

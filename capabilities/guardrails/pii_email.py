@@ -80,8 +80,23 @@ def _plain(text: str) -> Iterator[Span]:
                    priority=EMAIL_PRIORITY)
 
 
+_SPELT_REACH = 120  # a spelt address around its "at": up to four words and dots on each side
+
+
+def _spelt_candidates(text: str) -> Iterator[re.Match[str]]:
+    """`_SPELT` matches, looked for only around the places `_SPELT_HINT` points at (it is costly to
+    try at every word of a long text)."""
+    seen = -1
+    for hint in _SPELT_HINT.finditer(text):
+        start, end = max(0, hint.start() - _SPELT_REACH), min(len(text), hint.end() + _SPELT_REACH)
+        for match in _SPELT.finditer(text, max(start, seen), end):
+            if match.start() <= hint.start() < match.end():
+                seen = match.end()
+                yield match
+
+
 def _spelt(text: str) -> Iterator[Span]:
-    for match in _SPELT.finditer(text):
+    for match in _spelt_candidates(text):
         local, domain = match.group("local"), match.group("domain")
         bare_at = not re.search(r"[\[\(\{<]|arobase", match.group("at"), re.IGNORECASE)
         if bare_at:
