@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean-var
+.PHONY: run serve test lint bench clean-var
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -21,6 +21,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 ## Set up and run the service: web on http://127.0.0.1:$${PORT:-8000}, a Celery worker and beat.
 run: $(VENV)/.runtime
 	$(BIN)/python -m melmastoon_ai.devstack
+
+## The production web server alone (gunicorn, melmastoon_ai/gunicorn_conf.py) on $${HOST:-127.0.0.1}:$${PORT:-8000},
+## against DATABASE_URL and REDIS_URL, exactly as a production instance starts it.
+serve: $(VENV)/.runtime
+	$(BIN)/python -m melmastoon_ai.serve
 
 ## Set up and run the tests (lint first: a lint failure fails the run).
 test: $(VENV)/.dev

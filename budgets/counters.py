@@ -67,15 +67,18 @@ end
 return 0
 """
 
-# KEYS: period hash keys. ARGV: reservation id (may be ''), actual tokens, actual micros.
+# KEYS: period hash keys. ARGV: reservation id (may be ''), actual tokens, actual micros. A period
+# Redis no longer has is left alone: its next use rebuilds it from the ledger, which has this usage.
 _SETTLE = _RELEASE + """
 local id, tokens, micros = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 for _, key in ipairs(KEYS) do
   if id ~= '' then
     release(key, id)
   end
-  redis.call('HINCRBY', key, 'used_tokens', tokens)
-  redis.call('HINCRBY', key, 'used_micros', micros)
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HINCRBY', key, 'used_tokens', tokens)
+    redis.call('HINCRBY', key, 'used_micros', micros)
+  end
 end
 return 1
 """
@@ -85,6 +88,16 @@ return 1
 _REBUILD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'used_tokens', ARGV[1], 'used_micros', ARGV[2], 'reserved_tokens', 0, 'reserved_micros', 0)
+return 1
+"""
+
+
+# KEYS[1] period hash. ARGV: used tokens, used micros (from the ledger). Overwrites what was used,
+# keeps what is reserved: the period missed settlements while Redis was unreachable.
+_RESYNC = """
+redis.call('HSET', KEYS[1], 'used_tokens', ARGV[1], 'used_micros', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'reserved_tokens', 0)
+redis.call('HSETNX', KEYS[1], 'reserved_micros', 0)
 return 1
 """
 
@@ -113,6 +126,7 @@ class BudgetCounters:
         self._reserve = self._client.register_script(_RESERVE)
         self._settle = self._client.register_script(_SETTLE)
         self._rebuild = self._client.register_script(_REBUILD)
+        self._resync = self._client.register_script(_RESYNC)
 
     def exists(self, period_id: int) -> bool:
         return bool(self._client.exists(period_key(period_id)))
@@ -120,6 +134,10 @@ class BudgetCounters:
     def rebuild(self, period_id: int, *, used_tokens: int, used_micros: int) -> bool:
         """Seed a missing period from the ledger; False if it exists (another process got there first)."""
         return bool(self._rebuild(keys=[period_key(period_id)], args=[used_tokens, used_micros]))
+
+    def resync(self, period_id: int, *, used_tokens: int, used_micros: int) -> None:
+        """Overwrite the period's usage with the ledger's, keeping its open reservations."""
+        self._resync(keys=[period_key(period_id)], args=[used_tokens, used_micros])
 
     def reserve(self, *, reservation_id: str, period_limits: dict[int, Limits], tokens: int, micros: int) -> int:
         """0 when reserved on every period, else the 1-based position of the period that is full."""

@@ -4,7 +4,7 @@ import uuid
 
 from budgets.counters import BudgetCounters
 from budgets.models import Budget
-from budgets.services import ensure_counters, period_open
+from budgets.services import period_open, period_usage
 
 
 def budget_overview(*, tenant_id: uuid.UUID) -> list[dict]:
@@ -13,8 +13,7 @@ def budget_overview(*, tenant_id: uuid.UUID) -> list[dict]:
     rows = []
     for budget in Budget.objects.filter(tenant_id=tenant_id).order_by("feature"):
         period = period_open(budget=budget)
-        ensure_counters(period, counters)
-        usage = counters.usage(period.id)
+        usage = period_usage(period, counters)
         rows.append({
             "id": str(budget.id), "feature": budget.feature or None, "period": budget.period,
             "period_start": period.starts_at, "period_end": period.ends_at, "enabled": budget.enabled,

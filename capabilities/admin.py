@@ -52,6 +52,9 @@ def _semver(text: str) -> tuple[int, ...]:
 
 @admin.register(Capability)
 class CapabilityAdmin(SimpleHistoryAdmin):
+    class Media:
+        css = {"all": ["melmastoon/admin.css"]}  # classes instead of style attributes (CSP)
+
     form = CapabilityForm
     list_display = ("id", "version", "phase", "default_model", "chain_display", "hitl_rule", "latency_target_ms",
                     "cost_class", "cache_ttl_seconds", "enabled")
@@ -70,7 +73,7 @@ class CapabilityAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="schemas")
     def schema_preview(self, obj):
-        return format_html("<pre style='max-height:20em;overflow:auto'>{}</pre>",
+        return format_html("<pre class='scroll'>{}</pre>",
                            json.dumps({"input": obj.input_schema, "output": obj.output_schema}, indent=2))
 
     def save_model(self, request, obj, form, change):

@@ -5,11 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from capabilities import guardrails
-from capabilities.embedding import embed_texts
+from capabilities.embedding import embed_request
 from capabilities.errors import CapabilityUnknown
 from capabilities.hashing import sha256_of
 from capabilities.models import InferenceRecord
-from capabilities.pipeline import CompletionRequest, circuit_breakers, complete
+from capabilities.pipeline import CompletionRequest, check_rate_limit, circuit_breakers, complete
 from capabilities.recording import response_body
 from capabilities.selectors import capability_get, capability_list
 from capabilities.serializers import CapabilityDetailSerializer, CapabilitySummarySerializer
@@ -24,7 +24,7 @@ from capabilities.serializers_inference import (
 )
 from hitl.models import HitlGate
 from hitl.services import gate_summary
-from melmastoon_ai.api import TenantAPIView
+from melmastoon_ai.api import ProviderCallingAPIView, TenantAPIView
 from melmastoon_ai.errors import ApplicationError, NotFound
 
 
@@ -47,14 +47,19 @@ class CapabilityDetailApi(TenantAPIView):
         return Response(CapabilityDetailSerializer(spec).data)
 
 
-class CompleteApi(TenantAPIView):
+class CompleteApi(ProviderCallingAPIView):
     """Invoke a capability: the whole request path of ARCHITECTURE.md."""
 
     required_scope = "ai:invoke"
 
     @extend_schema(request=CompletionInputSerializer, responses=CompletionOutputSerializer,
                    operation_id="complete",
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)])
+                   parameters=[
+                       OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
+                       OpenApiParameter("Cache-Control", str, OpenApiParameter.HEADER, required=False,
+                                        description="`no-cache` skips the response-cache read for this request; "
+                                                    "`no-store` also keeps the answer out of the cache"),
+                   ])
     def post(self, request):
         data = CompletionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -63,6 +68,7 @@ class CompleteApi(TenantAPIView):
             capability=values["capability"], input=values["input"],
             context=dict(values.get("context") or CompletionContextSerializer({}).data),
             request_id=request.request_id, idempotency_key=request.headers.get("Idempotency-Key") or None,
+            **cache_directives(request.headers.get("Cache-Control", "")),
         )
         if completion.idempotency_key and len(completion.idempotency_key) > 200:
             raise ApplicationError("Idempotency-Key is longer than 200 characters.")
@@ -71,6 +77,13 @@ class CompleteApi(TenantAPIView):
         if outcome.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+def cache_directives(header: str) -> dict[str, bool]:
+    """`Cache-Control` request directives that bear on the response cache (RFC 9111 §5.2.1)."""
+    directives = {part.strip().split("=", 1)[0].lower() for part in header.split(",") if part.strip()}
+    no_store = "no-store" in directives
+    return {"no_cache": no_store or "no-cache" in directives, "no_store": no_store}
 
 
 class InferenceDetailApi(TenantAPIView):
@@ -91,7 +104,7 @@ def _provenance(view: TenantAPIView, request, **fields) -> dict:
             "created_at": timezone.now().isoformat()}
 
 
-class EmbedApi(TenantAPIView):
+class EmbedApi(ProviderCallingAPIView):
     required_scope = "ai:invoke"
 
     @extend_schema(request=EmbedInputSerializer, responses=EmbedOutputSerializer, operation_id="embed")
@@ -99,22 +112,27 @@ class EmbedApi(TenantAPIView):
         data = EmbedInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         texts = data.validated_data["texts"]
-        result = embed_texts(texts=texts, tenant=self.principal.tenant, breakers=circuit_breakers())
+        feature = str((data.validated_data.get("context") or {}).get("feature") or "embed")
+        call = embed_request(tenant=self.principal.tenant, texts=texts, feature=feature, breakers=circuit_breakers())
+        result = call.embeddings
         provenance = _provenance(
             self, request, provider=result.provider, model=result.model, degraded=result.degraded,
             attempts=result.attempts, safety={"pii_redactions": result.pii_redactions}, input_hash=sha256_of(texts),
+            tokens={"input": call.tokens, "output": 0}, cost_usd=f"{call.cost_usd:.6f}",
         )
         return Response({"model": result.model, "dim": result.dim, "embeddings": result.vectors,
                          "provenance": provenance})
 
 
-class ModerateApi(TenantAPIView):
+class ModerateApi(ProviderCallingAPIView):
     required_scope = "ai:invoke"
 
     @extend_schema(request=ModerateInputSerializer, responses=ModerateOutputSerializer, operation_id="moderate")
     def post(self, request):
         data = ModerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        check_rate_limit(self.principal.tenant, str((data.validated_data.get("context") or {}).get("feature")
+                                                    or "moderate"))
         verdict = guardrails.moderate_output({"text": data.validated_data["text"]},
                                              locale=data.validated_data["locale"],
                                              country=self.principal.tenant.country or None)

@@ -102,6 +102,7 @@ class InferenceRecord(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="inference_tenant_recent_idx"),
             models.Index(fields=["tenant", "capability", "-created_at"], name="inference_tenant_cap_idx"),
+            models.Index(fields=["tenant", "request_id"], name="inference_tenant_request_idx"),
         ]
 
     def __str__(self) -> str:
@@ -117,7 +118,9 @@ class UsageFact(TenantOwnedModel):
         CACHED = "cached"
 
     id = models.BigAutoField(primary_key=True)
-    inference = models.OneToOneField(InferenceRecord, on_delete=models.PROTECT, related_name="usage_fact")
+    # null for a call that is not an inference (an /embed call: capability "embeddings")
+    inference = models.OneToOneField(InferenceRecord, on_delete=models.PROTECT, related_name="usage_fact",
+                                     null=True, blank=True)
     day = models.DateField()
     capability = models.CharField(max_length=64)
     feature = models.CharField(max_length=64, blank=True)
@@ -143,13 +146,21 @@ class UsageFact(TenantOwnedModel):
 
 
 class IdempotencyRecord(TenantOwnedModel):
-    """The stored response of a `complete` call made with an Idempotency-Key."""
+    """A `complete` call made with an Idempotency-Key: claimed (committed, `in_progress`) before the
+    work starts, so a concurrent duplicate sees it at once; `completed` with the stored response
+    after. A claim whose holder died is taken over once `claimed_until` has passed."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        COMPLETED = "completed"
 
     id = models.BigAutoField(primary_key=True)
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=80)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.COMPLETED)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,16 +1,24 @@
 """POST /api/v1/ai/complete: the one path a request takes (ARCHITECTURE.md, seed 001 §6).
 
 `complete` lists the steps in order; each is a call into the app that owns it. The view has
-already done step 1's authentication, bound the tenant to the request's transaction (row-level
-security) and validated the envelope; everything here runs inside that transaction, so an error
-anywhere leaves nothing half-written.
+already authenticated the caller (step 1) and validated the envelope. The steps run in three
+phases, so that nothing is held while the request waits on a model:
+
+1. *prepare*, in one short tenant transaction: the idempotency claim (committed, so a concurrent
+   duplicate sees it), local screening, the prompt pin, retrieval, the cache read and the budget
+   reservation (Redis); a blocked input is recorded here and then refused;
+2. *call*, with no transaction open and the connection given back to the pool: provider
+   moderation and the router, which read only cached registry data;
+3. *persist*, in a second short tenant transaction: record, usage fact, routing decision, gate,
+   ledger, outbox events; the Redis counters and the response cache are written after it
+   commits. Any failure after the reservation gives it back, and the idempotency claim with it.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -18,15 +26,18 @@ from django.conf import settings
 from django.db import transaction
 
 from budgets.services import Reservation, budget_release, budget_reserve, budget_settle
-from capabilities import cache, guardrails, idempotency, recording
-from capabilities.errors import CapabilityUnknown, InputSchemaViolation, RateLimited
+from capabilities import cache, guardrails, idempotency, recording, semantics
+from capabilities.errors import CapabilityUnknown, ContentBlocked, InputSchemaViolation, RateLimited
 from capabilities.guardrails.provider_moderation import gemini_verdict
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
+from hitl.models import HitlGate
+from hitl.selectors import decided_output, gate_for_inference
 from hitl.services import gate_summary, hitl_gate_open
-from melmastoon_ai.errors import ApplicationError, envelope
+from melmastoon_ai.errors import ApplicationError
 from melmastoon_ai.ratelimit import RateLimiter
+from melmastoon_ai.tenancy.context import release_connection, tenant_context
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.rendering import RenderedPrompt, render
 from prompts.selectors import PromptVersionSpec, prompt_version_for
@@ -35,6 +46,7 @@ from routing.breakers import BreakerConfig, CircuitBreakers
 from routing.moderation import provider_moderators
 from routing.providers.base import RequestContext
 from routing.router import ChainExhausted, RoutePlan, RouteResult, cost_of_tokens, route
+from routing.selectors import model_get
 from routing.services import routing_decision_record
 
 
@@ -45,6 +57,8 @@ class CompletionRequest:
     context: dict
     request_id: str
     idempotency_key: str | None = None
+    no_cache: bool = False  # Cache-Control: no-cache: skip the response-cache read (the answer is still cached)
+    no_store: bool = False  # Cache-Control: no-store: neither read nor write the response cache
 
     @property
     def feature(self) -> str:
@@ -83,123 +97,254 @@ class CompletionOutcome:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Prepared:
+    """What the prepare phase decided; the call and persist phases act on it."""
+
+    capability: CapabilitySpec
+    screened: guardrails.ScreenedInput
+    claim_id: int | None = None  # the idempotency record this call holds
+    prompt: PromptVersionSpec | None = None
+    plan: RoutePlan | None = None
+    input_hash: str = ""
+    cache_key: str = ""
+    cached: dict | None = None
+    reservation: Reservation | None = None
+    blocked_stage: str = ""  # "input" or "output" when moderation refused the request
+    earlier_gate: HitlGate | None = None  # the gate of the answer a cache hit repeats
+
+    @property
+    def charged(self) -> bool:
+        return self.reservation is not None and not self.reservation.skip_models
+
+
 def complete(request: CompletionRequest, *, tenant: Tenant, eval_mode: EvalMode | None = None) -> CompletionOutcome:
     started = time.perf_counter()
-    # 1. rate limit per (tenant, feature); a repeated idempotent call returns what it returned before
+    # 1. rate limit per tenant and per (tenant, feature)
     check_rate_limit(tenant, request.feature)
-    replayed = replay_if_repeated(request, tenant)
-    if replayed is not None:
-        return replayed
-    # 2. catalog: the capability and its input schema
+    # 2. catalog: the capability and its input schema (cached reads, before any transaction)
     capability = load_capability(request.capability)
     check_input(capability, request.input)
-    # 3. pre-call guardrails: moderate the input (block harm_high), redact PII from all that follows
-    screened = screen(request, tenant, capability)
-    if screened.verdict == "block":
-        return refuse_blocked_input(request, tenant, capability, screened)
-    # 5. prompt: pin the version (active or the tenant's canary) and assemble it
+    # -- prepare: one short tenant transaction --------------------------------------------------
+    # an idempotent repeat returns what the first call returned (waiting for it if it still runs)
+    claim = claim_idempotency_key(request, tenant, started)
+    if claim is not None and claim.stored is not None:
+        return replay_stored(request, tenant, claim.stored)
+    prepared = Prepared(capability=capability, screened=guardrails.ScreenedInput(payload={}),
+                        claim_id=claim.record_id if claim else None)
+    try:
+        with tenant_context(tenant.id):
+            prepare(prepared, request, tenant, eval_mode, started)
+        release_connection()
+        if prepared.blocked_stage:
+            raise blocked_error(prepared)
+        # -- call: no transaction, no connection -----------------------------------------------
+        result = call(prepared, tenant)
+        # -- persist: the second short tenant transaction ----------------------------------------
+        with tenant_context(tenant.id):
+            outcome = persist(prepared, request, tenant, result, started, eval_mode)
+        if outcome is None:
+            raise blocked_error(prepared)
+        return outcome
+    except BaseException:
+        abandon(prepared, tenant)
+        raise
+
+
+def prepare(prepared: Prepared, request: CompletionRequest, tenant: Tenant, eval_mode: EvalMode | None,
+            started: float) -> None:
+    capability = prepared.capability
+    # 3. pre-call guardrails, local part: moderate the input (block harm_high), redact PII from all that follows
+    prepared.screened = screen(request, tenant)
+    if prepared.screened.verdict == "block":
+        recording.moderation_block_create(tenant=tenant, request=request, capability=capability,
+                                          screened=prepared.screened)
+        prepared.blocked_stage = "input"
+        return
+    # 5. prompt: pin the version (active or the tenant's canary), retrieve, assemble
     context = request_context(tenant, request, capability)
-    prompt = eval_mode.prompt if eval_mode else pin_prompt(capability, tenant)
-    rendered = render_prompt(prompt, capability, screened.payload, request.locale, context)
+    prepared.prompt = eval_mode.prompt if eval_mode else pin_prompt(capability, tenant)
+    rendered = render_prompt(prepared.prompt, capability, prepared.screened.payload, request.locale, context)
     # 6. cache: per tenant, per capability and prompt version, by the redacted input
-    input_hash = sha256_of({"input": screened.payload, "locale": request.locale})
-    cache_key = cache.response_cache_key(
+    prepared.input_hash = sha256_of({"input": prepared.screened.payload, "locale": request.locale})
+    prepared.cache_key = cache.response_cache_key(
         tenant_id=str(tenant.id), capability_id=capability.id, capability_version=capability.version,
-        prompt_version=prompt.version if prompt else "", input_hash=input_hash,
+        prompt_version=prepared.prompt.version if prepared.prompt else "", input_hash=prepared.input_hash,
     )
-    use_cache = tenant.cache_enabled and capability.cache_ttl_seconds and eval_mode is None
-    cached = cache.cache_get(cache_key) if use_cache else None
+    if cache_readable(tenant, capability, request, eval_mode):
+        prepared.cached = cache.cache_get(prepared.cache_key)
+        prepared.earlier_gate = gate_of_cached_answer(tenant, prepared.cached)
+        if prepared.earlier_gate is not None and prepared.earlier_gate.status in REFUSED_GATES:
+            prepared.cached = prepared.earlier_gate = None  # a reviewer refused that answer: ask again
+    if prepared.cached is not None:
+        return
     # 4. budget (after the cache: a hit costs nothing and always passes): reserve the estimate on
     #    the tenant's and the feature's budgets; past the hard cap the models are skipped
-    reservation = None if cached else reserve_budget(tenant, request, capability, rendered, screened.payload)
-    if eval_mode is not None and reservation is not None and reservation.skip_models:
+    prepared.reservation = reserve_budget(tenant, request, capability, rendered, prepared.screened.payload)
+    if eval_mode is not None and prepared.reservation is not None and prepared.reservation.skip_models:
         raise EvalBudgetSpent("the eval budget is spent: evaluation stops rather than score the fallback")
-    # 7. route: walk the chain; 8. post-call: output schema (one repair), output moderation
-    plan = plan_route(capability, prompt, rendered, screened.payload, context, spent=_ms_since(started) / 1000,
-                      skip_models=bool(reservation and reservation.skip_models),
-                      model=eval_mode.model if eval_mode else "")
+    prepared.plan = plan_route(capability, prepared.prompt, rendered, prepared.screened.payload, context,
+                               spent=_ms_since(started) / 1000,
+                               skip_models=bool(prepared.reservation and prepared.reservation.skip_models),
+                               model=eval_mode.model if eval_mode else "")
+
+
+def call(prepared: Prepared, tenant: Tenant) -> RouteResult | None:
+    """Provider moderation of the redacted input, then the chain (steps 3, 7 and 8). None when
+    moderation refused the input or every answer (`prepared.blocked_stage` says which)."""
+    if prepared.cached is not None:
+        result = recording.result_from_cache(prepared.cached)
+        reviewed = decided_output(prepared.earlier_gate) if prepared.earlier_gate is not None else None
+        if reviewed is not None:  # a reviewer approved (or edited) the answer this hit repeats
+            result.output = reviewed
+        return result
+    moderating = time.perf_counter()
+    screened = moderate_with_providers(prepared.screened, tenant, prepared.capability, prepared.plan.context.locale)
+    if screened.verdict == "block":
+        prepared.screened, prepared.blocked_stage = screened, "input"
+        return None
+    prepared.screened = screened
+    # the deadline is the whole request's: what provider moderation took comes off the walk's
+    plan = replace(prepared.plan, deadline_seconds=prepared.plan.deadline_seconds - (time.perf_counter() - moderating))
     try:
-        result = recording.result_from_cache(cached) if cached else walk_chain(plan, capability, screened, tenant)
+        result = walk_chain(plan, prepared.capability, screened, tenant)
     except ChainExhausted as exhausted:
         if not exhausted.blocked:
             raise
-        return withhold_blocked_answer(request, tenant, capability, screened, reservation)
-    # 9. persist and emit, in this transaction: record, usage fact, routing decision, outbox events
+        prepared.blocked_stage = "output"
+        return None
+    finally:
+        release_connection()  # a registry read the caches did not hold may have taken one
+    return result
+
+
+def persist(prepared: Prepared, request: CompletionRequest, tenant: Tenant, result: RouteResult | None,
+            started: float, eval_mode: EvalMode | None) -> CompletionOutcome | None:
+    """Step 9, in the second transaction: the record with its provenance, the usage fact, the
+    routing decision, the HITL gate (8, continued), the ledger and the outbox events. A request that
+    moderation refused in the call phase is recorded as a block instead (None)."""
+    capability, cached = prepared.capability, prepared.cached is not None
+    if result is None:
+        recording.moderation_block_create(tenant=tenant, request=request, capability=capability,
+                                          screened=prepared.screened, stage=prepared.blocked_stage)
+        return None
     record = recording.inference_record_create(
-        tenant=tenant, request=request, capability=capability, prompt=prompt, result=result,
-        screened=screened, input_hash=input_hash, cache_hit=cached is not None,
+        tenant=tenant, request=request, capability=capability, prompt=prepared.prompt, result=result,
+        screened=prepared.screened, input_hash=prepared.input_hash, cache_hit=cached,
         latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
         suggestion=eval_mode is None,
     )
-    if cached is None:
-        remember_route(tenant, record, plan, result, cache_key, capability, cache_write=eval_mode is None)
-    # 8 (continued). human review: open a gate when the capability's rule asks for one (not for evals)
-    gate = open_gate_if_required(tenant, record, capability) if eval_mode is None else None
-    if reservation is not None and not reservation.skip_models:
-        budget_settle(reservation=reservation, inference_id=record.id,
+    if not cached:
+        routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
+                                chain=prepared.plan.chain, result=result)
+        if cache_writable(tenant, capability, eval_mode) and not request.no_store:
+            remember_answer(prepared, result, record.id)
+    if eval_mode is not None:
+        gate = None
+    elif prepared.earlier_gate is not None:  # a repeat of a gated answer: that gate, not another one
+        gate = gate_summary(prepared.earlier_gate)
+    else:
+        gate = open_gate_if_required(tenant, record, capability)
+    if prepared.charged:
+        budget_settle(reservation=prepared.reservation, inference_id=record.id,
                       tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd)
-    return respond(request, tenant, record, screened, gate)
+        prepared.reservation = None  # settled when this transaction commits
+    return respond(prepared, request, tenant, record, gate)
+
+
+def abandon(prepared: Prepared, tenant: Tenant) -> None:
+    """The request failed or was refused after preparing: nothing it reserved stays held."""
+    return_reservation(prepared)
+    if prepared.claim_id is not None:
+        idempotency.idempotency_release(tenant_id=tenant.id, record_id=prepared.claim_id)
+        prepared.claim_id = None
+
+
+def return_reservation(prepared: Prepared) -> None:
+    if prepared.charged:
+        budget_release(reservation=prepared.reservation)
+    prepared.reservation = None
+
+
+def blocked_error(prepared: Prepared) -> ContentBlocked:
+    """422 content_blocked: the block is already recorded (committed); nothing went to a model."""
+    if prepared.blocked_stage == "output":
+        return ContentBlocked("The answer was withheld: content moderation blocked every answer.",
+                              details={"stage": "output"})
+    flagged = {name: round(score.score, 4) for name, score in prepared.screened.categories.items() if score.flagged}
+    return ContentBlocked("The input was blocked by content moderation.", details={"categories": flagged})
 
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def screen(request: CompletionRequest, tenant: Tenant,
-           capability: CapabilitySpec | None = None) -> guardrails.ScreenedInput:
-    """Moderation (local, plus providers the residency rules allow) and redaction of the input.
-    Without a capability (an idempotent replay re-deriving its mapping) only the local checks run."""
-    extra = provider_moderators(
+def screen(request: CompletionRequest, tenant: Tenant) -> guardrails.ScreenedInput:
+    """The local guardrails: moderation and redaction of the input, offline and in-process."""
+    return guardrails.screen_input(request.input, locale=request.locale, country=tenant.country or None,
+                                   thresholds=tenant.moderation_thresholds or None)
+
+
+def moderate_with_providers(screened: guardrails.ScreenedInput, tenant: Tenant, capability: CapabilitySpec,
+                            locale: str) -> guardrails.ScreenedInput:
+    """Provider moderation (the providers the residency rules allow) of the redacted input only,
+    combined with the local verdict. An outbound call: it runs in the call phase, holding nothing."""
+    moderators = provider_moderators(
         eu_only=tenant.data_residency == Tenant.Residency.EU_ONLY, allowed_providers=capability.allowed_providers,
         breakers=circuit_breakers(), thresholds=tenant.moderation_thresholds,
-    ) if capability is not None else ()
-    return guardrails.screen_input(request.input, locale=request.locale, country=tenant.country or None,
-                                   thresholds=tenant.moderation_thresholds or None, extra_moderators=extra)
+    )
+    if not moderators:
+        return screened
+    return guardrails.moderate_input_with(screened, moderators, locale=locale)
 
 
-def replay_if_repeated(request: CompletionRequest, tenant: Tenant) -> CompletionOutcome | None:
-    """The stored answer of an earlier call with this Idempotency-Key and body, if any."""
+def claim_idempotency_key(request: CompletionRequest, tenant: Tenant, started: float) -> idempotency.Claim | None:
+    """None without an Idempotency-Key; else this call's claim, or the stored answer of an earlier
+    one (waiting, holding nothing, while a concurrent duplicate still runs)."""
     if not request.idempotency_key:
         return None
-    stored = idempotency.idempotency_claim(tenant_id=tenant.id, key=request.idempotency_key,
-                                           request_hash=request.request_hash())
-    if stored is None:
-        return None
+    lease = settings.REQUEST_DEADLINE_CAP_SECONDS + settings.ROUTER_DEADLINE_MARGIN_SECONDS
+    arguments = {"tenant_id": tenant.id, "key": request.idempotency_key, "request_hash": request.request_hash(),
+                 "lease_seconds": lease}
+    with tenant_context(tenant.id):
+        claim = idempotency.idempotency_claim(**arguments)
+    release_connection()
+    if claim.held_elsewhere:
+        deadline = time.monotonic() + settings.REQUEST_DEADLINE_CAP_SECONDS - _ms_since(started) / 1000
+        claim = idempotency.idempotency_wait(**arguments, deadline=deadline)
+    return claim
+
+
+def replay_stored(request: CompletionRequest, tenant: Tenant, stored) -> CompletionOutcome:
+    """The stored answer of an earlier call with this key and body, the caller's values put back."""
     body = recording.with_restored_output(stored.response, screen(request, tenant).mapping)
     return CompletionOutcome(body=body, status=stored.status_code, replayed=True)
 
 
-def refuse_blocked_input(request: CompletionRequest, tenant: Tenant, capability: CapabilitySpec,
-                         screened: guardrails.ScreenedInput) -> CompletionOutcome:
-    """422 content_blocked, recorded (committed, not rolled back); nothing is sent to a model."""
-    flagged = recording.moderation_block_create(tenant=tenant, request=request, capability=capability,
-                                                screened=screened)
-    body = envelope("content_blocked", "The input was blocked by content moderation.",
-                    {"categories": flagged})
-    return CompletionOutcome(body=body, status=422)
+def cache_readable(tenant: Tenant, capability: CapabilitySpec, request: CompletionRequest,
+                   eval_mode: EvalMode | None) -> bool:
+    return cache_writable(tenant, capability, eval_mode) and not request.no_cache
 
 
-def withhold_blocked_answer(request: CompletionRequest, tenant: Tenant, capability: CapabilitySpec,
-                            screened: guardrails.ScreenedInput, reservation: Reservation | None) -> CompletionOutcome:
-    """Output moderation blocked every answer, the fixed fallback included (it repeats parts of
-    the input): 422 content_blocked, recorded like an input block; the reservation is given back."""
-    if reservation is not None and not reservation.skip_models:
-        budget_release(reservation=reservation)
-    recording.moderation_block_create(tenant=tenant, request=request, capability=capability, screened=screened,
-                                      stage="output")
-    body = envelope("content_blocked", "The answer was withheld: content moderation blocked every answer.",
-                    {"stage": "output"})
-    return CompletionOutcome(body=body, status=422)
+def cache_writable(tenant: Tenant, capability: CapabilitySpec, eval_mode: EvalMode | None) -> bool:
+    return bool(tenant.cache_enabled and capability.cache_ttl_seconds and eval_mode is None)
 
 
-def remember_route(tenant: Tenant, record, plan: RoutePlan, result: RouteResult, cache_key: str,
-                   capability: CapabilitySpec, *, cache_write: bool = True) -> None:
-    routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
-                            chain=plan.chain, result=result)
-    if tenant.cache_enabled and cache_write:
-        ttl = cache.cache_ttl(capability_ttl=capability.cache_ttl_seconds, degraded=result.degraded)
-        snapshot = recording.cache_snapshot(result)
-        transaction.on_commit(lambda: cache.cache_put(cache_key, snapshot, ttl_seconds=ttl))
+def remember_answer(prepared: Prepared, result: RouteResult, inference_id) -> None:
+    """The response cache is written once the answer's record has committed."""
+    ttl = cache.cache_ttl(capability_ttl=prepared.capability.cache_ttl_seconds, degraded=result.degraded)
+    snapshot, key = recording.cache_snapshot(result, inference_id), prepared.cache_key
+    transaction.on_commit(lambda: cache.cache_put(key, snapshot, ttl_seconds=ttl))
+
+
+REFUSED_GATES = (HitlGate.Status.REJECTED, HitlGate.Status.EXPIRED)
+
+
+def gate_of_cached_answer(tenant: Tenant, cached: dict | None) -> HitlGate | None:
+    """The HITL gate the cached answer's own inference opened, if any."""
+    if not cached or not cached.get("inference_id"):
+        return None
+    return gate_for_inference(tenant_id=tenant.id, inference_id=cached["inference_id"])
 
 
 def open_gate_if_required(tenant: Tenant, record, capability: CapabilitySpec) -> dict | None:
@@ -211,34 +356,44 @@ def open_gate_if_required(tenant: Tenant, record, capability: CapabilitySpec) ->
     return gate_summary(gate)
 
 
-def respond(request: CompletionRequest, tenant: Tenant, record, screened: guardrails.ScreenedInput,
+def respond(prepared: Prepared, request: CompletionRequest, tenant: Tenant, record,
             gate: dict | None = None) -> CompletionOutcome:
     """Stored: the redacted answer. Returned: the same with the caller's own values put back."""
     stored = recording.response_body(record, gate)
-    if request.idempotency_key:
-        idempotency.idempotency_store(tenant_id=tenant.id, key=request.idempotency_key,
-                                      request_hash=request.request_hash(), status_code=200, response=stored)
-    return CompletionOutcome(body=recording.with_restored_output(stored, screened.mapping))
+    if prepared.claim_id is not None:
+        idempotency.idempotency_complete(tenant_id=tenant.id, record_id=prepared.claim_id, status_code=200,
+                                         response=stored)
+        prepared.claim_id = None  # answered: a failure from here on must not give the key back
+    return CompletionOutcome(body=recording.with_restored_output(stored, prepared.screened.mapping))
 
 
 def reserve_budget(tenant: Tenant, request: CompletionRequest, capability: CapabilitySpec,
                    rendered: RenderedPrompt | None, payload: dict) -> Reservation | None:
-    """Prompt tokens (about 4 characters a token) plus the capability's maximum output, priced at
-    the dearest model of the chain: an upper bound, settled to the actual usage after the call."""
+    """Prompt tokens plus the capability's maximum output, priced at the dearest model of the chain:
+    an upper bound, settled to the actual usage after the call."""
     prompt_text = f"{rendered.system}{rendered.user}" if rendered else canonical_json(payload)
-    prompt_tokens = len(prompt_text) // 4 + 1
+    prompt_tokens = token_upper_bound(prompt_text)
     tokens = prompt_tokens + capability.max_output_tokens
     cost = max((cost_of_tokens(name, prompt_tokens, capability.max_output_tokens) for name in capability.chain),
                default=Decimal(0))
     return budget_reserve(tenant_id=tenant.id, feature=request.feature, tokens=tokens, cost_usd=cost)
 
 
+def token_upper_bound(text: str) -> int:
+    """The UTF-8 byte length: the providers' tokenizers (byte-level BPE; SentencePiece with byte
+    fallback) never make more tokens than bytes, in any script. `len // 4` was no bound at all for
+    Arabic, Persian or Pashto (two bytes a letter, often a token each). Generous for English text
+    (about four times the real count), which only reserves more than is settled."""
+    return len(text.encode("utf-8")) + 1
+
+
 def check_rate_limit(tenant: Tenant, feature: str) -> None:
+    """The (tenant, feature) limit (`rate_limit_per_minute`) and the tenant-wide one (melmastoon_ai/ratelimit.py)."""
     decision = RateLimiter().hit(tenant_id=str(tenant.id), feature=feature, per_minute=tenant.rate_limit_per_minute)
     if not decision.allowed:
         raise RateLimited(
-            f"Rate limit of {tenant.rate_limit_per_minute}/min for feature {feature or '-'!r} reached.",
-            details={"feature": feature, "limit_per_minute": tenant.rate_limit_per_minute},
+            f"Rate limit of {tenant.rate_limit_per_minute}/min reached (tenant, or feature {feature or '-'!r}).",
+            details={"feature": feature, "bucket": decision.bucket, "limit_per_minute": tenant.rate_limit_per_minute},
             headers={"Retry-After": str(decision.retry_after_seconds)},
         )
 
@@ -291,6 +446,10 @@ def walk_chain(plan: RoutePlan, capability: CapabilitySpec, screened: guardrails
         errors = schema_errors(capability.output_schema, output, key=(capability.id, capability.version, "output"))
         return [error["message"] for error in errors]
 
+    def check(output: object) -> list[str]:
+        retrieved = [entry.id for entry in plan.context.faq_entries] if capability.uses_rag else None
+        return semantics.answer_errors(capability.id, plan.payload, output, allowed_sources=retrieved)
+
     def screen_output(output: dict, safety: dict) -> str:
         # Judge what the caller would see; the caller's own values are not a leak.
         restored = guardrails.restore_output(output, screened.mapping)
@@ -299,7 +458,9 @@ def walk_chain(plan: RoutePlan, capability: CapabilitySpec, screened: guardrails
                                         allowed_values=screened.mapping.values(), thresholds=thresholds,
                                         extra_verdicts=[gemini_verdict(safety, thresholds=thresholds)])
 
-    return route(plan, validate=validate, breakers=circuit_breakers(), screen=screen_output)
+    result = route(plan, validate=validate, breakers=circuit_breakers(), screen=screen_output, check=check)
+    result.output = semantics.normalized(capability.id, plan.payload, result.output)
+    return result
 
 
 @functools.lru_cache(maxsize=1)
@@ -312,12 +473,15 @@ def plan_route(capability: CapabilitySpec, prompt: PromptVersionSpec | None, ren
                payload: dict, context: RequestContext, *, spent: float = 0.0, skip_models: bool = False,
                model: str = "") -> RoutePlan:
     """`spent`: seconds this request already used (moderation, lookups); the deadline is for the whole request.
-    `model` (evals): that model alone, then the deterministic fallback."""
+    `model` (evals): that model alone, then the deterministic fallback. The chain's models are read
+    here, in the prepare phase, so the call phase finds them in the process's registry cache."""
     chain = capability.chain
     if model:
         chain = tuple(dict.fromkeys((model, "deterministic")))
     if context.offline and capability.offline_model:
         chain = (capability.offline_model, *[name for name in chain if name != capability.offline_model])
+    for name in chain:
+        model_get(name=name)
     parameters = prompt.model_parameters if prompt else {}
     return RoutePlan(
         capability_id=capability.id, chain=chain, allowed_providers=capability.allowed_providers,

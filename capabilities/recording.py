@@ -109,9 +109,10 @@ def response_body(record: InferenceRecord, gate: dict | None = None) -> dict:
             "degraded": record.degraded, "hitl": gate, "provenance": record.provenance}
 
 
-def cache_snapshot(result: RouteResult) -> dict:
+def cache_snapshot(result: RouteResult, inference_id) -> dict:
+    """What a later hit repeats, with the inference it came from (whose HITL gate a hit reuses)."""
     return {"output": result.output, "provider": result.provider, "model": result.model,
-            "schema_valid": result.schema_valid, "repaired": result.repaired}
+            "schema_valid": result.schema_valid, "repaired": result.repaired, "inference_id": str(inference_id)}
 
 
 def result_from_cache(snapshot: dict) -> RouteResult:

@@ -52,6 +52,8 @@ class EmbedInputSerializer(serializers.Serializer):
     # 64 x 2,048 characters stays under the 1 MiB body limit even in 4-byte UTF-8.
     texts = serializers.ListField(child=StrictCharField(max_length=2048, allow_blank=True),
                                   min_length=1, max_length=64)
+    context = CompletionContextSerializer(required=False, help_text="`feature` names the budget and rate "
+                                          "limit bucket (default `embed`)")
 
 
 class EmbedOutputSerializer(serializers.Serializer):
@@ -64,6 +66,8 @@ class EmbedOutputSerializer(serializers.Serializer):
 class ModerateInputSerializer(serializers.Serializer):
     text = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
     locale = StrictCharField(max_length=16, required=False, default="en", trim_whitespace=False)
+    context = CompletionContextSerializer(required=False, help_text="`feature` names the rate limit bucket "
+                                          "(default `moderate`)")
 
 
 class ModerateOutputSerializer(serializers.Serializer):

@@ -35,11 +35,14 @@ _MISSING = object()
 KNOWN_METRICS = (
     "schema_valid_rate", "pass_rate", "exact_match_rate", "field_match_rate", "accuracy", "precision", "recall",
     "f1", "mape", "rubric_pass_rate", "latency_ms_p50", "latency_ms_p95", "latency_ms_mean", "cost_usd_mean",
-    "cost_usd_total", "fallback_rate", "repair_rate",
+    "cost_usd_total", "fallback_rate", "repair_rate", "degraded_rate",
 )
 # Lower is better for these; higher for every other metric.
 LOWER_IS_BETTER = frozenset({"mape", "latency_ms_p50", "latency_ms_p95", "latency_ms_mean", "cost_usd_mean",
-                             "cost_usd_total", "fallback_rate", "repair_rate"})
+                             "cost_usd_total", "fallback_rate", "repair_rate", "degraded_rate"})
+# Recorded on every run, whatever its suite declares: whether a model answered at all decides
+# whether the run measured anything (a run no model answered is inconclusive).
+RUN_VALIDITY_METRICS = ("degraded_rate",)
 
 
 @dataclass
@@ -63,6 +66,12 @@ class ScoredCase:
     cost_usd: float = 0.0
     fallback_used: bool = False
     repaired: bool = False
+    degraded: bool = False  # no model answered: the deterministic fallback did, or the case errored
+
+
+def no_model_answered(cases: Sequence[ScoredCase]) -> bool:
+    """True when there were cases and not one of them was answered by a model."""
+    return bool(cases) and all(case.degraded for case in cases)
 
 
 def get_path(value: object, path: str, default: object = _MISSING) -> object:
@@ -263,6 +272,7 @@ def aggregate(cases: Sequence[ScoredCase], metrics: Sequence[str] = ()) -> dict[
     out["cost_usd_mean"] = sum(costs) / len(costs) if costs else None
     out["fallback_rate"] = sum(c.fallback_used for c in cases) / len(cases) if cases else None
     out["repair_rate"] = sum(c.repaired for c in cases) / len(cases) if cases else None
+    out["degraded_rate"] = sum(c.degraded for c in cases) / len(cases) if cases else None
     wanted = metrics or KNOWN_METRICS
     return {name: round(out[name], 6) for name in wanted if out.get(name) is not None}
 

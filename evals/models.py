@@ -76,6 +76,7 @@ class EvalRun(models.Model):
     class Verdict(models.TextChoices):
         PASS = "pass"  # noqa: S105 - a verdict, not a password
         FAIL = "fail"
+        INCONCLUSIVE = "inconclusive"  # no model answered any case: nothing was measured
 
     class Purpose(models.TextChoices):
         MANUAL = "manual"  # admin, API or command: usually a candidate before promotion
@@ -90,7 +91,7 @@ class EvalRun(models.Model):
     baseline = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                  help_text="drift runs: the run this one is compared with")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     thresholds = models.JSONField(default=dict, blank=True)
     cases_total = models.PositiveIntegerField(default=0)
@@ -138,6 +139,23 @@ class EvalCaseResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {'pass' if self.passed else 'fail'}"
+
+
+class EvalCaseClaim(models.Model):
+    """A worker evaluating one case of a run right now. Taken in a short transaction of its own
+    before the case's inference (which runs holding no lock), given up when its result is written;
+    a claim whose worker died is taken over once `claimed_until` has passed."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(EvalRun, on_delete=models.CASCADE, related_name="claims")
+    case = models.ForeignKey(GoldenCase, on_delete=models.CASCADE, related_name="+")
+    claimed_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "case"], name="one_claim_per_run_case")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.case_id} until {self.claimed_until:%H:%M:%S}"
 
 
 class DriftAlert(models.Model):

@@ -12,6 +12,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from melmastoon_ai.parsers import finite_float, json_loads_bounded
+
 RTL_LOCALES = frozenset({"ar", "fa", "fa-AF", "prs", "ps", "ur", "he"})
 FIELD_PREFIX = "output."
 LONG_TEXT = 200  # maxLength above which a string gets a textarea
@@ -80,9 +82,9 @@ def _parse(item: OutputField, raw: str):
     if item.kind == "integer":
         return int(raw)
     if item.kind == "number":
-        number = float(raw)
+        number = finite_float(raw)
         return int(number) if number.is_integer() and "." not in raw else number
-    return json.loads(raw)
+    return json_loads_bounded(raw)
 
 
 def parse_output(schema: dict, form) -> tuple[dict, list[OutputField]]:

@@ -36,8 +36,14 @@ DECISION_STATUS = {"approve": HitlGate.Status.APPROVED, "edit": HitlGate.Status.
 
 
 def gate_summary(gate: HitlGate) -> dict:
-    return {"gate_id": str(gate.id), "status": gate.status, "reason": gate.reason,
-            "sla_due_at": gate.sla_due_at.isoformat()}
+    """The `hitl` of a response; a decided gate also says how it was decided, by whom and when."""
+    summary = {"gate_id": str(gate.id), "status": gate.status, "reason": gate.reason,
+               "sla_due_at": gate.sla_due_at.isoformat()}
+    decision = getattr(gate, "decision", None) if gate.status not in HitlGate.OPEN_STATUSES else None
+    if decision is not None:
+        summary["decision"] = {"decision_id": str(decision.id), "decision": decision.decision,
+                               "decided_at": decision.decided_at.isoformat()}
+    return summary
 
 
 def _closed(gate: HitlGate) -> Conflict:

@@ -33,39 +33,35 @@ from hitl.models import HitlDecision, HitlGate
 from hitl.permissions import DECIDE, gates_for_reviewer
 from hitl.services import hitl_gate_assign, hitl_gate_decide
 from melmastoon_ai.errors import ApplicationError, Conflict
-from melmastoon_ai.ratelimit import RateLimiter
+from melmastoon_ai.login_throttle import ThrottledLoginFormMixin, login_status
 from melmastoon_ai.tenancy.context import activate_tenant
 from melmastoon_ai.tenancy.models import TenantMembership
 from melmastoon_ai.tenancy.selectors import membership_for_user
 
 PAGE_SIZE = 25
-LOGIN_ATTEMPTS_PER_MINUTE = 10
 STATUS_FILTERS = {"open": HitlGate.OPEN_STATUSES, "all": None,
                   **{status.value: (status.value,) for status in HitlGate.Status}}
 
 
-class ReviewerLoginForm(AuthenticationForm):
-    """Only accounts bound to a hotel log in here; platform staff use the admin."""
+class ReviewerLoginForm(ThrottledLoginFormMixin, AuthenticationForm):
+    """Only accounts bound to a hotel log in here; platform staff use the admin. Attempts are
+    throttled per username and per address (melmastoon_ai/login_throttle.py), as the admin's are."""
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if membership_for_user(user_id=user.pk) is None:
             raise forms.ValidationError("This account is not a reviewer account of a hotel.", code="no_membership")
 
-    def clean(self):
-        # Per (address, username): a hotel's staff often share one address behind NAT.
-        client = self.request.META.get("REMOTE_ADDR", "-") if self.request else "-"
-        username = (self.data.get("username") or "")[:150]
-        if not RateLimiter().hit(tenant_id="hitl-login", feature=f"{client}:{username}",
-                                 per_minute=LOGIN_ATTEMPTS_PER_MINUTE).allowed:
-            raise forms.ValidationError("Too many attempts; wait a minute.", code="rate_limited")
-        return super().clean()
-
 
 class ReviewerLoginView(auth_views.LoginView):
     template_name = "hitl/login.html"
     authentication_form = ReviewerLoginForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = login_status(form)
+        return response
 
     def get_default_redirect_url(self):
         return reverse("hitl:queue")

@@ -6,4 +6,4 @@ class ManifestsConfig(AppConfig):
     verbose_name = "Edge models and signed manifests"
 
     def ready(self) -> None:
-        from manifests import checks  # noqa: F401  (the signer boot check)
+        from manifests import checks, readiness  # noqa: F401  (the signer boot check, the /readyz check)

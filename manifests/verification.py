@@ -77,3 +77,22 @@ def verified_manifest(manifest) -> VerifiedManifest:
     return check_signed_manifest(body=manifest.body.encode("utf-8"), signature_b64=manifest.signature,
                                  key_version=key.name, public_key_pem=public_key_pem,
                                  revoked=key.status == key.Status.REVOKED)
+
+
+def published_manifest_problem() -> str | None:
+    """Why the published manifest cannot be served as signed (it does not verify, or a file it
+    lists is missing or changed), or None when it can. "no_manifest" when none is published."""
+    from manifests import files
+
+    try:
+        manifest = verified_published_manifest()
+    except ManifestRefused as exc:
+        return exc.reason
+    for entry in manifest.models.values():
+        for described in (entry, *entry.get("assets", [])):
+            try:
+                if files.file_sha256(files.resolve(described["file"])) != described["sha256"]:
+                    return f"sha256_mismatch: {described['file']}"
+            except (OSError, files.UnsafePath):
+                return f"file_missing: {described['file']}"
+    return None

@@ -16,6 +16,23 @@ class PlatformAdminSite(admin.AdminSite):
     site_title = "melmastoon-ai"
     index_title = "Platform administration"
 
+    @property
+    def login_form(self):
+        """Throttled like the reviewer login (this login opens every tenant's data); imported late:
+        this module loads with the app registry, before auth's models exist."""
+        from melmastoon_ai.admin_login import ThrottledAdminAuthenticationForm
+
+        return ThrottledAdminAuthenticationForm
+
+    def login(self, request, extra_context=None):
+        from melmastoon_ai.login_throttle import login_status
+
+        response = super().login(request, extra_context)
+        form = getattr(response, "context_data", {}).get("form") if request.method == "POST" else None
+        if form is not None and response.status_code == 200:
+            response.status_code = login_status(form)
+        return response
+
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
 

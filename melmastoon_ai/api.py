@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
@@ -26,3 +28,13 @@ class PlatformAdminAPIView(TenantAPIView):
 
     permission_classes = [IsAuthenticated, ScopeRequired, OperatorTenantRequired]
     required_scope = "ai:admin"
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class ProviderCallingAPIView(TenantAPIView):
+    """A view that waits on a provider (/complete, /embed, /moderate): it runs outside the request
+    transaction and opens short tenant transactions itself (`tenant_context`), none of them across
+    the provider call, returning the connection to the pool while it waits (docs/architecture.md,
+    "Serving")."""
+
+    atomic_request = False

@@ -30,6 +30,21 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
+_EMBEDDED: dict[str, object] = {}  # the embedded servers this launcher started and looks after
+
+
+def _keep_redis_alive() -> None:
+    """The embedded Valkey died (killed, crashed): start it again on the same port, so the server,
+    worker and beat reconnect to the URL they already have."""
+    from melmastoon_ai.infra import embedded
+
+    current = _EMBEDDED.get("redis")
+    if current is None or current.server.is_running():
+        return
+    _say("embedded Redis (Valkey) stopped; starting it again")
+    _EMBEDDED["redis"] = embedded.start_redis(local.VAR_DIR / "valkey", port=current.server.port)
+
+
 def _prepare_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "melmastoon_ai.settings.base")
@@ -46,6 +61,7 @@ def _prepare_environment() -> dict[str, str]:
         from melmastoon_ai.infra import embedded
 
         redis_server = embedded.start_redis(local.VAR_DIR / "valkey")
+        _EMBEDDED["redis"] = redis_server
         local.REDIS_URL_FILE.parent.mkdir(parents=True, exist_ok=True)
         local.REDIS_URL_FILE.write_text(redis_server.url)
         env["REDIS_URL"] = redis_server.url
@@ -82,7 +98,9 @@ def main() -> int:
     _manage(env, "prepare_local")  # migrate, seed the catalog and evals, build the edge models once
     celery = str(BIN / "celery")
     processes = {
-        "web": _spawn(env, "web", [str(BIN / "python"), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+        # the production server and settings, with development values (DEBUG, 127.0.0.1)
+        "web": _spawn(env | {"HOST": "127.0.0.1", "PORT": port}, "web", [str(BIN / "python"), "-m",
+                                                                            "melmastoon_ai.serve"]),
         "worker": _spawn(env, "worker", [celery, "-A", "melmastoon_ai", "worker", "--loglevel", "INFO",
                                          "--concurrency", "2"]),
         "beat": _spawn(env, "beat", [celery, "-A", "melmastoon_ai", "beat", "--loglevel", "INFO"]),
@@ -103,6 +121,7 @@ def main() -> int:
                 _say(f"{name} exited with {process.returncode}; stopping everything")
                 exit_code = process.returncode or 1
                 stopping = True
+        _keep_redis_alive()
         time.sleep(0.5)
     _stop(processes)
     local.REDIS_URL_FILE.unlink(missing_ok=True)

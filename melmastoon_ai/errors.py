@@ -94,8 +94,10 @@ def set_rollback() -> None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's EXCEPTION_HANDLER: every error leaves in the envelope and rolls the request back."""
-    set_rollback()
+    """DRF's EXCEPTION_HANDLER: every error leaves in the envelope and rolls the request back (a view
+    outside the request transaction has rolled back its own short transactions already)."""
+    if getattr(context.get("view"), "atomic_request", True):
+        set_rollback()
     if isinstance(exc, ApplicationError):
         response = Response(envelope(exc.code, exc.message, exc.details), status=exc.status)
         for name, value in exc.headers.items():

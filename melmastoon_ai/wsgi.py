@@ -13,3 +13,7 @@ refuse_unsafe_database_role()
 from manifests.checks import require_reachable_signer  # noqa: E402
 
 require_reachable_signer()  # seed 001: boot fails if the configured KMS signer is unreachable
+
+from melmastoon_ai.serving import prepare_master  # noqa: E402
+
+prepare_master()  # import every provider SDK once, before gunicorn forks its workers

@@ -93,6 +93,9 @@ class PromptVersionForm(forms.ModelForm):
 
 @admin.register(PromptVersion)
 class PromptVersionAdmin(SimpleHistoryAdmin):
+    class Media:
+        css = {"all": ["melmastoon/admin.css"]}  # classes instead of style attributes (CSP)
+
     form = PromptVersionForm
     list_display = ("prompt", "version", "status", "canary_percent", "created_at", "activated_at")
     list_filter = ("status", "prompt__domain")
@@ -131,8 +134,8 @@ class PromptVersionAdmin(SimpleHistoryAdmin):
         active = obj.prompt.versions.filter(status=PromptVersion.Status.ACTIVE).exclude(pk=obj.pk).first()
         mine, theirs = _rendered(obj), _rendered(active)
         rows = format_html_join(
-            "", "<tr><th>{}</th><td><pre style='white-space:pre-wrap'>{}</pre></td>"
-                "<td><pre style='white-space:pre-wrap'>{}</pre></td></tr>",
+            "", "<tr><th>{}</th><td><pre class='wrap'>{}</pre></td>"
+                "<td><pre class='wrap'>{}</pre></td></tr>",
             [("system", mine[0], theirs[0]), ("user", mine[1], theirs[1])],
         )
         header = f"active {active.version}" if active else "no other active version"

@@ -1,9 +1,12 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from melmastoon_ai.admin_site import AppendOnlyAdmin
+from melmastoon_ai.errors import ApplicationError
 from routing.breakers import CircuitBreakers
 from routing.models import Model, ModelDeployment, Provider, RoutingDecision
+from routing.services import check_endpoint_url
 
 
 @admin.register(Provider)
@@ -24,8 +27,28 @@ class ModelAdmin(SimpleHistoryAdmin):
     search_fields = ("name",)
 
 
+class ModelDeploymentForm(forms.ModelForm):
+    """The same endpoint check as `manage.py registry register`: no loopback, private or metadata
+    address unless MODEL_ENDPOINT_ALLOWED_HOSTS lists it."""
+
+    endpoint_url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = ModelDeployment
+        fields = ["model", "endpoint_url", "environment", "status", "last_health_check_at", "last_health_status"]
+
+    def clean_endpoint_url(self):
+        url = self.cleaned_data["endpoint_url"]
+        try:
+            check_endpoint_url(url)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code="unsafe_endpoint") from exc
+        return url
+
+
 @admin.register(ModelDeployment)
 class ModelDeploymentAdmin(SimpleHistoryAdmin):
+    form = ModelDeploymentForm
     list_display = ("model", "environment", "status", "endpoint_url", "last_health_status", "last_health_check_at")
     list_filter = ("environment", "status")
     search_fields = ("model__name", "endpoint_url")

@@ -17,7 +17,9 @@ OPENAI_PRICING = "https://openai.com/api/pricing/"
 
 PROVIDERS = [
     {"kind": "vertex", "display_name": "Vertex AI", "data_regions": ["europe-west1"]},
-    {"kind": "anthropic", "display_name": "Anthropic Claude", "data_regions": ["europe-west1", "us"]},
+    # The direct API processes in the US; Claude on the Vertex partner endpoint (VERTEX_ANTHROPIC) in the
+    # tenant's Vertex region. The router asks the adapter which endpoint a call goes to (routing/residency.py).
+    {"kind": "anthropic", "display_name": "Anthropic Claude", "data_regions": ["us"]},
     {"kind": "openai", "display_name": "OpenAI", "data_regions": ["us"]},
     {"kind": "self_hosted", "display_name": "Self-hosted (OpenAI-compatible)", "data_regions": []},
     {"kind": "edge", "display_name": "Edge ONNX Runtime", "data_regions": ["on-device"]},

@@ -2,8 +2,9 @@
 
 A provider's moderation endpoint reads the tenant's text just as its models would, so it is asked
 only where a model of that provider could be: the provider is enabled in the catalog, the
-capability allows it, its `data_regions` satisfy the tenant's residency (EU-only tenants: an EU
-region), it is configured, and its circuit is closed. The guardrails hand it the redacted input
+capability allows it, the endpoint called satisfies the tenant's residency (routing.residency:
+OpenAI's API processes in the US, so never for EU-only tenants), it is configured, and its
+circuit is closed. The guardrails hand it the redacted input
 (`screen_input`), never the raw one. If it fails or is slow, the local verdict stands alone.
 
 The guardrails know nothing of providers (they sit below routing): this module maps a provider's
@@ -19,9 +20,9 @@ from dataclasses import dataclass
 from capabilities.guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
 from capabilities.guardrails.provider_scores import from_openai_categories
 from routing.models import Provider
-from routing.providers.base import ProviderError
+from routing.providers.base import ProviderError, RequestContext
 from routing.providers.registry import adapter_for
-from routing.router import IN_HOUSE_PROVIDERS
+from routing.residency import eu_resident
 from routing.selectors import REGISTRY_CACHE
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,6 @@ class ProviderSpec:
     kind: str
     enabled: bool
     regions: tuple[str, ...]
-
-    def processes_in_eu(self) -> bool:
-        return self.kind in IN_HOUSE_PROVIDERS or any(
-            region == "eu" or region.startswith("europe-") for region in self.regions)
 
 
 def _load_providers() -> list[dict]:
@@ -52,14 +49,21 @@ def provider_get(*, kind: str) -> ProviderSpec | None:
     return None
 
 
-def may_receive_text(kind: str, *, eu_only: bool, allowed_providers: tuple[str, ...] = ()) -> bool:
-    """Whether `kind` may be sent this tenant's text for this capability."""
+def may_receive_text(kind: str, adapter, *, eu_only: bool, allowed_providers: tuple[str, ...] = (),
+                     context: RequestContext | None = None) -> bool:
+    """Whether `kind` may be sent this tenant's text for this capability: the same rules as a model
+    call (routing.residency: the endpoint actually called decides, the catalog's regions only when
+    the adapter cannot say)."""
     if allowed_providers and kind not in allowed_providers:
         return False
     provider = provider_get(kind=kind)
     if provider is None or not provider.enabled:
         return False
-    return not eu_only or provider.processes_in_eu()
+    if not eu_only:
+        return True
+    context = context or RequestContext(tenant_id="", tenant_region="", tenant_country="", locale="", feature="",
+                                        offline=False, eu_only=True)
+    return eu_resident(provider=kind, adapter=adapter, context=context, fallback=provider.regions)
 
 
 class OpenAIModerator:
@@ -87,11 +91,12 @@ class OpenAIModerator:
 
 
 def provider_moderators(*, eu_only: bool, allowed_providers: tuple[str, ...] = (), breakers=None,
-                        thresholds: Mapping[str, float] | None = None) -> list[OpenAIModerator]:
+                        thresholds: Mapping[str, float] | None = None,
+                        context: RequestContext | None = None) -> list[OpenAIModerator]:
     """Provider moderators that may see this tenant's (redacted) text."""
-    if not may_receive_text("openai", eu_only=eu_only, allowed_providers=allowed_providers):
-        return []
     adapter = adapter_for("openai")
     if adapter is None or not adapter.is_configured():
+        return []
+    if not may_receive_text("openai", adapter, eu_only=eu_only, allowed_providers=allowed_providers, context=context):
         return []
     return [OpenAIModerator(adapter, breakers=breakers, thresholds=thresholds)]

@@ -20,6 +20,7 @@ from melmastoon_ai.observability import timing
 from routing.breakers import CircuitBreakers
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse, RequestContext
 from routing.providers.registry import adapter_for
+from routing.residency import eu_resident
 from routing.selectors import ModelSpec, model_get
 
 logger = logging.getLogger(__name__)
@@ -28,9 +29,11 @@ MILLION = Decimal(1_000_000)
 DETERMINISTIC_RESERVE_SECONDS = 0.25  # kept back from the deadline for the fallback to answer
 MIN_ATTEMPT_SECONDS = 0.05
 NOT_BREAKER_FAILURES = frozenset({"bad_request", "refused"})  # the request's fault, not the provider's
-IN_HOUSE_PROVIDERS = frozenset({"edge", "deterministic", "self_hosted"})  # data stays on our infrastructure
 OutputValidator = Callable[[object], list[str]]  # returns the schema errors, empty when valid
 OutputScreen = Callable[[dict, dict], str]  # (output, the provider's safety ratings) -> "allow" or "block"
+# A model's schema-valid answer checked against its request (ids it cites, currency, bounds):
+# the errors, empty when it holds. Not applied to the deterministic fallback (our own code).
+AnswerCheck = Callable[[object], list[str]]
 
 
 @dataclass
@@ -128,12 +131,6 @@ def breaker_name(model: ModelSpec) -> str:
     return f"self_hosted:{model.name}" if model.provider == "self_hosted" else model.provider
 
 
-def _processes_in_eu(model: ModelSpec) -> bool:
-    return model.provider in IN_HOUSE_PROVIDERS or any(
-        region == "eu" or region.startswith("europe-") for region in model.regions
-    )
-
-
 def _skip_reason(plan: RoutePlan, model: ModelSpec | None) -> str | None:
     if model is None or not model.enabled or not model.provider_enabled:
         return "not_configured"
@@ -143,9 +140,10 @@ def _skip_reason(plan: RoutePlan, model: ModelSpec | None) -> str | None:
         return "budget"
     if plan.allowed_providers and model.provider not in plan.allowed_providers:
         return "residency"
-    if plan.eu_only and not _processes_in_eu(model):
-        return "residency"
     adapter = adapter_for(model.provider)
+    if plan.eu_only and not eu_resident(provider=model.provider, adapter=adapter, context=plan.context,
+                                        fallback=model.regions):
+        return "residency"
     if adapter is None or not adapter.is_configured(model.name):
         return "not_configured"
     return None
@@ -161,8 +159,9 @@ class _Walk:
     """One walk of the chain: the attempts so far, the deadline, the time spent in providers."""
 
     def __init__(self, plan: RoutePlan, validate: OutputValidator, screen: OutputScreen,
-                 breakers: CircuitBreakers | None):
+                 breakers: CircuitBreakers | None, check: AnswerCheck | None = None):
         self.plan, self.validate, self.screen, self.breakers = plan, validate, screen, breakers
+        self.check = check
         self.started = time.perf_counter()
         self.deadline = self.started + plan.deadline_seconds
         self.attempts: list[Attempt] = []
@@ -185,12 +184,15 @@ class _Walk:
                 self.provider_seconds += self.last_call_seconds
                 timing.add_provider_time(self.last_call_seconds * 1000)
 
-    def judge(self, response: ProviderResponse) -> tuple[object, list[str]]:
+    def judge(self, response: ProviderResponse, model: ModelSpec) -> tuple[object, list[str]]:
         try:
             output = parse_json_output(response.output)
         except (json.JSONDecodeError, TypeError):
             return None, ["the answer is not JSON"]
-        return output, self.validate(output)
+        errors = self.validate(output)
+        if not errors and self.check is not None and model.provider != DETERMINISTIC:
+            errors = self.check(output)
+        return output, errors
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter() - DETERMINISTIC_RESERVE_SECONDS
@@ -208,7 +210,7 @@ class _Walk:
         attempt = Attempt(model.provider, model.name, "ok", round(elapsed * 1000))
         self.attempts.append(attempt)
         self._succeeded(model)
-        output, errors = self.judge(response)
+        output, errors = self.judge(response, model)
         repaired = False
         if errors and model.provider != DETERMINISTIC and self.remaining() >= MIN_ATTEMPT_SECONDS:
             response, output, errors = self._repair(model, errors, response, output)
@@ -238,7 +240,7 @@ class _Walk:
             return response, output, errors
         repaired.input_tokens += response.input_tokens
         repaired.output_tokens += response.output_tokens
-        new_output, new_errors = self.judge(repaired)
+        new_output, new_errors = self.judge(repaired, model)
         return repaired, new_output, new_errors
 
     def _failed(self, model: ModelSpec, exc: ProviderError) -> None:
@@ -275,8 +277,10 @@ class ChainExhausted(RuntimeError):
 
 
 def route(plan: RoutePlan, *, validate: OutputValidator, screen: OutputScreen,
-          breakers: CircuitBreakers | None = None) -> RouteResult:
-    walk = _Walk(plan, validate, screen, breakers)
+          breakers: CircuitBreakers | None = None, check: AnswerCheck | None = None) -> RouteResult:
+    """`check`: the capability's own checks of a model's answer against the request; a failing
+    answer is repaired once, then the chain moves on, as for a schema violation."""
+    walk = _Walk(plan, validate, screen, breakers, check)
     for name in plan.chain:
         model = model_get(name=name)
         skip = _skip_reason(plan, model)

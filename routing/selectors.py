@@ -32,6 +32,7 @@ class DeploymentSpec:
     endpoint_url: str
     environment: str
     status: str
+    health: str = ""  # the last probe's verdict: "", "healthy" or "unhealthy:<kind>"
 
 
 def _load_models() -> list[dict]:
@@ -65,7 +66,8 @@ def model_get(*, name: str) -> ModelSpec | None:
 
 def _load_deployments() -> list[dict]:
     return [
-        {"model": d.model.name, "endpoint_url": d.endpoint_url, "environment": d.environment, "status": d.status}
+        {"model": d.model.name, "endpoint_url": d.endpoint_url, "environment": d.environment, "status": d.status,
+         "health": d.last_health_status}
         for d in ModelDeployment.objects.select_related("model")
     ]
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from melmastoon_ai.errors import ApplicationError, NotFound
+from melmastoon_ai.outbound import check_destination
 from routing.models import Model, ModelDeployment, Provider
+from routing.selectors import REGISTRY_CACHE
 
 Status = ModelDeployment.Status
 
@@ -21,20 +25,27 @@ def _deployment(model_name: str, environment: str) -> ModelDeployment:
     return deployment
 
 
-@transaction.atomic
-def deployment_register(*, model_name: str, endpoint_url: str, environment: str,
-                        provider_kind: str = Provider.Kind.SELF_HOSTED, create_model: bool = True,
-                        context_window: int = 0) -> ModelDeployment:
-    if environment not in ModelDeployment.Environment.values:
-        raise ApplicationError(f"environment must be one of {ModelDeployment.Environment.values}")
+def check_endpoint_url(endpoint_url: str) -> None:
+    """An http(s) URL whose host is public or allowed by MODEL_ENDPOINT_ALLOWED_HOSTS (no SSRF)."""
     try:
         URLValidator(schemes=["http", "https"])(endpoint_url)
     except ValidationError as exc:
         raise ApplicationError(f"{endpoint_url!r} is not an http(s) URL") from exc
+    check_destination(endpoint_url, allowed=settings.MODEL_ENDPOINT_ALLOWED_HOSTS)
+
+
+@transaction.atomic
+def deployment_register(*, model_name: str, endpoint_url: str, environment: str,
+                        provider_kind: str = Provider.Kind.SELF_HOSTED, create_model: bool = False,
+                        context_window: int = 0) -> ModelDeployment:
+    if environment not in ModelDeployment.Environment.values:
+        raise ApplicationError(f"environment must be one of {ModelDeployment.Environment.values}")
+    check_endpoint_url(endpoint_url)
     model = Model.objects.filter(name=model_name).first()
     if model is None:
-        if not create_model:
-            raise NotFound(f"no model {model_name} in the catalog")
+        if not create_model:  # a misspelt name must not quietly become a new catalog model
+            raise NotFound(f"no model {model_name} in the catalog; check the name, or pass --create to add it "
+                           "as a new self-hosted model")
         provider = Provider.objects.filter(kind=provider_kind).first()
         if provider is None:
             raise ApplicationError(f"no provider {provider_kind}; run seed_catalog first")
@@ -62,6 +73,40 @@ def deployment_set_status(*, model_name: str, environment: str, status: str) -> 
     deployment.status = status
     deployment.save(update_fields=["status"])
     return deployment
+
+
+def deployment_health_record(*, deployment_id: int, endpoint_url: str, health: str) -> bool:
+    """Store a probe's verdict, unless the endpoint changed while it ran; True when the health flipped.
+
+    A conditional UPDATE, no history row (a probe is not an edit); the router's cached view of the
+    registry is refreshed only when a deployment turns healthy or unhealthy.
+    """
+    current = ModelDeployment.objects.filter(pk=deployment_id, endpoint_url=endpoint_url).values_list(
+        "last_health_status", flat=True).first()
+    if current is None:
+        return False
+    ModelDeployment.objects.filter(pk=deployment_id, endpoint_url=endpoint_url).update(
+        last_health_status=health[:32], last_health_check_at=timezone.now())
+    flipped = current.partition(":")[0] != health.partition(":")[0]
+    if flipped:
+        transaction.on_commit(REGISTRY_CACHE.invalidate)
+    return flipped
+
+
+def deployments_probe(*, timeout: float = 5.0) -> dict[str, str]:
+    """Probe every ready deployment (seed 003: registry health), one at a time, outside any
+    transaction: a slow endpoint holds no connection or lock while it is waited on."""
+    from routing.providers.registry import adapter_for
+
+    adapter = adapter_for(Provider.Kind.SELF_HOSTED)
+    targets = list(ModelDeployment.objects.filter(status=Status.READY).select_related("model")
+                   .values_list("id", "endpoint_url", "model__name", "environment"))
+    verdicts = {}
+    for deployment_id, endpoint_url, model_name, environment in targets:
+        health = adapter.probe(endpoint_url, timeout=timeout)
+        deployment_health_record(deployment_id=deployment_id, endpoint_url=endpoint_url, health=health)
+        verdicts[f"{model_name}@{environment}"] = health
+    return verdicts
 
 
 def routing_decision_record(*, tenant_id, inference_id, capability_id: str, chain: tuple[str, ...], result) -> None:

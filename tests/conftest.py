@@ -80,6 +80,15 @@ def anon_client() -> APIClient:
 
 
 @pytest.fixture
+def metrics_scraper(settings) -> APIClient:
+    """Prometheus as deployed: /metrics with the scrape token (METRICS_TOKEN)."""
+    settings.METRICS_TOKEN = "test-scrape-token"
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer test-scrape-token")
+    return client
+
+
+@pytest.fixture
 def client_for():
     return _client_for
 

@@ -17,6 +17,15 @@ from routing.providers.registry import adapter_for
 from tests.routing.providers.support import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FAKE_PROJECT, FAKE_VERTEX_TOKEN
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _provider_sdks_imported():
+    """As a server does at start (melmastoon_ai/serving.py): the SDKs are imported before any
+    request, so no test's deadline is spent importing one (`import anthropic` takes about a second)."""
+    from routing.providers.registry import import_adapters
+
+    import_adapters()
+
+
 @pytest.fixture(scope="session")
 def _openai_server():
     with FakeOpenAIServer(hang_seconds=10) as server:

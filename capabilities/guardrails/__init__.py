@@ -19,7 +19,7 @@ given the redacted input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from capabilities.guardrails import normalize
 from capabilities.guardrails.classifier import ClassifierModerator, shipped_model
@@ -86,6 +86,23 @@ def screen_input(payload: dict, *, locale: str, country: str | None = None,
     )
 
 
+def moderate_input_with(screened: ScreenedInput, moderators: Iterable, *, locale: str) -> ScreenedInput:
+    """`screened` with the verdicts of more moderators (provider moderation) combined in. They see
+    the redacted input only, never the caller's raw values; a moderator that does not answer
+    (None) leaves the local verdict standing."""
+    text = _joined(screened.payload)
+    verdicts = [v for v in (moderator.moderate(text, locale=locale) for moderator in moderators) if v]
+    if not verdicts:
+        return screened
+    local = ModerationVerdict(categories=screened.categories, verdict=screened.verdict,
+                              moderators=[name.removeprefix("moderation:") for name in screened.checked_by
+                                          if name.startswith("moderation:")])
+    verdict = combine([local, *verdicts])
+    blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES if name in verdict.categories)
+    return replace(screened, verdict="block" if blocked else "allow", categories=verdict.categories,
+                   checked_by=("pii_redaction", *(f"moderation:{name}" for name in verdict.moderators)))
+
+
 def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
                     thresholds: Mapping[str, float] | None = None,
                     extra_verdicts: Iterable[ModerationVerdict | None] = (),
@@ -133,6 +150,6 @@ def restore_output(output: dict, mapping: Mapping[str, str]) -> dict:
 
 
 __all__ = [
-    "CHECKED_BY_INPUT", "CategoryScore", "ModerationVerdict", "ScreenedInput", "moderate_output", "restore_output",
-    "screen_input", "screen_output", "text_moderators", "warm_up",
+    "CHECKED_BY_INPUT", "CategoryScore", "ModerationVerdict", "ScreenedInput", "moderate_input_with", "moderate_output",
+    "restore_output", "screen_input", "screen_output", "text_moderators", "warm_up",
 ]

@@ -91,8 +91,8 @@ def eval_breaches(*, observed: dict, baseline: dict, tolerances: dict, threshold
 def drift_compare_run(*, run: EvalRun) -> list[DriftAlert]:
     """A finished drift run against its baseline run."""
     baseline = run.baseline
-    if baseline is None or run.status != EvalRun.Status.FINISHED:
-        return []
+    if baseline is None or run.status != EvalRun.Status.FINISHED or run.verdict == EvalRun.Verdict.INCONCLUSIVE:
+        return []  # a re-run no model answered measured nothing; production signals see the fallbacks
     breaches = eval_breaches(observed=run.metrics, baseline=baseline.metrics, tolerances=run.suite.tolerances,
                              thresholds=run.thresholds)
     return _raise(suite=run.suite, kind=DriftAlert.Kind.EVAL, breaches=breaches, version=run.prompt_version,
@@ -101,7 +101,7 @@ def drift_compare_run(*, run: EvalRun) -> list[DriftAlert]:
 
 def baseline_run_for(*, suite: EvalSuite, version: PromptVersion | None) -> EvalRun | None:
     runs = EvalRun.objects.filter(suite=suite, prompt_version=version, status=EvalRun.Status.FINISHED,
-                                  purpose=EvalRun.Purpose.MANUAL)
+                                  purpose=EvalRun.Purpose.MANUAL).exclude(verdict=EvalRun.Verdict.INCONCLUSIVE)
     return runs.order_by("-finished_at").first()
 
 

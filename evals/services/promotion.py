@@ -1,8 +1,11 @@
 """The promotion gate: may this prompt version become active? (seed 001 decision 5)
 
 A version passes when its latest finished run has verdict `pass` and, on every metric the
-suite's thresholds or tolerances name, is not worse than the active version's latest run
-beyond the suite's tolerance. Runs themselves are in evals.services.runs, drift in evals.services.drift.
+suite's thresholds or tolerances name, is not worse than the active version's latest conclusive
+run beyond the suite's tolerance. A run no model answered is inconclusive: it passes nothing and
+is no baseline. An active version with no conclusive run leaves nothing to compare with, so the
+gate refuses until the suite has run on it. Runs themselves are in evals.services.runs, drift in
+evals.services.drift.
 """
 
 from __future__ import annotations
@@ -35,11 +38,17 @@ class GateDecision:
     active_run: EvalRun | None = None
 
 
-def latest_finished_run(prompt_version) -> EvalRun | None:
+CONCLUSIVE_VERDICTS = (EvalRun.Verdict.PASS, EvalRun.Verdict.FAIL)
+
+
+def latest_finished_run(prompt_version, *, conclusive: bool = False) -> EvalRun | None:
+    """The version's latest finished run; with `conclusive`, the latest that measured something."""
+    runs = EvalRun.objects.filter(prompt_version=prompt_version, status=EvalRun.Status.FINISHED)
+    if conclusive:
+        runs = runs.filter(verdict__in=CONCLUSIVE_VERDICTS)
     # PostgreSQL sorts NULLs first when descending: a finished run missing its finish time must
     # not pass for the latest one.
-    return (EvalRun.objects.filter(prompt_version=prompt_version, status=EvalRun.Status.FINISHED)
-            .select_related("suite").order_by(F("finished_at").desc(nulls_last=True), "-created_at").first())
+    return runs.select_related("suite").order_by(F("finished_at").desc(nulls_last=True), "-created_at").first()
 
 
 def _lower_is_better(metric: str, threshold: dict) -> bool:
@@ -71,11 +80,18 @@ def promotion_gate(prompt_version, active_version=None) -> GateDecision:
     if run is None:
         return GateDecision(False, ["no finished evaluation run is recorded for this version"])
     decision = GateDecision(True, candidate_run=run)
-    if run.verdict != EvalRun.Verdict.PASS:
+    if run.verdict == EvalRun.Verdict.INCONCLUSIVE:
+        decision.allowed = False
+        decision.reasons.append(f"its latest evaluation run ({run.id}) is inconclusive: no model answered any case")
+    elif run.verdict != EvalRun.Verdict.PASS:
         decision.allowed = False
         decision.reasons.append(f"its latest evaluation run ({run.id}) did not pass")
-    active_run = latest_finished_run(active_version) if active_version is not None else None
+    active_run = latest_finished_run(active_version, conclusive=True) if active_version is not None else None
     decision.active_run = active_run
+    if active_version is not None and active_run is None:
+        decision.allowed = False
+        decision.reasons.append(f"the active version {active_version.label} has no conclusive evaluation run to "
+                                "compare with; run the suite on it first")
     thresholds = run.thresholds or run.suite.thresholds
     tolerances = run.suite.tolerances
     for metric in sorted(set(thresholds) | set(tolerances)):

@@ -6,10 +6,13 @@ case's inference is made as the platform's eval tenant (settings.EVAL_TENANT_ID)
 rows are ordinary tenant-owned rows under row-level security, charged to the eval tenant's
 `eval` feature budget (settings.EVAL_BUDGET_USD_MONTHLY), never to a hotel.
 
-Resumability. One transaction per case: the inference, its budget settlement and the case's
-result commit together or not at all. The transaction first locks the run row, then skips the
-case if a result exists, so a task redelivered after a worker crash (acks_late) or started
-twice never counts (or pays for) a case twice; `one_result_per_run_case` is the backstop.
+Resumability. A case is claimed before it runs (an `EvalCaseClaim` row, committed in a short
+transaction of its own); its inference then runs through the pipeline holding no lock and no
+transaction across the model call; its result and the claim's release commit together. A second
+worker finds the claim (or the result) and skips the case. A worker that dies mid-case leaves a
+claim that expires and a case without a result, which the resumed run evaluates again; if its
+inference had already been persisted (the crash came after the model answered), that inference is
+reused by its request id rather than paid for twice. `one_result_per_run_case` is the backstop.
 """
 
 from __future__ import annotations
@@ -21,16 +24,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from budgets.models import Budget
+from capabilities.models import InferenceRecord
 from capabilities.pipeline import CompletionRequest, EvalBudgetSpent, EvalMode, complete
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
-from evals.metrics import KNOWN_METRICS, ScoredCase, aggregate, score_case, threshold_failures
-from evals.models import EvalCaseResult, EvalRun, EvalSuite, GoldenCase
+from evals.metrics import (
+    KNOWN_METRICS,
+    RUN_VALIDITY_METRICS,
+    ScoredCase,
+    aggregate,
+    no_model_answered,
+    score_case,
+    threshold_failures,
+)
+from evals.models import EvalCaseClaim, EvalCaseResult, EvalRun, EvalSuite, GoldenCase
 from melmastoon_ai.errors import ApplicationError, Conflict, NotFound
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant
@@ -40,6 +52,7 @@ from routing.models import Model
 
 logger = logging.getLogger(__name__)
 EVAL_FEATURE = "eval"
+DETERMINISTIC = "deterministic"
 Progress = Callable[[int, int], None]
 
 
@@ -126,14 +139,25 @@ class CaseOutcome:
     error: str = ""
 
 
+CLAIM_SECONDS = 300  # longer than any case's request deadline (REQUEST_DEADLINE_CAP_SECONDS)
+
+
+def _request_id(run: EvalRun, case: GoldenCase) -> str:
+    return f"eval-{run.id}-{case.id}"
+
+
 def _infer(run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalMode, capability: CapabilitySpec) -> CaseOutcome:
+    request_id = _request_id(run, case)
+    with tenant_context(tenant.id):  # a worker died after this case's inference was persisted: reuse it
+        earlier = InferenceRecord.objects.filter(tenant_id=tenant.id, request_id=request_id).first()
+    if earlier is not None:
+        return CaseOutcome(earlier.output, earlier.provenance)
     request = CompletionRequest(
-        capability=capability.id, input=case.input, request_id=f"eval-{run.id}-{case.id}",
+        capability=capability.id, input=case.input, request_id=request_id,
         context={"feature": EVAL_FEATURE, "locale": case.locale, "subject_ref": f"eval:{run.id}:{case.key}"},
     )
     try:
-        with transaction.atomic():  # a refused case rolls back its own writes, not the run's lock
-            outcome = complete(request, tenant=tenant, eval_mode=mode)
+        outcome = complete(request, tenant=tenant, eval_mode=mode)
     except EvalBudgetSpent:
         raise
     except ApplicationError as exc:
@@ -144,31 +168,50 @@ def _infer(run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalMode, capab
     return CaseOutcome(outcome.body["output"], outcome.body.get("provenance") or {})
 
 
+def _claim_case(run: EvalRun, case: GoldenCase) -> bool:
+    """Take the case for this worker, committed, or False when it has a result or a live claim."""
+    now = timezone.now()
+    until = now + timezone.timedelta(seconds=CLAIM_SECONDS)
+    with transaction.atomic():
+        if EvalCaseResult.objects.filter(run=run, case=case).exists():
+            return False
+        claim, created = EvalCaseClaim.objects.get_or_create(run=run, case=case, defaults={"claimed_until": until})
+        if created:
+            return True
+        return bool(EvalCaseClaim.objects.filter(pk=claim.pk, claimed_until__lt=now).update(claimed_until=until))
+
+
 def evaluate_case(*, run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalMode,
                   capability: CapabilitySpec) -> EvalCaseResult | None:
-    """Run one case and record its result, once: None when another worker already recorded it."""
-    with tenant_context(tenant.id):
-        EvalRun.objects.select_for_update().filter(pk=run.pk).first()  # serialise this run's cases
-        if EvalCaseResult.objects.filter(run=run, case=case).exists():
-            return None
+    """Run one case and record its result, once: None when another worker has it or recorded it."""
+    if not _claim_case(run, case):
+        return None
+    try:
         outcome = _infer(run, case, tenant, mode, capability)
-        errors = [outcome.error] if outcome.error else [e["message"] for e in schema_errors(
-            capability.output_schema, outcome.output, key=(capability.id, capability.version, "output"))]
-        scored = score_case(output=outcome.output, expected=case.expected, config=run.suite.config,
-                            schema_errors=errors)
-        provenance = outcome.provenance
-        result = EvalCaseResult.objects.create(
-            run=run, case=case, output=outcome.output, scores=scored.scores,
-            failures=([outcome.error] if outcome.error else []) + scored.failures,
-            passed=scored.passed and not outcome.error,
-            inference_id=uuid.UUID(provenance["inference_id"]) if provenance.get("inference_id") else None,
-            provider=provenance.get("provider", ""), model=provenance.get("model", ""),
-            fallback_used=bool(provenance.get("fallback_used")), repaired=bool(provenance.get("repaired")),
-            latency_ms=int(provenance.get("latency_ms") or 0), cost_usd=Decimal(provenance.get("cost_usd") or 0),
-            error=outcome.error,
-        )
-        EvalRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-        return result
+    except BaseException:
+        EvalCaseClaim.objects.filter(run=run, case=case).delete()
+        raise
+    errors = [outcome.error] if outcome.error else [e["message"] for e in schema_errors(
+        capability.output_schema, outcome.output, key=(capability.id, capability.version, "output"))]
+    scored = score_case(output=outcome.output, expected=case.expected, config=run.suite.config, schema_errors=errors)
+    provenance = outcome.provenance
+    try:
+        with transaction.atomic():
+            result = EvalCaseResult.objects.create(
+                run=run, case=case, output=outcome.output, scores=scored.scores,
+                failures=([outcome.error] if outcome.error else []) + scored.failures,
+                passed=scored.passed and not outcome.error,
+                inference_id=uuid.UUID(provenance["inference_id"]) if provenance.get("inference_id") else None,
+                provider=provenance.get("provider", ""), model=provenance.get("model", ""),
+                fallback_used=bool(provenance.get("fallback_used")), repaired=bool(provenance.get("repaired")),
+                latency_ms=int(provenance.get("latency_ms") or 0),
+                cost_usd=Decimal(provenance.get("cost_usd") or 0), error=outcome.error,
+            )
+            EvalCaseClaim.objects.filter(run=run, case=case).delete()
+            EvalRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    except IntegrityError:  # another worker took over an expired claim and recorded the case first
+        return None
+    return result
 
 
 def eval_run_execute(*, run_id: uuid.UUID | str, progress: Progress | None = None,
@@ -200,6 +243,8 @@ def eval_run_execute(*, run_id: uuid.UUID | str, progress: Progress | None = Non
             return _fail(run, exc.message)
         if progress is not None:
             progress(done, run.cases_total)
+    if EvalCaseClaim.objects.filter(run=run).exists():
+        return EvalRun.objects.get(pk=run.pk)  # another worker is on a case: it finishes the run
     return eval_run_finish(run_id=run.pk)
 
 
@@ -211,7 +256,8 @@ def _fail(run: EvalRun, error: str) -> EvalRun:
 
 def scored_cases(run: EvalRun) -> list[ScoredCase]:
     return [ScoredCase(scores=r.scores, passed=r.passed, weight=r.case.weight, latency_ms=r.latency_ms,
-                       cost_usd=float(r.cost_usd), fallback_used=r.fallback_used, repaired=r.repaired)
+                       cost_usd=float(r.cost_usd), fallback_used=r.fallback_used, repaired=r.repaired,
+                       degraded=r.provider in ("", DETERMINISTIC))
             for r in run.results.select_related("case")]
 
 
@@ -223,11 +269,18 @@ def eval_run_finish(*, run_id: uuid.UUID | str) -> EvalRun:
     if run.status == EvalRun.Status.FINISHED:
         return run
     cases = scored_cases(run)
-    run.metrics = aggregate(cases, run.suite.metrics)
+    wanted = [*run.suite.metrics, *(m for m in RUN_VALIDITY_METRICS if m not in run.suite.metrics)]
+    run.metrics = aggregate(cases, wanted if run.suite.metrics else ())
     failures = threshold_failures(run.metrics, run.thresholds)
     if len(cases) < run.cases_total:
         failures.append(f"only {len(cases)} of {run.cases_total} cases were evaluated")
     run.verdict = EvalRun.Verdict.FAIL if failures else EvalRun.Verdict.PASS
+    if no_model_answered(cases):
+        # Every answer was the deterministic fallback's (or an error): the run says nothing about
+        # the prompt or the model, so it neither passes nor fails, and promotes nothing.
+        run.verdict = EvalRun.Verdict.INCONCLUSIVE
+        failures.insert(0, "inconclusive: no model answered any case (every answer came from the deterministic "
+                           "fallback); check that the chain's providers are configured and reachable")
     run.notes = "\n".join(failures)
     run.status, run.finished_at = EvalRun.Status.FINISHED, timezone.now()
     run.save(update_fields=["metrics", "verdict", "notes", "status", "finished_at"])
@@ -246,6 +299,9 @@ def eval_runs_resume_stale(*, older_than_minutes: int | None = None) -> list[str
     stale = EvalRun.objects.filter(status__in=[EvalRun.Status.QUEUED, EvalRun.Status.RUNNING]).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
     ids = [str(pk) for pk in stale.values_list("id", flat=True)]
+    # the quiet worker's claims are as old as its silence: give their cases back to the resumed run
+    EvalCaseClaim.objects.filter(run_id__in=ids,
+                                 claimed_until__lt=cutoff + timezone.timedelta(seconds=CLAIM_SECONDS)).delete()
     for run_id in ids:
         transaction.on_commit(lambda run_id=run_id: eval_run_enqueue(run_id=run_id))
     return ids

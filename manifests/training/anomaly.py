@@ -119,8 +119,8 @@ def synthetic_windows(*, count: int = WINDOWS, seed: int = SEED) -> tuple[np.nda
     return np.array(rows, dtype=np.float32), np.array(labels)
 
 
-def train_anomaly_model(path: Path, *, seed: int = SEED) -> TrainingReport:
-    features, labels = synthetic_windows(seed=seed)
+def train_anomaly_model(path: Path, *, seed: int = SEED, count: int = WINDOWS) -> TrainingReport:
+    features, labels = synthetic_windows(count=count, seed=seed)
     model = GradientBoostingClassifier(n_estimators=120, max_depth=3, learning_rate=0.1, random_state=seed)
     return fit_and_export(model, features, labels, path)
 

@@ -65,8 +65,8 @@ def synthetic_photos(*, count: int = PHOTOS, seed: int = SEED) -> tuple[np.ndarr
     return np.array(rows, dtype=np.float32), np.array(labels)
 
 
-def train_photo_quality_model(path: Path, *, seed: int = SEED) -> TrainingReport:
-    features, labels = synthetic_photos(seed=seed)
+def train_photo_quality_model(path: Path, *, seed: int = SEED, count: int = PHOTOS) -> TrainingReport:
+    features, labels = synthetic_photos(count=count, seed=seed)
     model = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, random_state=seed)
     return fit_and_export(model, features, labels, path)
 

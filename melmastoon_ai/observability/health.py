@@ -6,21 +6,25 @@ their own (the catalog) in `AppConfig.ready()` with `register_readiness_check`.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable
 
 import redis
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from melmastoon_ai.errors import json_error
 from melmastoon_ai.observability import metrics
 from melmastoon_ai.redis_client import get_redis
 
 ReadinessCheck = Callable[[], str | None]  # returns None when ready, else why not
 ReadinessDetail = Callable[[], dict]  # informational: shown in /readyz, never makes it fail
 _CHECKS: dict[str, ReadinessCheck] = {}
+_NEED_NO_DATABASE: set[str] = set()  # checks that still run when the database check failed
 _DETAILS: dict[str, ReadinessDetail] = {}
 
 
@@ -31,9 +35,13 @@ def register_readiness_detail(name: str) -> Callable[[ReadinessDetail], Readines
     return decorator
 
 
-def register_readiness_check(name: str) -> Callable[[ReadinessCheck], ReadinessCheck]:
+def register_readiness_check(name: str, *, needs_database: bool = True) -> Callable[[ReadinessCheck], ReadinessCheck]:
+    """`needs_database`: the check reads the database, so it is not run (and fails at once) when the
+    database check has failed: a down database answers 503 within one connection timeout."""
     def decorator(check: ReadinessCheck) -> ReadinessCheck:
         _CHECKS[name] = check
+        if not needs_database:
+            _NEED_NO_DATABASE.add(name)
         return check
     return decorator
 
@@ -45,7 +53,7 @@ def _database() -> str | None:
     return None
 
 
-@register_readiness_check("redis")
+@register_readiness_check("redis", needs_database=False)
 def _redis() -> str | None:
     get_redis().ping()
     return None
@@ -70,6 +78,9 @@ def _migrations() -> str | None:
 def run_readiness_checks() -> dict[str, dict[str, str]]:
     results: dict[str, dict[str, str]] = {}
     for name, check in _CHECKS.items():
+        if name not in _NEED_NO_DATABASE and results.get("database", {}).get("status") == "failing":
+            results[name] = {"status": "failing", "detail": "database unavailable"}
+            continue
         try:
             problem = check()
         except DatabaseError as exc:
@@ -107,8 +118,28 @@ def readyz(request):
     return JsonResponse(body, status=503 if failing else 200)
 
 
+def metrics_refusal(request) -> HttpResponse | None:
+    """Who may scrape /metrics (tenant ids and their usage are in it): with METRICS_TOKEN set, a
+    caller presenting it as `Authorization: Bearer <token>`; without one, anyone in development
+    (DEBUG on, `make run`) and no one in production."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        if settings.DEBUG:
+            return None
+        return json_error(403, "forbidden", "Metrics are disabled: set METRICS_TOKEN and scrape with it.")
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+        return None
+    response = json_error(401, "unauthenticated", "Metrics need the scrape token: Authorization: Bearer <token>.")
+    response["WWW-Authenticate"] = 'Bearer realm="melmastoon-ai metrics"'
+    return response
+
+
 @require_GET
 @transaction.non_atomic_requests
 def metrics_view(request):
+    refusal = metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     payload, content_type = metrics.render()
     return HttpResponse(payload, content_type=content_type)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, packaged: nothing is fetched from a CDN
     "django_celery_beat",
     "guardian",
     "simple_history",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "melmastoon_ai.observability.middleware.MetricsMiddleware",
     "melmastoon_ai.observability.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "melmastoon_ai.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,16 +104,30 @@ if not _database_url:
     _migration_url = _migration_url or _owner_url
 _migration_url = _migration_url or _database_url
 
-_conn_max_age = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# A server process holds a bounded pool of connections (DB_POOL_MAX_SIZE each; 0 turns pooling off
+# and keeps one persistent connection per thread instead). A request checks a connection out for
+# each of its short transactions and gives it back while it waits on a provider (docs/architecture.md,
+# "Serving"), so the connections of an instance are bounded by its processes, not its requests.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, minimum=0)
+DB_POOL_MIN_SIZE = min(env_int("DB_POOL_MIN_SIZE", 1, minimum=0), DB_POOL_MAX_SIZE)
+# How long a request waits for a free pooled connection (its transactions last milliseconds) before 503.
+DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 3, minimum=1)
+_conn_max_age = 0 if DB_POOL_MAX_SIZE else env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES = {
     "default": dj_database_url.parse(_database_url, conn_max_age=_conn_max_age, conn_health_checks=True),
     "migrations": dj_database_url.parse(_migration_url, conn_max_age=0),
 }
-# Every request runs in one transaction on the application role's connection, so the tenant
-# set with set_config(..., is_local => true) lasts exactly as long as the request.
+# Views that only read and write the database run in one transaction per request, the tenant set
+# with set_config(..., is_local => true) for exactly that long. Views that wait on a provider
+# (/complete, /embed, /moderate) opt out (`ProviderCallingAPIView`): they open short tenant
+# transactions themselves and none while they wait (capabilities/pipeline.py).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 for _alias in DATABASES.values():
     _alias.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+if DB_POOL_MAX_SIZE:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": DB_POOL_MIN_SIZE, "max_size": DB_POOL_MAX_SIZE, "timeout": DB_POOL_TIMEOUT_SECONDS,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis, cache, celery --------------------------------------------------------------------
@@ -149,6 +165,9 @@ CELERY_BEAT_SCHEDULE = {
     # Nightly: re-run every active suite against its baseline and watch production signals.
     "evals-drift-nightly": {"task": "evals.drift_nightly", "schedule": crontab(hour=2, minute=30)},
     "evals-resume-stale": {"task": "evals.resume_stale", "schedule": 300},
+    # Seed 003: registered deployments are probed; the router skips one whose last probe failed.
+    "routing-probe-deployments": {"task": "routing.probe_deployments",
+                                  "schedule": env_int("DEPLOYMENT_HEALTH_PROBE_SECONDS", 30, minimum=5)},
 }
 
 # --- auth ----------------------------------------------------------------------------------
@@ -166,6 +185,13 @@ JWT_PUBLIC_KEY = env_secret("JWT_PUBLIC_KEY")
 JWT_ISSUER = env_str("JWT_ISSUER")
 JWT_AUDIENCE = env_str("JWT_AUDIENCE")
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+# Password logins (reviewer pages and admin), melmastoon_ai/login_throttle.py: attempts per window
+# per normalised username and per client address; Redis down refuses logins.
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_ATTEMPTS_PER_USERNAME = env_int("LOGIN_ATTEMPTS_PER_USERNAME", 10, minimum=1)
+LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1)
+# How many proxies of ours append to X-Forwarded-For in front of the service (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -174,7 +200,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["melmastoon_ai.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "melmastoon_ai.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -185,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "POSTPROCESSING_HOOKS": [
@@ -196,6 +224,27 @@ SPECTACULAR_SETTINGS = {
 # --- limits ---------------------------------------------------------------------------------
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON nested deeper than this is refused (400) before it is parsed (melmastoon_ai/parsers.py).
+MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 32, minimum=2)
+
+# --- metrics --------------------------------------------------------------------------------
+# /metrics lists tenant ids and their usage: scraped with `Authorization: Bearer <METRICS_TOKEN>`.
+# Without a token it is open in development (DEBUG) and refused in production.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+
+# --- tenants -------------------------------------------------------------------------------
+# What apps above the kernel set up for a new tenant, in its creation transaction (kernel code is
+# given these, never imports them): its monthly tenant budget.
+TENANT_SETUP = ["budgets.services.tenant_budget_default"]
+# The monthly token hard cap of a tenant created without --monthly-token-limit.
+DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT = env_int("DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT", 10_000_000, minimum=0)
+
+# How many distinct `context.feature` names a tenant may use a day for rate limits; calls naming
+# another share one `(other)` bucket (the tenant-wide limit holds either way).
+RATE_LIMIT_MAX_FEATURES = env_int("RATE_LIMIT_MAX_FEATURES", 100, minimum=1)
+# The tenant's limit over all its features together, as a multiple of its per-feature limit
+# (Tenant.rate_limit_per_minute): what a caller rotating feature names can reach at most.
+RATE_LIMIT_TENANT_MULTIPLIER = env_int("RATE_LIMIT_TENANT_MULTIPLIER", 4, minimum=1)
 
 # --- events ---------------------------------------------------------------------------------
 OUTBOX_PUBLISHER = env_str("OUTBOX_PUBLISHER", "redis_streams")
@@ -226,6 +275,10 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "melmastoon_ai" / "static"]
+# WhiteNoise serves the apps' static files (reviewer pages, admin, Swagger UI) straight from the
+# finders, so no collectstatic step is needed for them to exist; the CSP allows only these.
+WHITENOISE_USE_FINDERS = True
 
 # --- security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -233,6 +286,12 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Sent with every response (melmastoon_ai/security.py): scripts and styles only from our own static
+# files, never inline; nothing framed, no plugins, forms post only here.
+CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY", "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
+    "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+]))
 
 # --- logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -275,6 +334,10 @@ REQUEST_DEADLINE_CAP_SECONDS = env_int("REQUEST_DEADLINE_CAP_SECONDS", 55, minim
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5, minimum=1)
 BREAKER_COOLDOWN_SECONDS = env_int("BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
 DEPLOYMENT_ENVIRONMENT = env_str("DEPLOYMENT_ENVIRONMENT", "development")
+DEPLOYMENT_HEALTH_TIMEOUT_SECONDS = env_int("DEPLOYMENT_HEALTH_TIMEOUT_SECONDS", 5, minimum=1)
+# Self-hosted model endpoints may not be loopback, private, link-local (metadata) ... addresses
+# unless listed here: host names, .domain suffixes, IPs or CIDR networks (melmastoon_ai/outbound.py).
+MODEL_ENDPOINT_ALLOWED_HOSTS = env_list("MODEL_ENDPOINT_ALLOWED_HOSTS", [])
 MANIFEST_SIGNER = env_str("MANIFEST_SIGNER", "local")
 
 # --- edge models and the signed manifest (manifests/, routing/providers/edge/) --------------

@@ -39,5 +39,11 @@ from melmastoon_ai.settings.base import *  # noqa: F403
 
 # The prompt lifecycle tests check each promotion rule on its own; tests/evals/test_promotion.py
 # turns the canary requirement back on and checks it with the others.
+# In-process tests hold one connection per thread inside pytest-django's per-test transaction; the
+# servers and workers the e2e tests start use the production pool (settings.base).
+DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
 LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # 4xx are what many tests provoke  # noqa: F405
+# The fake provider servers listen on loopback, and registry tests name in-cluster hosts that do
+# not resolve here; tests of the SSRF refusal set this list empty.
+MODEL_ENDPOINT_ALLOWED_HOSTS = ["127.0.0.1", ".internal", ".svc.cluster.local"]

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from melmastoon_ai.admin_site import AppendOnlyAdmin
 from melmastoon_ai.tenancy.models import ApiKey, PlatformAccessLog, Tenant, TenantMembership
+from melmastoon_ai.tenancy.services import tenant_setup
 
 
 @admin.register(Tenant)
@@ -9,6 +10,12 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "id", "region", "data_residency", "status", "monthly_token_limit", "created_at")
     list_filter = ("status", "region", "data_residency")
     search_fields = ("name", "id")
+
+    def save_model(self, request, obj, form, change):
+        """A tenant added here is set up like one made by `create_tenant` (its monthly budget)."""
+        super().save_model(request, obj, form, change)
+        if not change:
+            tenant_setup(tenant=obj)
 
 
 @admin.register(ApiKey)

@@ -18,7 +18,7 @@ from rest_framework import authentication, exceptions
 
 from melmastoon_ai.tenancy import selectors, services
 from melmastoon_ai.tenancy.context import activate_tenant
-from melmastoon_ai.tenancy.models import Tenant
+from melmastoon_ai.tenancy.models import ApiKey, Tenant
 
 JWT_SCOPE_PREFIX = "melmastoon:"
 
@@ -67,7 +67,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         principal = Principal(tenant=credential.tenant, scopes=frozenset(credential.scopes), kind="api_key",
                               credential_id=credential.key_id)
         result = _bind(principal)
-        services.api_key_touch(key_id=credential.key_id,
+        services.api_key_touch(tenant_id=credential.tenant.id, key_id=credential.key_id,
                                resolution_seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
         return result
 
@@ -95,8 +95,17 @@ def decode_jwt(token: str) -> dict:
 
 
 def scopes_from_claim(claim: str | list | None) -> frozenset[str]:
+    """The gateway's scopes named in a JWT `scope` claim: only `melmastoon:ai:<scope>` counts.
+
+    A BFF's token carries scopes of many services; a bare `ai:admin` or another service's
+    `other:ai:admin` must not grant anything here, nor must a scope the gateway does not know.
+    """
     items = claim.split() if isinstance(claim, str) else list(claim or [])
-    return frozenset(item.removeprefix(JWT_SCOPE_PREFIX) for item in items if isinstance(item, str))
+    return frozenset(
+        item.removeprefix(JWT_SCOPE_PREFIX) for item in items
+        if isinstance(item, str) and item.startswith(JWT_SCOPE_PREFIX)
+        and item.removeprefix(JWT_SCOPE_PREFIX) in ApiKey.Scope.values
+    )
 
 
 class JwtAuthentication(authentication.BaseAuthentication):

@@ -48,6 +48,14 @@ def _get(name: str) -> str:
         return cursor.fetchone()[0] or ""
 
 
+def release_connection() -> None:
+    """Give this thread's database connection back to the pool while a request waits (on a
+    provider, or on another request). Inside an outer transaction (a test's, an eval case's) the
+    connection belongs to that transaction and stays."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def activate_tenant(tenant_id: uuid.UUID | str) -> None:
     tenant = str(uuid.UUID(str(tenant_id)))
     _set("app.tenant_id", tenant)

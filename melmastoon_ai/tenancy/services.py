@@ -11,11 +11,14 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Q
+import redis
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from melmastoon_ai.errors import ApplicationError, NotFound
+from melmastoon_ai.redis_client import get_redis
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import ApiKey, Tenant
 from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
@@ -46,13 +49,26 @@ def parse_api_key(raw_key: str) -> str | None:
 
 def tenant_create(*, name: str, region: str = "europe-west1", monthly_token_limit: int | None = None,
                   country: str = "", data_residency: str = Tenant.Residency.ANY, operator: bool = False) -> Tenant:
+    """The tenant, and whatever the apps above the kernel set up for a new tenant (settings.
+    TENANT_SETUP: its monthly budget), in one transaction."""
     name = name.strip()
     if not name:
         raise ApplicationError("A tenant needs a name.")
     if monthly_token_limit is not None and monthly_token_limit < 0:
         raise ApplicationError("monthly_token_limit must be >= 0.")
-    return Tenant.objects.create(name=name, region=region, monthly_token_limit=monthly_token_limit,
-                                 country=country.upper(), data_residency=data_residency, operator=operator)
+    with transaction.atomic():
+        tenant = Tenant.objects.create(name=name, region=region, monthly_token_limit=monthly_token_limit,
+                                       country=country.upper(), data_residency=data_residency, operator=operator)
+        tenant_setup(tenant=tenant)
+    return tenant
+
+
+def tenant_setup(*, tenant: Tenant) -> None:
+    """Run what the apps above the kernel set up for a new tenant (settings.TENANT_SETUP), in the
+    caller's transaction. Idempotent: each step creates only what is missing."""
+    with tenant_context(tenant.id):
+        for dotted in settings.TENANT_SETUP:
+            import_string(dotted)(tenant=tenant)
 
 
 @dataclass(frozen=True)
@@ -95,16 +111,36 @@ def api_key_revoke(*, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
 
 
 _last_touched: dict[str, float] = {}
+_TOUCH_SQL = """
+UPDATE tenancy_apikey SET last_used_at = %s
+WHERE id IN (SELECT id FROM tenancy_apikey WHERE id = %s AND (last_used_at IS NULL OR last_used_at < %s)
+             FOR UPDATE SKIP LOCKED)
+"""
 
 
-def api_key_touch(*, key_id: str, resolution_seconds: int) -> None:
-    """Record use at most once per `resolution_seconds` per process, so hot keys do not write
-    on every request. Runs in the request's transaction, after the tenant is bound."""
+def _touch_due(key_id: str, resolution_seconds: int) -> bool:
+    """At most once per `resolution_seconds` per key across the fleet (a Redis SET NX), and per
+    process as well, so Redis is asked at most once a minute per key; Redis down: per process."""
     moment = time.monotonic()
     if moment - _last_touched.get(key_id, -math.inf) < resolution_seconds:
-        return
+        return False
     _last_touched[key_id] = moment
-    now = timezone.now()
-    ApiKey.objects.filter(pk=key_id).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - dt.timedelta(seconds=resolution_seconds))
-    ).update(last_used_at=now)
+    try:
+        return bool(get_redis().set(f"apikey-touch:{key_id}", 1, nx=True, ex=resolution_seconds))
+    except redis.RedisError:
+        return True
+
+
+def api_key_touch(*, tenant_id: uuid.UUID, key_id: str, resolution_seconds: int) -> None:
+    """Record that a key was used, off the request's critical path: after the request's transaction
+    commits (or at once in a short transaction of its own when there is none), at most once a
+    minute per key, and never waiting on a row lock (SKIP LOCKED: a busy row is touched next time)."""
+    if not _touch_due(key_id, resolution_seconds):
+        return
+
+    def touch() -> None:
+        now = timezone.now()
+        with tenant_context(tenant_id), connection.cursor() as cursor:
+            cursor.execute(_TOUCH_SQL, [now, key_id, now - dt.timedelta(seconds=resolution_seconds)])
+
+    transaction.on_commit(touch)

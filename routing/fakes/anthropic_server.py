@@ -51,6 +51,8 @@ def message_reply(call: Call, model: str, number: int) -> Reply:
     output = answers.answer_for(capability, texts, degraded=call.behaviour.degraded)
     if call.behaviour.schema_invalid:
         output = answers.SCHEMA_INVALID_OUTPUT
+    if call.behaviour.output is not None:
+        output = call.behaviour.output
     if call.behaviour.refusal:
         content, stop_reason = [], "refusal"
     elif tool is not None:

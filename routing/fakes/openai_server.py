@@ -1,4 +1,4 @@
-"""A fake OpenAI API (also what a self-hosted vLLM/TGI server speaks): chat, embeddings, moderations."""
+"""A fake OpenAI API (also what a self-hosted vLLM/TGI server speaks): chat, embeddings, moderations, models."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class FakeOpenAIServer(FakeProviderServer):
         ("POST", r"/v1/chat/completions", "chat_completions"),
         ("POST", r"/v1/embeddings", "embeddings"),
         ("POST", r"/v1/moderations", "moderations"),
+        ("GET", r"/v1/models", "models"),
     )
 
     def error_payload(self, status: int) -> dict:
@@ -67,6 +68,8 @@ class FakeOpenAIServer(FakeProviderServer):
         output = answers.answer_for(capability, texts, degraded=call.behaviour.degraded)
         if call.behaviour.schema_invalid:
             output = answers.SCHEMA_INVALID_OUTPUT
+        if call.behaviour.output is not None:
+            output = call.behaviour.output
         content = json.dumps(output)
         message = {"role": "assistant", "content": content, "refusal": None}
         if call.behaviour.refusal:
@@ -80,6 +83,12 @@ class FakeOpenAIServer(FakeProviderServer):
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         })
+
+    def models(self, call: Call) -> Reply:
+        """What vLLM and TGI answer too: the served models (the deployment health probe asks it)."""
+        return Reply({"object": "list", "data": [
+            {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
+            for name in ("phi-3-mini", "gpt-4o-mini")]})
 
     def embeddings(self, call: Call) -> Reply:
         inputs = call.body.get("input")

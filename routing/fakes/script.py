@@ -21,6 +21,7 @@ class Behaviour:
     truncated: bool = False  # promise the whole body, send half of it, close the connection
     refusal: bool = False  # the provider's own refusal / safety block
     degraded: bool = False  # a schema-valid but worse answer (answers.degrade): a model regression
+    output: dict | None = None  # answer exactly this model output (an untrusted answer a test needs)
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:

@@ -127,11 +127,11 @@ class FakeProviderServer:
 
     def script(self, *, times: int | None = 1, latency_ms: int = 0, status: int | None = None, hang: bool = False,
                malformed_json: bool = False, schema_invalid: bool = False, truncated: bool = False,
-               refusal: bool = False, degraded: bool = False) -> None:
+               refusal: bool = False, degraded: bool = False, output: dict | None = None) -> None:
         """The next `times` responses (every response when `times` is None) behave so."""
         behaviour = Behaviour(latency_ms=latency_ms, status=status, hang=hang, malformed_json=malformed_json,
                               schema_invalid=schema_invalid, truncated=truncated, refusal=refusal,
-                              degraded=degraded)
+                              degraded=degraded, output=output)
         self._script.add(behaviour, times=times)
 
     def reset(self) -> None:

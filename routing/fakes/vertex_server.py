@@ -63,6 +63,8 @@ class FakeVertexServer(FakeProviderServer):
         output = answers.answer_for(capability, texts, degraded=call.behaviour.degraded)
         if call.behaviour.schema_invalid:
             output = answers.SCHEMA_INVALID_OUTPUT
+        if call.behaviour.output is not None:
+            output = call.behaviour.output
         text = json.dumps(output)
         candidate: dict = {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP",
                            "safetyRatings": safety_ratings(blocked=False)}

@@ -65,4 +65,8 @@ class ProviderAdapter(Protocol):
     def is_configured(self, model: str | None = None) -> bool:
         """Has this adapter what it needs (credentials, a ready deployment of `model`)?"""
 
+    def processing_regions(self, context: RequestContext) -> tuple[str, ...]:
+        """Where a call with this context would be processed (routing/residency.py). Cloud adapters
+        only: edge, self-hosted and deterministic run on our own infrastructure."""
+
     def complete(self, request: ProviderRequest) -> ProviderResponse: ...

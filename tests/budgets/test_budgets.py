@@ -66,15 +66,16 @@ def test_no_budget_means_no_reservation(tenant_a, catalog):
         assert budget_reserve(tenant_id=tenant_a.id, feature="pricing", tokens=10, cost_usd=Decimal(0)) is None
 
 
-def test_tenant_and_feature_budgets_are_both_charged(tenant_a, counters):
+def test_tenant_and_feature_budgets_are_both_charged(tenant_a, counters, after_commit):
     tenant_budget = make_budget(tenant_a, token_limit=1000)
     feature_budget = make_budget(tenant_a, feature="pricing", token_limit=300)
     with tenant_context(tenant_a.id):
         reservation = budget_reserve(tenant_id=tenant_a.id, feature="pricing", tokens=200, cost_usd=Decimal("0.01"),
                                      counters=counters)
         assert not reservation.skip_models
-        budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=120, cost_usd=Decimal("0.005"),
-                      counters=counters)
+        with after_commit(execute=True):  # Redis counts once the ledger commits
+            budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=120, cost_usd=Decimal("0.005"),
+                          counters=counters)
         periods = {p.budget_id: p for p in BudgetPeriod.objects.all()}
         assert counters.usage(periods[tenant_budget.id].id).used_tokens == 120
         assert counters.usage(periods[feature_budget.id].id).used_tokens == 120
@@ -83,14 +84,15 @@ def test_tenant_and_feature_budgets_are_both_charged(tenant_a, counters):
     assert second.skip_models  # 120 used + 200 > 300 on the feature budget
 
 
-def test_hard_cap_event_once_and_soft_cap_event_once(tenant_a, counters):
+def test_hard_cap_event_once_and_soft_cap_event_once(tenant_a, counters, after_commit):
     make_budget(tenant_a, token_limit=100, soft_cap_pct=80)
     with tenant_context(tenant_a.id):
         for _ in range(2):
             reservation = budget_reserve(tenant_id=tenant_a.id, feature="", tokens=45, cost_usd=Decimal(0),
                                          counters=counters)
-            budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=45, cost_usd=Decimal(0),
-                          counters=counters)
+            with after_commit(execute=True):  # Redis counts once the ledger commits
+                budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=45, cost_usd=Decimal(0),
+                              counters=counters)
         for _ in range(3):
             assert budget_reserve(tenant_id=tenant_a.id, feature="", tokens=45, cost_usd=Decimal(0),
                                   counters=counters).skip_models
@@ -99,13 +101,14 @@ def test_hard_cap_event_once_and_soft_cap_event_once(tenant_a, counters):
     assert topics.count("budget.hard_cap_reached") == 1
 
 
-def test_redis_flushed_mid_period_rebuilds_from_the_ledger_and_the_cap_holds(tenant_a, counters):
+def test_redis_flushed_mid_period_rebuilds_from_the_ledger_and_the_cap_holds(tenant_a, counters, after_commit):
     make_budget(tenant_a, token_limit=100)
     with tenant_context(tenant_a.id):
         reservation = budget_reserve(tenant_id=tenant_a.id, feature="", tokens=70, cost_usd=Decimal(0),
                                      counters=counters)
-        budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=70, cost_usd=Decimal(0),
-                      counters=counters)
+        with after_commit(execute=True):  # Redis counts once the ledger commits
+            budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=70, cost_usd=Decimal(0),
+                          counters=counters)
         for key in counters._client.scan_iter("budget:*"):
             counters._client.delete(key)
         assert budget_reserve(tenant_id=tenant_a.id, feature="", tokens=40, cost_usd=Decimal(0),
@@ -138,15 +141,16 @@ def test_rollover_twice_at_once_opens_one_period(tenant_a, transactional_db):
     assert starts.count(dt.datetime(2031, 5, 2, tzinfo=dt.UTC)) == 1
 
 
-def test_a_settlement_after_rollover_is_charged_to_the_period_it_was_reserved_in(tenant_a, counters):
+def test_a_settlement_after_rollover_is_charged_to_the_period_it_was_reserved_in(tenant_a, counters, after_commit):
     make_budget(tenant_a, period=Budget.Period.DAILY)
     with tenant_context(tenant_a.id):
         reservation = budget_reserve(tenant_id=tenant_a.id, feature="", tokens=50, cost_usd=Decimal(0),
                                      counters=counters)
         reserved_in = reservation.periods[0]
         budgets_rollover(moment=reserved_in.ends_at + dt.timedelta(seconds=1))  # the next day opens
-        budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=50, cost_usd=Decimal(0),
-                      counters=counters)
+        with after_commit(execute=True):  # Redis counts once the ledger commits
+            budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=50, cost_usd=Decimal(0),
+                          counters=counters)
         assert BudgetPeriod.objects.count() == 2
         assert list(BudgetLedgerEntry.objects.values_list("period_id", flat=True)) == [reserved_in.id]
 
@@ -182,12 +186,13 @@ def test_budgets_endpoint_shows_usage_and_caps_and_admin_api_sets_them(client_a,
 
 
 def test_usage_facts_and_ledger_agree_through_the_pipeline(client_a, tenant_a, catalog, counters,
-                                                          providers_ready):
+                                                          providers_ready, after_commit):
     make_budget(tenant_a, token_limit=100_000)
     example = Capability.objects.get(pk="pricing.suggest").examples[0]
     for occupancy in (10, 20, 30):
-        client_a.post("/api/v1/ai/complete", {"capability": "pricing.suggest",
-                                              "input": example | {"occupancy_pct": occupancy}}, format="json")
+        with after_commit(execute=True):
+            client_a.post("/api/v1/ai/complete", {"capability": "pricing.suggest",
+                                                  "input": example | {"occupancy_pct": occupancy}}, format="json")
     with tenant_context(tenant_a.id):
         ledger = sum(BudgetLedgerEntry.objects.values_list("tokens", flat=True))
         facts = sum(f.input_tokens + f.output_tokens for f in UsageFact.objects.all())
@@ -195,15 +200,40 @@ def test_usage_facts_and_ledger_agree_through_the_pipeline(client_a, tenant_a, c
     assert ledger == facts == counters.usage(period.id).used_tokens > 0
 
 
-def test_spend_and_remaining_budget_are_prometheus_metrics(anon_client, tenant_a, counters):
+def test_spend_and_remaining_budget_are_prometheus_metrics(metrics_scraper, tenant_a, counters, after_commit):
     make_budget(tenant_a, feature="pricing", token_limit=1000)
     with tenant_context(tenant_a.id):
         reservation = budget_reserve(tenant_id=tenant_a.id, feature="pricing", tokens=300, cost_usd=Decimal("0.5"),
                                      counters=counters)
-        budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=250, cost_usd=Decimal("0.25"),
-                      counters=counters)
-    text = anon_client.get("/metrics").content.decode()
+        with after_commit(execute=True):  # Redis counts once the ledger commits
+            budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=250, cost_usd=Decimal("0.25"),
+                          counters=counters)
+    text = metrics_scraper.get("/metrics").content.decode()
     labels = f'{{feature="pricing",tenant="{tenant_a.id}"}}'
     assert f"melmastoon_budget_used_tokens{labels} 250.0" in text
     assert f"melmastoon_budget_remaining_tokens{labels} 750.0" in text
     assert f"melmastoon_budget_spend_usd{labels} 0.25" in text
+
+
+def test_a_rolled_back_settlement_is_never_counted_in_redis(tenant_a, counters, after_commit):
+    """The ledger is the truth: usage reaches the Redis counters only when its ledger rows commit."""
+    make_budget(tenant_a, token_limit=1000)
+
+    class Abort(Exception):
+        pass
+
+    with tenant_context(tenant_a.id):
+        reservation = budget_reserve(tenant_id=tenant_a.id, feature="", tokens=100, cost_usd=Decimal(0),
+                                     counters=counters)
+        period = reservation.periods[0]
+    with after_commit(execute=True):  # what does commit runs; what rolls back is dropped
+        try:
+            with tenant_context(tenant_a.id):
+                budget_settle(reservation=reservation, inference_id=uuid.uuid4(), tokens=90, cost_usd=Decimal(0),
+                              counters=counters)
+                raise Abort
+        except Abort:
+            pass
+    assert counters.usage(period.id).used_tokens == 0
+    with tenant_context(tenant_a.id):
+        assert not BudgetLedgerEntry.objects.exists()

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,22 +50,30 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None
 
 
 @contextmanager
-def running_server(workers: int = 2, **env: str) -> Iterator[str]:
+def running_server(workers: int = 2, threads: int = 8, **env: str) -> Iterator[str]:
+    """The production server as `make serve` starts it (melmastoon_ai.serve: gunicorn, threaded
+    workers, a database pool per worker), on a free port. Its log is shown when the test fails."""
     port = free_port()
-    command = [str(BIN / "gunicorn"), "melmastoon_ai.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--threads", "4", "--timeout", "60"]
-    process = subprocess.Popen(command, cwd=ROOT, env=service_env(**env),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads),
+           **env}
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen([str(BIN / "python"), "-m", "melmastoon_ai.serve"], cwd=ROOT,
+                               env=service_env(**env), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(f"{base}/healthz", process)
+        _wait_http(f"{base}/healthz", process, timeout=60)
         yield base
+    except BaseException:
+        log.seek(0)
+        sys.stderr.write(f"--- server log ---\n{log.read()[-20000:]}\n")
+        raise
     finally:
         process.terminate()
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @contextmanager
@@ -84,6 +93,7 @@ def running_worker(**env: str) -> Iterator[subprocess.Popen]:
 
 
 @pytest.fixture
-def live_server_url(transactional_db) -> Iterator[str]:
+def live_server_url(transactional_db, catalog) -> Iterator[str]:
+    """A server started after the catalog is seeded, as in production (seed_catalog, then serve)."""
     with running_server() as url:
         yield url

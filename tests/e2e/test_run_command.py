@@ -40,7 +40,23 @@ def test_run_command_serves_ready_and_stops_everything_on_ctrl_c(tmp_path):
         assert ready.json()["checks"]["catalog"]["status"] == "ok"
         children = psutil.Process(process.pid).children(recursive=True)
         commands = " ".join(" ".join(child.cmdline()) for child in children)
-        assert "runserver" in commands and " worker" in commands and " beat" in commands
+        assert "melmastoon_ai.serve" in commands and " worker" in commands and " beat" in commands
+        assert "runserver" not in commands  # the production server, with development values
+
+        # the embedded Valkey dies: the run command starts it again and the service is ready again
+        valkey = next(child for child in children if "valkey-server" in " ".join(child.cmdline()))
+        valkey.kill()
+        valkey.wait(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            replacements = [child for child in psutil.Process(process.pid).children(recursive=True)
+                            if "valkey-server" in " ".join(child.cmdline()) and child.pid != valkey.pid]
+            if replacements and httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the embedded Valkey was not started again")
+        children = psutil.Process(process.pid).children(recursive=True)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(60)

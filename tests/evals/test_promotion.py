@@ -113,3 +113,42 @@ def test_the_admin_shows_the_refusal_side_by_side(fakes, pricing_suite, active_p
     assert "may not be promoted" in page
     assert "mape" in page and "0.526" in page and "0.11" in page and "REFUSED" in page
     assert f"/admin/evals/evalrun/{candidate_run.pk}/report/" in page
+
+
+def test_a_run_no_model_answered_is_inconclusive_and_counts_for_no_promotion(fakes, pricing_suite, active_pricing):
+    pricing_suite.thresholds = {"mape": {"max": 1.0}}  # the deterministic answers meet it: no threshold fails
+    pricing_suite.save()
+    run(pricing_suite)  # the active version's baseline, answered by the models
+    candidate = prompt_version_start_canary(version_id=pricing_draft("3.1.0").id)
+    for fake in fakes.values():
+        fake.script(times=None, status=503)
+    candidate_run = run(pricing_suite, "3.1.0")
+    assert candidate_run.metrics["fallback_rate"] == 1.0 and candidate_run.metrics["degraded_rate"] == 1.0
+    assert candidate_run.verdict == "inconclusive"
+    assert "no model answered" in candidate_run.notes
+    decision = check_promotion(candidate, now=after_review(candidate))
+    assert not decision.allowed
+    assert any("inconclusive" in reason for reason in decision.reasons)
+    with pytest.raises(LifecycleRefused):
+        prompt_version_promote(version_id=candidate.id, now=after_review(candidate))
+
+
+def test_the_gate_refuses_to_compare_with_an_active_version_that_has_no_conclusive_run(fakes, pricing_suite,
+                                                                                       active_pricing):
+    pricing_suite.thresholds = {"mape": {"max": 0.15}}
+    pricing_suite.save()
+    candidate = prompt_version_start_canary(version_id=pricing_draft("3.1.0").id)
+    assert run(pricing_suite, "3.1.0").verdict == "pass"
+    decision = check_promotion(candidate, now=after_review(candidate))
+    assert not decision.allowed
+    assert f"the active version {active_pricing.label} has no conclusive evaluation run to compare with" in \
+        " ".join(decision.reasons)
+
+    for fake in fakes.values():  # an active run where no model answered is no baseline either
+        fake.script(times=None, status=503)
+    assert run(pricing_suite).verdict == "inconclusive"
+    assert not check_promotion(candidate, now=after_review(candidate)).allowed
+    for fake in fakes.values():
+        fake.reset()
+    run(pricing_suite)
+    assert check_promotion(candidate, now=after_review(candidate)).allowed

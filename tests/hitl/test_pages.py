@@ -183,6 +183,28 @@ def test_an_edit_saved_from_the_page_is_validated_decided_once_and_emitted(clien
     assert str(decision.id) in shown and 'id="decision-form"' not in shown
 
 
+def test_a_deeply_nested_json_field_is_refused_on_its_field_not_a_500(client_a, tenant_a, catalog):
+    gate_id, body = message_gate(client_a)
+    browser = reviewer(tenant_a, "nasrin")
+    deep = "[" * 5000 + "]" * 5000
+    response = browser.post(f"/hitl/gates/{gate_id}/", edit_form(body) | {"decision": "edit", "output.notes": deep})
+    assert response.status_code == 422 and b"nested deeper than" in response.content
+    with tenant_context(tenant_a.id):
+        assert HitlGate.objects.get(pk=gate_id).status == "pending"
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e999", "nan", "inf"])
+def test_a_number_that_is_not_finite_is_refused_on_its_field_not_a_500(client_a, tenant_a, catalog, number):
+    body = complete(client_a, "pricing.suggest", {"bar": {"amount": 100, "currency": "EUR"}, "occupancy_pct": 97,
+                                                  "stay_date": "2027-03-14", "lead_time_days": 2})
+    browser = reviewer(tenant_a, "omid")
+    response = browser.post(f"/hitl/gates/{body['hitl']['gate_id']}/",
+                            edit_form(body, deviation_pct=number) | {"decision": "edit"})
+    assert response.status_code == 422 and b"not a valid number" in response.content
+    with tenant_context(tenant_a.id):
+        assert HitlGate.objects.get(pk=body["hitl"]["gate_id"]).status == "pending"
+
+
 def test_an_unchanged_edit_is_an_approval_and_reject_keeps_the_comment(client_a, tenant_a, catalog):
     browser = reviewer(tenant_a, "farid")
     unchanged, body = message_gate(client_a)

@@ -8,6 +8,7 @@ a test may tamper with its files or its manifest freely.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 from dataclasses import dataclass
@@ -33,8 +34,10 @@ class EdgeSetup:
     key_dir: Path
     manifest: EdgeModelManifest
 
-    def path(self, model: str) -> Path:
-        return self.model_dir / model / "model.onnx"
+    def path(self, model: str, file: str = "model.onnx") -> Path:
+        """A file of the model's version in the published manifest (`<name>/<version>/<file>`)."""
+        version = next(entry["version"] for entry in json.loads(self.manifest.body)["models"] if entry["name"] == model)
+        return self.model_dir / model / version / file
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ def test_tutor_answer_finds_the_faq_entry_by_meaning_with_the_edge_embedder(clie
 
 @pytest.mark.parametrize("file", ["model.onnx", "tokenizer.json"])
 def test_a_tampered_model_file_or_tokenizer_is_refused_and_embed_falls_back(client_a, tenant_a, edge, file):
-    flip_a_byte(edge.model_dir / "all-minilm-l6-v2" / file)
+    flip_a_byte(edge.path("all-minilm-l6-v2", file))
     body = client_a.post("/api/v1/ai/embed", {"texts": ["late check-out"]}, format="json").json()
     assert body["provenance"]["provider"] == "deterministic" and body["provenance"]["degraded"] is True
     assert body["provenance"]["attempts"][1] == {"provider": "edge", "model": "all-minilm-l6-v2", "outcome": "error",

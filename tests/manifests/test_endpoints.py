@@ -17,6 +17,8 @@ from rag.services import faq_entries_replace
 from tests.factories import ApiKeyFactory
 from tests.manifests.conftest import flip_a_byte
 
+ANOMALY_FILE = "melmastoon-edge-anomaly-v3/3.0.0/model.onnx"
+
 # tenant_a is the operator: its ai:admin key administers platform-wide resources (tenant_b is a hotel)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("operator_a")]
 LATEST = "/api/v1/ai/manifests/latest"
@@ -44,11 +46,11 @@ def test_latest_manifest_carries_the_signed_body_and_the_key_to_verify_it(client
     assert sorted(model["name"] for model in document["models"]) == [
         "all-minilm-l6-v2", "melmastoon-edge-anomaly-v3", "melmastoon-edge-photo-quality-v1"]
     files = {link["file"] for link in body["files"]}
-    assert files >= {"all-minilm-l6-v2/model.onnx", "all-minilm-l6-v2/tokenizer.json"}
+    assert files >= {"all-minilm-l6-v2/1.0.0/model.onnx", "all-minilm-l6-v2/1.0.0/tokenizer.json"}
 
 
 def test_a_signed_download_link_serves_the_file_the_manifest_describes(client_a, anon_client, edge):
-    link = next(link for link in latest(client_a)["files"] if link["file"] == "melmastoon-edge-anomaly-v3/model.onnx")
+    link = next(link for link in latest(client_a)["files"] if link["file"] == ANOMALY_FILE)
     response = download(anon_client, link["url"])  # the link is the credential
     assert response.status_code == 200 and response["X-Content-SHA256"] == link["sha256"]
     assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == link["sha256"]
@@ -73,7 +75,7 @@ def test_a_tampered_download_link_is_refused(client_a, anon_client, edge):
 
 
 def test_a_file_changed_on_disk_is_not_served_under_the_manifest_name(client_a, anon_client, edge):
-    link = next(link for link in latest(client_a)["files"] if link["file"] == "melmastoon-edge-anomaly-v3/model.onnx")
+    link = next(link for link in latest(client_a)["files"] if link["file"] == ANOMALY_FILE)
     flip_a_byte(edge.path("melmastoon-edge-anomaly-v3"))
     response = download(anon_client, link["url"])
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

@@ -33,9 +33,9 @@ def test_readyz_503_names_the_failing_check(anon_client, settings, catalog):
     assert body["checks"]["database"]["status"] == "ok"
 
 
-def test_metrics_are_prometheus_text(anon_client):
+def test_metrics_are_prometheus_text(anon_client, metrics_scraper):
     anon_client.get("/healthz")
-    response = anon_client.get("/metrics")
+    response = metrics_scraper.get("/metrics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert b"melmastoon_http_requests_total" in response.content
@@ -115,3 +115,25 @@ def test_log_lines_never_carry_personal_data():
     for value in ("amina.r@example.com", "70 123 4567", "4111 1111 1111 1111"):
         assert value not in line
     assert "<EMAIL_1>" in json.loads(line)["message"]
+
+
+def test_metrics_are_not_public_they_need_the_scrape_token(anon_client, client_a, settings, tenant_a):
+    """/metrics lists tenant ids with their usage: an anonymous caller or a tenant's key sees nothing."""
+    settings.METRICS_TOKEN = "scrape-secret"
+    for response in (anon_client.get("/metrics"), client_a.get("/metrics"),
+                     anon_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong-secret")):
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthenticated"
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert str(tenant_a.id).encode() not in response.content
+    scraped = anon_client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert scraped.status_code == 200 and b"melmastoon_http_requests_total" in scraped.content
+
+
+def test_without_a_token_metrics_are_refused_in_production_and_open_in_development(anon_client, settings):
+    settings.METRICS_TOKEN = None
+    settings.DEBUG = False
+    refused = anon_client.get("/metrics")
+    assert refused.status_code == 403 and "METRICS_TOKEN" in refused.json()["error"]["message"]
+    settings.DEBUG = True
+    assert anon_client.get("/metrics").status_code == 200

@@ -36,7 +36,11 @@ def candidate(active):
 
 
 def passing_run(version: PromptVersion) -> EvalRun:
+    """A passing run of `version`, after one of the active version (the gate compares the two)."""
     suite, _ = EvalSuite.objects.get_or_create(key="EVAL_API_001", defaults={"capability_id": "api.test"})
+    for active in PromptVersion.objects.filter(prompt=version.prompt, status="active").exclude(pk=version.pk):
+        EvalRun.objects.create(suite=suite, prompt_version=active, status="finished", verdict="pass",
+                               finished_at=timezone.now())
     return EvalRun.objects.create(suite=suite, prompt_version=version, status="finished", verdict="pass",
                                   finished_at=timezone.now())
 
@@ -181,8 +185,14 @@ def test_promotion_check_explains_the_gate(client_a, candidate):
     EvalRun.objects.create(suite=suite, prompt_version=candidate, status="finished", verdict="pass",
                            metrics={"schema_valid_rate": 0.97}, finished_at=timezone.now())
     body = client_a.get(f"{VERSION_URL}/1.1.0/promotion-check").json()
+    assert (body["allowed"], body["reasons"]) == (False, [
+        f"the active version {KEY}@1.0.0 has no conclusive evaluation run to compare with; run the suite on it first"])
+    active = PromptVersion.objects.get(prompt__key=KEY, version="1.0.0")
+    EvalRun.objects.create(suite=suite, prompt_version=active, status="finished", verdict="pass",
+                           metrics={"schema_valid_rate": 0.96}, finished_at=timezone.now())
+    body = client_a.get(f"{VERSION_URL}/1.1.0/promotion-check").json()
     assert (body["allowed"], body["reasons"]) == (True, [])
-    assert body["comparisons"] == [{"metric": "schema_valid_rate", "candidate": 0.97, "active": None,
+    assert body["comparisons"] == [{"metric": "schema_valid_rate", "candidate": 0.97, "active": 0.96,
                                     "threshold": {"min": 0.9}, "tolerance": 0.0, "ok": True, "reason": ""}]
 
 

@@ -45,8 +45,15 @@ def reload(version: PromptVersion) -> PromptVersion:
 
 
 def passing_run(version: PromptVersion) -> EvalRun:
-    return EvalRun.objects.create(suite=EvalSuite.objects.get(key="EVAL_PRICING_001"), prompt_version=version,
-                                  status="finished", verdict="pass", finished_at=timezone.now())
+    """A passing run of `version`, and one of the active version to compare it with (the gate
+    refuses to compare with an active version that has no conclusive run)."""
+    active = PromptVersion.objects.filter(prompt=version.prompt, status="active").exclude(pk=version.pk).first()
+    suite = EvalSuite.objects.get(key="EVAL_PRICING_001")
+    if active is not None and not active.eval_runs.filter(verdict__in=["pass", "fail"]).exists():
+        EvalRun.objects.create(suite=suite, prompt_version=active, status="finished", verdict="pass",
+                               finished_at=timezone.now())
+    return EvalRun.objects.create(suite=suite, prompt_version=version, status="finished", verdict="pass",
+                                  finished_at=timezone.now())
 
 
 def version_form(base: PromptVersion, **changes) -> dict:

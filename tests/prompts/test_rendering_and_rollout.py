@@ -189,8 +189,9 @@ def test_after_promotion_everyone_gets_the_new_version(versions, settings, djang
     settings.PROMPT_CANARY_REVIEW_DAYS = 0
     active, candidate = versions
     suite = EvalSuite.objects.create(key="EVAL_ROLLOUT_001", capability_id="rollout.test")
-    EvalRun.objects.create(suite=suite, prompt_version=candidate, status="finished", verdict="pass",
-                           finished_at=timezone.now())
+    for version in (active, candidate):  # the gate compares the candidate's run with the active one's
+        EvalRun.objects.create(suite=suite, prompt_version=version, status="finished", verdict="pass",
+                               finished_at=timezone.now())
     tenants = [uuid.uuid4() for _ in range(200)]
     with django_capture_on_commit_callbacks(execute=True):
         prompt_version_start_canary(version_id=candidate.id, percent=10)

@@ -203,13 +203,13 @@ def test_hung_providers_are_bounded_by_the_request_deadline(providers, breakers)
     assert result.attempts[-2].detail == "request deadline reached"
 
 
-def test_circuit_states_show_in_readyz_metrics_and_admin(anon_client, breakers, superuser, client):
+def test_circuit_states_show_in_readyz_metrics_and_admin(anon_client, metrics_scraper, breakers, superuser, client):
     for _ in range(5):
         breakers.record_failure("anthropic")
     ready = anon_client.get("/readyz").json()
     assert ready["details"]["circuits"]["anthropic"] == "open"
     assert ready["details"]["circuits"]["vertex"] == "closed"
-    metrics = anon_client.get("/metrics").content.decode()
+    metrics = metrics_scraper.get("/metrics").content.decode()
     assert 'melmastoon_provider_circuit_state{breaker="anthropic"} 2.0' in metrics
     client.force_login(superuser)
     page = client.get("/admin/routing/provider/").content.decode()

@@ -82,10 +82,27 @@ def test_suspended_tenant_is_403(client_a, tenant_a):
     assert client_a.get(KEYS_URL).status_code == 403
 
 
-def test_last_used_is_recorded(client_a, key_a):
-    assert client_a.get(KEYS_URL).status_code == 200
+def test_last_used_is_recorded_after_the_request_commits(client_a, key_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        assert client_a.get(KEYS_URL).status_code == 200
+    with tenant_context(key_a.key.tenant_id):
+        assert ApiKey.objects.get(pk=key_a.key.pk).last_used_at is None  # not inside the request's transaction
+    for callback in after_commit:
+        callback()
     with tenant_context(key_a.key.tenant_id):
         assert ApiKey.objects.get(pk=key_a.key.pk).last_used_at is not None
+
+
+def test_last_used_is_written_at_most_once_a_minute_across_processes(client_a, key_a,
+                                                                     django_capture_on_commit_callbacks):
+    from melmastoon_ai.tenancy import services
+
+    with django_capture_on_commit_callbacks(execute=True) as first:
+        client_a.get(KEYS_URL)
+    services._last_touched.clear()  # another process: only the Redis gate stands between it and a write
+    with django_capture_on_commit_callbacks(execute=True) as second:
+        client_a.get(KEYS_URL)
+    assert len(first) == 1 and len(second) == 0
 
 
 def test_admin_api_creates_a_key_shown_once_and_it_works(client_a, anon_client):
@@ -157,6 +174,25 @@ def test_jwt_with_tenant_and_scope_authenticates(jwt_settings, rsa_key, anon_cli
 def test_jwt_without_the_scope_is_403(jwt_settings, rsa_key, anon_client, tenant_a):
     token = _token(rsa_key, tenant_id=str(tenant_a.id), scope="melmastoon:ai:invoke")
     assert anon_client.get(KEYS_URL, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+
+
+@pytest.mark.parametrize("scope", ["ai:admin", ["ai:admin"], "other:ai:admin", "melmastoon:ai:ai:admin",
+                                   "melmastoon:admin", "MELMASTOON:ai:admin"])
+def test_jwt_scopes_without_the_melmastoon_ai_prefix_grant_nothing(jwt_settings, rsa_key, anon_client, tenant_a,
+                                                                   scope):
+    token = _token(rsa_key, tenant_id=str(tenant_a.id), scope=scope)
+    response = anon_client.get(KEYS_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 403, response.content
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_only_melmastoon_ai_scopes_count_from_a_jwt_claim():
+    from melmastoon_ai.tenancy.authentication import scopes_from_claim
+
+    claim = "melmastoon:ai:invoke ai:admin melmastoon:ai:review openid melmastoon:ai:everything"
+    assert scopes_from_claim(claim) == frozenset({"ai:invoke", "ai:review"})
+    assert scopes_from_claim(["melmastoon:ai:admin", 7, None]) == frozenset({"ai:admin"})
+    assert scopes_from_claim(None) == frozenset()
 
 
 @pytest.mark.parametrize(

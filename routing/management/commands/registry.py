@@ -1,10 +1,21 @@
 """`manage.py registry register|deregister|enable|disable|list` (seed 003's admin-cli registry)."""
 
+import argparse
+
 from django.core.management.base import BaseCommand, CommandError
 
 from melmastoon_ai.errors import ApplicationError
 from routing import services
 from routing.models import ModelDeployment
+
+MAX_CONTEXT_WINDOW = 2**31 - 1  # Model.context_window is a PostgreSQL integer
+
+
+def _tokens(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= MAX_CONTEXT_WINDOW:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_CONTEXT_WINDOW}")
+    return number
 
 
 class Command(BaseCommand):
@@ -16,7 +27,10 @@ class Command(BaseCommand):
         register.add_argument("model")
         register.add_argument("endpoint_url")
         register.add_argument("--environment", default="development", choices=ModelDeployment.Environment.values)
-        register.add_argument("--context-window", type=int, default=0)
+        register.add_argument("--context-window", type=_tokens, default=0, metavar="TOKENS",
+                              help="for --create: the new model's context window")
+        register.add_argument("--create", action="store_true",
+                              help="add the model to the catalog as a self-hosted model if it is not there")
         for action in ("deregister", "enable", "disable"):
             command = sub.add_parser(action)
             command.add_argument("model")
@@ -31,6 +45,7 @@ class Command(BaseCommand):
                 deployment = services.deployment_register(
                     model_name=options["model"], endpoint_url=options["endpoint_url"],
                     environment=options["environment"], context_window=options["context_window"],
+                    create_model=options["create"],
                 )
                 self.stdout.write(f"registered {deployment}")
             elif action == "deregister":

@@ -17,10 +17,11 @@ from django.conf import settings
 from google.auth.exceptions import GoogleAuthError
 
 from routing.providers.anthropic import mapping
-from routing.providers.base import ProviderRequest, ProviderResponse
+from routing.providers.base import ProviderRequest, ProviderResponse, RequestContext
 from routing.providers.common import CAPABILITY_HEADER, provider_error, timeout_seconds, translated_sdk_errors
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
+DIRECT_API_REGIONS = ("us",)  # Anthropic's own API processes in the US; only Vertex keeps Claude in a region
 CLIENT_TIMEOUT_SECONDS = 30.0  # each call passes its own, shorter timeout
 
 
@@ -58,6 +59,11 @@ class AnthropicAdapter:
     def is_configured(self, model: str | None = None) -> bool:
         return bool(self.config.vertex_project if self.config.vertex else self.config.api_key)
 
+    def processing_regions(self, context: RequestContext) -> tuple[str, ...]:
+        if self.config.vertex:
+            return (self._vertex_region(context.tenant_region),)
+        return DIRECT_API_REGIONS
+
     def complete(self, request: ProviderRequest) -> ProviderResponse:
         body = mapping.messages_body(request, vertex=self.config.vertex)
         with translated_errors():
@@ -69,7 +75,7 @@ class AnthropicAdapter:
     def _sdk(self, tenant_region: str) -> anthropic.Anthropic | anthropic.AnthropicVertex:
         if not self.is_configured():
             raise provider_error("auth", "anthropic is not configured")
-        region = (tenant_region or self.config.vertex_location) if self.config.vertex else ""
+        region = self._vertex_region(tenant_region) if self.config.vertex else ""
         with self._lock:
             client = self._clients.get(region)
             if client is None:
@@ -78,6 +84,9 @@ class AnthropicAdapter:
                     timeout=CLIENT_TIMEOUT_SECONDS)
                 self._clients[region] = client
             return client
+
+    def _vertex_region(self, tenant_region: str) -> str:
+        return tenant_region or self.config.vertex_location
 
     def _vertex_client(self, region: str) -> anthropic.AnthropicVertex:
         base_url = f"{self.config.vertex_base_url.rstrip('/')}/v1" if self.config.vertex_base_url else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import openai
 from django.conf import settings
 
-from routing.providers.base import ProviderRequest, ProviderResponse
+from routing.providers.base import ProviderRequest, ProviderResponse, RequestContext
 from routing.providers.common import (
     CAPABILITY_HEADER,
     Moderation,
@@ -23,6 +23,7 @@ from routing.providers.common import (
 from routing.providers.openai import mapping
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+API_REGIONS = ("us",)  # where OpenAI's API processes a call (routing/residency.py)
 CLIENT_TIMEOUT_SECONDS = 30.0  # each call passes its own, shorter timeout
 
 
@@ -48,6 +49,9 @@ class OpenAIAdapter:
 
     def is_configured(self, model: str | None = None) -> bool:
         return bool(self.config.api_key)
+
+    def processing_regions(self, context: RequestContext) -> tuple[str, ...]:
+        return API_REGIONS
 
     def complete(self, request: ProviderRequest) -> ProviderResponse:
         with translated_errors():

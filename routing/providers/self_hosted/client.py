@@ -7,26 +7,31 @@ its retries off; its errors are classified as for OpenAI itself.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
 import openai
 from django.conf import settings
 
+from melmastoon_ai.outbound import UnsafeDestination, check_destination
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
 from routing.providers.common import CAPABILITY_HEADER, timeout_seconds, translated_sdk_errors
 from routing.providers.self_hosted import mapping
 from routing.selectors import deployment_for, model_catalog
 
+logger = logging.getLogger(__name__)
 # vLLM and TGI ignore the key unless started with one; the SDK insists on some value.
 NO_API_KEY = "not-needed"
 CLIENT_TIMEOUT_SECONDS = 30.0
+HEALTHY, UNHEALTHY = "healthy", "unhealthy"  # ModelDeployment.last_health_status, written by the probe
 
 
 @dataclass(frozen=True)
 class SelfHostedConfig:
     environment: str = "development"
     api_key: str = NO_API_KEY
+    allowed_hosts: tuple[str, ...] = ()  # private hosts an endpoint may be on (melmastoon_ai/outbound.py)
 
 
 class SelfHostedAdapter:
@@ -39,7 +44,10 @@ class SelfHostedAdapter:
 
     @classmethod
     def from_settings(cls) -> SelfHostedAdapter:
-        return cls(SelfHostedConfig(environment=getattr(settings, "DEPLOYMENT_ENVIRONMENT", None) or "development"))
+        return cls(SelfHostedConfig(
+            environment=getattr(settings, "DEPLOYMENT_ENVIRONMENT", None) or "development",
+            allowed_hosts=tuple(getattr(settings, "MODEL_ENDPOINT_ALLOWED_HOSTS", ())),
+        ))
 
     def is_configured(self, model: str | None = None) -> bool:
         """Whether `model` (or, without one, any self-hosted model) has a ready deployment here."""
@@ -52,6 +60,7 @@ class SelfHostedAdapter:
         if endpoint is None:
             raise ProviderError("unavailable", f"no ready deployment of {request.model} in {self.config.environment}",
                                 retryable=False)
+        self.check_endpoint(endpoint)
         with translated_errors():
             completion = self._sdk(endpoint).chat.completions.create(
                 **mapping.chat_body(request), timeout=timeout_seconds(request),
@@ -59,9 +68,31 @@ class SelfHostedAdapter:
             )
         return mapping.chat_response(completion.model_dump(mode="json"))
 
+    def probe(self, endpoint: str, *, timeout: float) -> str:
+        """`healthy`, or `unhealthy:<kind>`: does the endpoint answer the OpenAI model list (vLLM, TGI)?"""
+        try:
+            self.check_endpoint(endpoint)
+            with translated_errors():
+                self._sdk(endpoint).models.list(timeout=timeout)
+        except ProviderError as exc:
+            return f"{UNHEALTHY}:{exc.kind}"
+        return HEALTHY
+
+    def check_endpoint(self, endpoint: str) -> None:
+        """Checked again at call time: the name may resolve elsewhere than at registration."""
+        try:
+            check_destination(endpoint, allowed=self.config.allowed_hosts)
+        except UnsafeDestination as exc:
+            logger.warning("self-hosted endpoint refused", extra={"reason": exc.details.get("reason", exc.message)})
+            raise ProviderError("refused", f"{mapping.PROVIDER} endpoint refused: {exc.message}",
+                                retryable=False) from exc
+
     def _endpoint(self, model: str) -> str | None:
+        """The endpoint of the model's ready deployment here, unless its last health probe failed."""
         deployment = deployment_for(model_name=model, environment=self.config.environment)
-        return deployment.endpoint_url if deployment else None
+        if deployment is None or deployment.health.startswith(UNHEALTHY):
+            return None
+        return deployment.endpoint_url
 
     def _sdk(self, endpoint: str) -> openai.OpenAI:
         with self._lock:

@@ -24,7 +24,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from google.oauth2.credentials import Credentials
 
-from routing.providers.base import ProviderRequest, ProviderResponse
+from routing.providers.base import ProviderRequest, ProviderResponse, RequestContext
 from routing.providers.common import CAPABILITY_HEADER, provider_error, status_error, timeout_seconds, user_text
 from routing.providers.vertex import mapping
 
@@ -63,6 +63,9 @@ class VertexAdapter:
 
     def is_configured(self, model: str | None = None) -> bool:
         return bool(self.config.project)
+
+    def processing_regions(self, context: RequestContext) -> tuple[str, ...]:
+        return (context.tenant_region or self.config.location,)
 
     def complete(self, request: ProviderRequest) -> ProviderResponse:
         config = types.GenerateContentConfig(

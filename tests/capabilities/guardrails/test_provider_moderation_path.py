@@ -47,13 +47,17 @@ def test_provider_moderation_is_skipped_when_the_catalog_disables_the_provider(c
     assert _moderation_inputs(openai_fake) == []
 
 
-def test_provider_moderation_follows_the_providers_regions_for_eu_only_tenants(client_a, tenant_a, ready,
-                                                                                openai_fake):
+def test_provider_moderation_follows_the_endpoint_called_for_eu_only_tenants(client_a, tenant_a, ready, openai_fake):
+    """OpenAI's API processes in the US (routing.residency): an EU-only tenant's text never goes to
+    its moderation endpoint, whatever regions the catalog row claims."""
     Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
-    assert client_a.post("/api/v1/ai/complete", QUESTION, format="json").status_code == 200
-    assert _moderation_inputs(openai_fake) == []
-    # an operator who moved OpenAI to its EU data residency says so in the catalog; then it may moderate
     Provider.objects.filter(kind="openai").update(data_regions=["europe-west4"])
     REGISTRY_CACHE.invalidate()
+    assert client_a.post("/api/v1/ai/complete", QUESTION, format="json").status_code == 200
+    assert _moderation_inputs(openai_fake) == []
+    Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.ANY)
+    from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
+
+    CREDENTIAL_CACHE.invalidate()
     assert client_a.post("/api/v1/ai/complete", QUESTION, format="json").status_code == 200
     assert len(_moderation_inputs(openai_fake)) == 1

@@ -56,7 +56,7 @@ def vertex_at(base_url: str) -> ProviderAdapter:
 
 def self_hosted_at(base_url: str) -> ProviderAdapter:
     deployment_register(model_name="phi-3-mini", endpoint_url=f"{base_url}/v1", environment="development")
-    return SelfHostedAdapter(SelfHostedConfig(environment="development"))
+    return SelfHostedAdapter(SelfHostedConfig(environment="development", allowed_hosts=("127.0.0.1",)))
 
 
 # name -> (fake fixture, catalog model, adapter factory)

@@ -116,3 +116,47 @@ def test_id_documents_never_leave_the_allowed_providers(client_a, chain_ready, v
     body = ask(client_a, "ocr.id_scan")
     assert body["provenance"]["provider"] == "deterministic"
     assert openai_fake.received == []
+
+
+def test_an_eu_only_tenant_never_reaches_the_direct_anthropic_api(client_a, tenant_a, chain_ready, vertex_fake,
+                                                                  anthropic_fake, openai_fake):
+    """api.anthropic.com processes in the US: only the Vertex partner endpoint keeps Claude in the EU."""
+    Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
+    vertex_fake.script(times=None, status=500)
+    body = ask(client_a)
+    assert outcomes(body)[1:] == [("anthropic", "residency"), ("openai", "residency"), ("deterministic", "ok")]
+    assert anthropic_fake.received == [] and openai_fake.received == []
+
+
+def test_an_eu_only_tenant_reaches_claude_through_the_vertex_partner_endpoint(client_a, tenant_a, chain_ready,
+                                                                              vertex_fake, anthropic_fake):
+    from routing.providers.registry import adapter_for
+
+    Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
+    chain_ready.VERTEX_ANTHROPIC = True
+    adapter_for.cache_clear()
+    vertex_fake.script(times=1, status=500)  # gemini fails; Claude on Vertex (the same fake, :rawPredict) answers
+    body = ask(client_a)
+    assert outcomes(body)[:2] == [("vertex", "error"), ("anthropic", "ok")]
+    assert anthropic_fake.received == []
+    assert vertex_fake.received[-1].path.endswith(":rawPredict")
+    assert "/locations/europe-west1/" in vertex_fake.received[-1].path
+
+
+def test_an_eu_only_tenant_in_a_non_eu_region_never_reaches_vertex_there(client_a, tenant_a, chain_ready,
+                                                                         vertex_fake, anthropic_fake):
+    """Vertex calls go to the tenant's region: residency follows that endpoint, not the provider's name."""
+    Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY, region="us-central1")
+    body = ask(client_a)
+    assert outcomes(body)[0] == ("vertex", "residency")
+    assert vertex_fake.received == [] and anthropic_fake.received == []
+    assert body["degraded"] is True
+
+
+def test_embed_for_an_eu_only_tenant_in_a_non_eu_region_never_reaches_vertex(client_a, tenant_a, chain_ready,
+                                                                             vertex_fake):
+    Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY, region="us-central1")
+    body = client_a.post("/api/v1/ai/embed", {"texts": ["late check-out"]}, format="json").json()
+    assert body["provenance"]["attempts"][0] == {"provider": "vertex", "model": "text-embedding-004",
+                                                 "outcome": "residency"}
+    assert vertex_fake.received == []
