@@ -73,17 +73,14 @@ def screen_input(payload: dict, *, locale: str, country: str | None = None,
     and read the text as written."""
     redacted, redaction = redact_payload(payload, country=country)
     text = _joined(payload)
-    verdicts = [moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)]
-    redacted_text = _joined(redacted)
-    verdicts += [v for v in (moderator.moderate(redacted_text, locale=locale) for moderator in extra_moderators)
-                 if v]
-    verdict = combine(verdicts)
+    verdict = combine([moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)])
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
-    return ScreenedInput(
+    screened = ScreenedInput(
         payload=redacted, verdict="block" if blocked else "allow", pii_redactions=redaction.total,
         checked_by=("pii_redaction", *(f"moderation:{name}" for name in verdict.moderators)),
         categories=verdict.categories, mapping=redaction.mapping,
     )
+    return moderate_input_with(screened, extra_moderators, locale=locale) if extra_moderators else screened
 
 
 def moderate_input_with(screened: ScreenedInput, moderators: Iterable, *, locale: str) -> ScreenedInput:
