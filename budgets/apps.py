@@ -6,4 +6,4 @@ class BudgetsConfig(AppConfig):
     verbose_name = "Budgets"
 
     def ready(self) -> None:
-        from budgets import metrics  # noqa: F401  (Prometheus collector)
+        from budgets import metrics, signals  # noqa: F401  (Prometheus collector, cache invalidation)

@@ -12,12 +12,14 @@ from decimal import Decimal
 import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from budgets.counters import BudgetCounters, Limits, Usage
 from budgets.models import Budget, BudgetLedgerEntry, BudgetPeriod
+from budgets.selectors import budgets_for
 from melmastoon_ai.outbox.services import outbox_emit
+from melmastoon_ai.tenancy.context import tenant_context
 
 logger = logging.getLogger(__name__)
 MICROS = Decimal(1_000_000)
@@ -30,6 +32,26 @@ def period_bounds(kind: str, moment: dt.datetime) -> tuple[dt.datetime, dt.datet
         return start, start + dt.timedelta(days=1)
     start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return start, (start + dt.timedelta(days=32)).replace(day=1)
+
+
+# Periods never change once opened: a process remembers each it has seen (budget, start) -> row.
+_KNOWN_PERIODS: dict[tuple[str, dt.datetime], BudgetPeriod] = {}
+_KNOWN_PERIODS_MAX = 10_000
+
+
+def current_period(*, budget: Budget, moment: dt.datetime | None = None) -> BudgetPeriod:
+    """`period_open` without a database read when this process has seen the period before (the hot
+    path: every request); opening one runs in its own short tenant transaction."""
+    starts_at, _ = period_bounds(budget.period, moment or timezone.now())
+    key = (str(budget.id), starts_at)
+    period = _KNOWN_PERIODS.get(key)
+    if period is None:
+        with tenant_context(budget.tenant_id):
+            period = period_open(budget=budget, moment=moment)
+        if len(_KNOWN_PERIODS) >= _KNOWN_PERIODS_MAX:
+            _KNOWN_PERIODS.clear()
+        _KNOWN_PERIODS[key] = period
+    return period
 
 
 def period_open(*, budget: Budget, moment: dt.datetime | None = None) -> BudgetPeriod:
@@ -54,7 +76,8 @@ def _limits(budget: Budget, pct: int) -> Limits:
 
 def _ledger_usage(period: BudgetPeriod) -> tuple[int, int]:
     """(tokens, micro-dollars) charged to the period: the durable truth."""
-    totals = period.ledger.aggregate(tokens=Sum("tokens"), cost=Sum("cost_usd"))
+    with tenant_context(period.tenant_id):
+        totals = period.ledger.aggregate(tokens=Sum("tokens"), cost=Sum("cost_usd"))
     return int(totals["tokens"] or 0), int((totals["cost"] or Decimal(0)) * MICROS)
 
 
@@ -104,7 +127,10 @@ class Reservation:
 def _emit_cap(period: BudgetPeriod, budget: Budget, cap: str) -> None:
     """Once per budget per period: the conditional UPDATE lets exactly one request through."""
     column = f"{cap}_cap_notified_at"
-    if BudgetPeriod.objects.filter(pk=period.pk, **{f"{column}__isnull": True}).update(**{column: timezone.now()}):
+    with tenant_context(budget.tenant_id):
+        if not BudgetPeriod.objects.filter(pk=period.pk, **{f"{column}__isnull": True}).update(
+                **{column: timezone.now()}):
+            return
         outbox_emit(topic=f"budget.{cap}_cap_reached", key=str(budget.id), tenant_id=budget.tenant_id,
                     payload={"budget_id": str(budget.id), "feature": budget.feature,
                              "period_start": period.starts_at.isoformat(), "token_limit": budget.token_limit,
@@ -137,12 +163,11 @@ def budget_reserve(*, tenant_id: uuid.UUID, feature: str, tokens: int, cost_usd:
 
     Redis down: the check runs against the ledger instead, and conservatively (what other
     requests hold in flight is invisible there): past the soft cap the models are skipped."""
-    budgets = list(Budget.objects.filter(tenant_id=tenant_id, enabled=True)
-                   .filter(Q(feature="") | Q(feature=feature)))
+    budgets = budgets_for(tenant_id=tenant_id, feature=feature)
     if not budgets:
         return None
     counters = counters or BudgetCounters()
-    periods = [period_open(budget=budget) for budget in budgets]
+    periods = [current_period(budget=budget) for budget in budgets]
     reservation = Reservation(tenant_id=tenant_id, periods=periods,
                               budgets={period.id: budget for period, budget in zip(periods, budgets, strict=True)})
     micros = int(cost_usd * MICROS)

@@ -4,9 +4,11 @@
 already authenticated the caller (step 1) and validated the envelope. The steps run in three
 phases, so that nothing is held while the request waits on a model:
 
-1. *prepare*, in one short tenant transaction: the idempotency claim (committed, so a concurrent
+1. *prepare*: the idempotency claim (committed in a short transaction of its own, so a concurrent
    duplicate sees it), local screening, the prompt pin, retrieval, the cache read and the budget
-   reservation (Redis); a blocked input is recorded here and then refused;
+   reservation (Redis). It reads cached registry data (catalog, prompts, budgets, periods) and opens
+   a short tenant transaction only where it must read or write the database (retrieval, a cached
+   answer's gate, a blocked input's record, a budget period's first use);
 2. *call*, with no transaction open and the connection given back to the pool: provider
    moderation and the router, which read only cached registry data;
 3. *persist*, in a second short tenant transaction: record, usage fact, routing decision, gate,
@@ -133,8 +135,7 @@ def complete(request: CompletionRequest, *, tenant: Tenant, eval_mode: EvalMode 
     prepared = Prepared(capability=capability, screened=guardrails.ScreenedInput(payload={}),
                         claim_id=claim.record_id if claim else None)
     try:
-        with tenant_context(tenant.id):
-            prepare(prepared, request, tenant, eval_mode, started)
+        prepare(prepared, request, tenant, eval_mode, started)
         release_connection()
         if prepared.blocked_stage:
             raise blocked_error(prepared)
@@ -157,8 +158,9 @@ def prepare(prepared: Prepared, request: CompletionRequest, tenant: Tenant, eval
     # 3. pre-call guardrails, local part: moderate the input (block harm_high), redact PII from all that follows
     prepared.screened = screen(request, tenant)
     if prepared.screened.verdict == "block":
-        recording.moderation_block_create(tenant=tenant, request=request, capability=capability,
-                                          screened=prepared.screened)
+        with tenant_context(tenant.id):
+            recording.moderation_block_create(tenant=tenant, request=request, capability=capability,
+                                              screened=prepared.screened)
         prepared.blocked_stage = "input"
         return
     # 5. prompt: pin the version (active or the tenant's canary), retrieve, assemble
@@ -234,17 +236,17 @@ def persist(prepared: Prepared, request: CompletionRequest, tenant: Tenant, resu
         latency_ms=_ms_since(started), overhead_ms=_ms_since(started) - result.provider_ms,
         suggestion=eval_mode is None,
     )
-    if not cached:
-        routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
-                                chain=prepared.plan.chain, result=result)
-        if cache_writable(tenant, capability, eval_mode) and not request.no_store:
-            remember_answer(prepared, result, record.id)
     if eval_mode is not None:
         gate = None
     elif prepared.earlier_gate is not None:  # a repeat of a gated answer: that gate, not another one
         gate = gate_summary(prepared.earlier_gate)
     else:
         gate = open_gate_if_required(tenant, record, capability)
+    if not cached:
+        routing_decision_record(tenant_id=tenant.id, inference_id=record.id, capability_id=capability.id,
+                                chain=prepared.plan.chain, result=result)
+        if cache_writable(tenant, capability, eval_mode) and not request.no_store:
+            remember_answer(prepared, result, record.id, gated=gate is not None)
     if prepared.charged:
         budget_settle(reservation=prepared.reservation, inference_id=record.id,
                       tokens=record.input_tokens + record.output_tokens, cost_usd=record.cost_usd)
@@ -330,10 +332,10 @@ def cache_writable(tenant: Tenant, capability: CapabilitySpec, eval_mode: EvalMo
     return bool(tenant.cache_enabled and capability.cache_ttl_seconds and eval_mode is None)
 
 
-def remember_answer(prepared: Prepared, result: RouteResult, inference_id) -> None:
+def remember_answer(prepared: Prepared, result: RouteResult, inference_id, *, gated: bool) -> None:
     """The response cache is written once the answer's record has committed."""
     ttl = cache.cache_ttl(capability_ttl=prepared.capability.cache_ttl_seconds, degraded=result.degraded)
-    snapshot, key = recording.cache_snapshot(result, inference_id), prepared.cache_key
+    snapshot, key = recording.cache_snapshot(result, inference_id, gated=gated), prepared.cache_key
     transaction.on_commit(lambda: cache.cache_put(key, snapshot, ttl_seconds=ttl))
 
 
@@ -342,9 +344,10 @@ REFUSED_GATES = (HitlGate.Status.REJECTED, HitlGate.Status.EXPIRED)
 
 def gate_of_cached_answer(tenant: Tenant, cached: dict | None) -> HitlGate | None:
     """The HITL gate the cached answer's own inference opened, if any."""
-    if not cached or not cached.get("inference_id"):
+    if not cached or not cached.get("gated", True) or not cached.get("inference_id"):
         return None
-    return gate_for_inference(tenant_id=tenant.id, inference_id=cached["inference_id"])
+    with tenant_context(tenant.id):
+        return gate_for_inference(tenant_id=tenant.id, inference_id=cached["inference_id"])
 
 
 def open_gate_if_required(tenant: Tenant, record, capability: CapabilitySpec) -> dict | None:
@@ -417,8 +420,13 @@ def request_context(tenant: Tenant, request: CompletionRequest, capability: Capa
         tenant_id=str(tenant.id), tenant_region=tenant.region, tenant_country=tenant.country,
         locale=request.locale, feature=request.feature, offline=bool(request.context.get("offline")),
         eu_only=tenant.data_residency == Tenant.Residency.EU_ONLY,
-        faq_entries=faq_entries_for(tenant_id=tenant.id) if capability.uses_rag else (),
+        faq_entries=retrieved_faq(tenant) if capability.uses_rag else (),
     )
+
+
+def retrieved_faq(tenant: Tenant):
+    with tenant_context(tenant.id):
+        return faq_entries_for(tenant_id=tenant.id)
 
 
 def pin_prompt(capability: CapabilitySpec, tenant: Tenant) -> PromptVersionSpec | None:

@@ -109,10 +109,12 @@ def response_body(record: InferenceRecord, gate: dict | None = None) -> dict:
             "degraded": record.degraded, "hitl": gate, "provenance": record.provenance}
 
 
-def cache_snapshot(result: RouteResult, inference_id) -> dict:
-    """What a later hit repeats, with the inference it came from (whose HITL gate a hit reuses)."""
+def cache_snapshot(result: RouteResult, inference_id, *, gated: bool) -> dict:
+    """What a later hit repeats, with the inference it came from and whether that opened a HITL
+    gate (which a hit then reuses)."""
     return {"output": result.output, "provider": result.provider, "model": result.model,
-            "schema_valid": result.schema_valid, "repaired": result.repaired, "inference_id": str(inference_id)}
+            "schema_valid": result.schema_valid, "repaired": result.repaired, "inference_id": str(inference_id),
+            "gated": gated}
 
 
 def result_from_cache(snapshot: dict) -> RouteResult:

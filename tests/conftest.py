@@ -128,11 +128,12 @@ def superuser(db):
 @pytest.fixture(autouse=True)
 def _fresh_registry_caches():
     """Registry caches live in Redis and outlast a test's rolled-back transaction: start clean."""
+    from budgets.selectors import BUDGET_CACHE
     from capabilities.selectors import CATALOG_CACHE
     from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
     from prompts.selectors import PROMPT_CACHE
     from routing.selectors import REGISTRY_CACHE
 
-    for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE, CREDENTIAL_CACHE):
+    for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE, CREDENTIAL_CACHE, BUDGET_CACHE):
         cache.invalidate()
     yield

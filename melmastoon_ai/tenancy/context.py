@@ -64,15 +64,19 @@ def activate_tenant(tenant_id: uuid.UUID | str) -> None:
 
 @contextmanager
 def tenant_context(tenant_id: uuid.UUID | str) -> Iterator[None]:
+    """A transaction (or, nested, a savepoint) in which only `tenant_id`'s rows are visible. An
+    outermost one sets the tenant once (the setting ends with the transaction); a nested one puts
+    the outer transaction's tenant back when it ends."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        previous = _get("app.tenant_id")
+        previous = "" if outermost else _get("app.tenant_id")
         token = _current_tenant.set(str(tenant_id))
         activate_tenant(tenant_id)
         try:
             yield
         finally:
             _current_tenant.reset(token)
-            if not connection.needs_rollback:
+            if not outermost and not connection.needs_rollback:
                 _set("app.tenant_id", previous)
 
 
