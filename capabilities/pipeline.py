@@ -30,7 +30,7 @@ from django.db import transaction
 from budgets.services import Reservation, budget_release, budget_reserve, budget_settle
 from capabilities import cache, guardrails, idempotency, recording, semantics
 from capabilities.errors import CapabilityUnknown, ContentBlocked, InputSchemaViolation, RateLimited
-from capabilities.guardrails.provider_moderation import gemini_verdict, provider_moderators
+from capabilities.guardrails.provider_moderation import gemini_verdict
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
 from capabilities.validation import schema_errors
@@ -46,6 +46,7 @@ from prompts.rendering import RenderedPrompt, render
 from prompts.selectors import PromptVersionSpec, prompt_version_for
 from rag.selectors import faq_entries_for
 from routing.breakers import BreakerConfig, CircuitBreakers
+from routing.moderation import provider_moderators
 from routing.providers.base import RequestContext
 from routing.router import ChainExhausted, RoutePlan, RouteResult, cost_of_tokens, route
 from routing.selectors import model_get

@@ -6,11 +6,14 @@ pipeline calls.
   the redacted payload reaches a model, the cache key, the inference record or a log.
 - `screen_output`: "block" when the output is flagged in any category, including `pii_exposed`
   for personal data the caller did not allow (`allowed_values`, e.g. the input's own values).
+- `moderate_output`: every category's score for any text (`/moderate`), classifier included.
 - `restore_output`: puts the request's original values back where the output repeats a placeholder.
 
 Everything runs locally and offline: regular expressions, libphonenumber metadata, python-stdnum
-checksums and the lexicons in `lexicons/`. Provider moderation (OpenAI, Gemini) maps onto the same
-categories through `provider_scores` and merges with `moderation.combine`.
+checksums, the lexicons in `lexicons/` and the n-gram classifier in `models/` (trained from
+`corpus/train/` by `classifier_training`). Provider moderation (OpenAI, Gemini) maps onto the same
+categories through `provider_scores` and merges with `moderation.combine`; a provider is only ever
+given the redacted input.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from capabilities.guardrails import normalize
+from capabilities.guardrails.classifier import ClassifierModerator, shipped_model
 from capabilities.guardrails.moderation import (
     CategoryScore,
     LexiconModerator,
     ModerationVerdict,
+    Moderator,
     PiiModerator,
     combine,
 )
@@ -29,7 +35,7 @@ from capabilities.guardrails.payloads import map_strings, strings_of
 from capabilities.guardrails.pii import redact_payload, restore
 
 INPUT_BLOCKING_CATEGORIES = frozenset({"harm_high"})
-CHECKED_BY_INPUT = ("pii_redaction", "moderation:lexicon")
+CHECKED_BY_INPUT = ("pii_redaction", "moderation:lexicon", "moderation:classifier")
 
 
 @dataclass(frozen=True)
@@ -48,26 +54,33 @@ class ScreenedInput:
                 and self.categories[name].flagged]
 
 
+def text_moderators(thresholds: Mapping[str, float] | None = None) -> list[Moderator]:
+    """The local moderators of text, in this process and offline: the lexicons (precise on the
+    phrasings they list) and the n-gram classifier (for wording no lexicon lists)."""
+    return [LexiconModerator(thresholds=thresholds), ClassifierModerator(thresholds=thresholds)]
+
+
 def _joined(value: object) -> str:
     return "\n".join(strings_of(value))
 
 
 def screen_input(payload: dict, *, locale: str, country: str | None = None,
                  thresholds: Mapping[str, float] | None = None, extra_moderators: Iterable = ()) -> ScreenedInput:
-    """Moderate and redact a capability's input. `country` is the tenant's (local phone numbers and
+    """Redact and moderate a capability's input. `country` is the tenant's (local phone numbers and
     national IDs); `thresholds` are the tenant's per-category moderation thresholds, if any;
-    `extra_moderators` (provider moderation) are combined with the local verdict when they answer."""
-    text = _joined(payload)
-    verdicts = [LexiconModerator(thresholds=thresholds).moderate(text, locale=locale)]
-    verdicts += [v for v in (moderator.moderate(text, locale=locale) for moderator in extra_moderators) if v]
-    verdict = combine(verdicts)
+    `extra_moderators` (provider moderation, an outbound call) are given the redacted text only and
+    are combined with the local verdict when they answer. The local moderators run in this process
+    and read the text as written."""
     redacted, redaction = redact_payload(payload, country=country)
+    text = _joined(payload)
+    verdict = combine([moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)])
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
-    return ScreenedInput(
+    screened = ScreenedInput(
         payload=redacted, verdict="block" if blocked else "allow", pii_redactions=redaction.total,
         checked_by=("pii_redaction", *(f"moderation:{name}" for name in verdict.moderators)),
         categories=verdict.categories, mapping=redaction.mapping,
     )
+    return moderate_input_with(screened, extra_moderators, locale=locale) if extra_moderators else screened
 
 
 def moderate_input_with(screened: ScreenedInput, moderators: Iterable, *, locale: str) -> ScreenedInput:
@@ -89,12 +102,15 @@ def moderate_input_with(screened: ScreenedInput, moderators: Iterable, *, locale
 
 def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
                     thresholds: Mapping[str, float] | None = None,
-                    extra_verdicts: Iterable[ModerationVerdict | None] = ()) -> ModerationVerdict:
-    """Every category for an output (or any text wrapped in a dict): lexicons and PII exposure,
-    combined with verdicts providers already gave (Gemini safety ratings, OpenAI moderation)."""
+                    extra_verdicts: Iterable[ModerationVerdict | None] = (),
+                    classify: bool = True) -> ModerationVerdict:
+    """Every category for an output (or any text wrapped in a dict, as /moderate sends): lexicons,
+    the classifier unless `classify` is false, and PII exposure, combined with verdicts providers
+    already gave (Gemini safety ratings, OpenAI moderation)."""
     text = _joined(output)
+    moderators = text_moderators(thresholds) if classify else [LexiconModerator(thresholds=thresholds)]
     return combine([
-        LexiconModerator(thresholds=thresholds).moderate(text, locale=locale),
+        *(moderator.moderate(text, locale=locale) for moderator in moderators),
         PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
             text, locale=locale),
         *(verdict for verdict in extra_verdicts if verdict is not None),
@@ -104,14 +120,21 @@ def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str
 def screen_output(output: dict, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
                   thresholds: Mapping[str, float] | None = None,
                   extra_verdicts: Iterable[ModerationVerdict | None] = ()) -> str:
-    """"block" if any category is flagged in the output, else "allow"."""
+    """"block" if any category is flagged in a model's output, else "allow": lexicons, PII exposure
+    and the provider's own verdicts, without the classifier. An output is withheld on any flag, and
+    the deterministic fallback too (ending in 422): the classifier, trained on guests' messages, is
+    not precise enough on generated hotel text (field labels, short template lines, FAQ phrasings)
+    to be allowed to withhold answers; guests' inputs are what it screens."""
     return moderate_output(output, locale=locale, allowed_values=allowed_values, country=country,
-                           thresholds=thresholds, extra_verdicts=extra_verdicts).verdict
+                           thresholds=thresholds, extra_verdicts=extra_verdicts, classify=False).verdict
 
 
 def warm_up() -> None:
-    """Compile the lexicons and load the phone metadata now (about 0.2 s) rather than in the first
-    request: call it once per process at start-up (AppConfig.ready, gunicorn post_fork)."""
+    """Compile the lexicons, load the phone metadata and build the normaliser's tables now (about
+    0.3 s) rather than in the first request: call it once per process at start-up (AppConfig.ready,
+    gunicorn post_fork)."""
+    normalize.warm_up()
+    shipped_model()
     screen_input({"text": "warm up +93 70 123 4567"}, locale="en", country="AF")
     moderate_output({"text": "warm up"}, locale="en")
 
@@ -125,6 +148,5 @@ def restore_output(output: dict, mapping: Mapping[str, str]) -> dict:
 
 __all__ = [
     "CHECKED_BY_INPUT", "CategoryScore", "ModerationVerdict", "ScreenedInput", "moderate_input_with", "moderate_output",
-    "restore_output",
-    "screen_input", "screen_output", "warm_up",
+    "restore_output", "screen_input", "screen_output", "text_moderators", "warm_up",
 ]

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from capabilities.guardrails.moderation import CATEGORIES, Moderator
+from capabilities.guardrails.moderation import CATEGORIES, ModerationVerdict, Moderator, combine
+from capabilities.guardrails.moderation_corpus import Example
 from capabilities.guardrails.pii import PII_TYPES, find_spans
 
 
@@ -91,3 +92,47 @@ def moderation_scores(records: list[dict], moderator: Moderator) -> tuple[dict[s
                 fp[label] += 1
                 misses.append(Miss(record["id"], "spurious", label, record["text"]))
     return _scores(tp, fp, fn, CATEGORIES), misses
+
+
+class Together:
+    """Several moderators scored as one (`moderation.combine`), for comparing set-ups."""
+
+    def __init__(self, name: str, moderators: Iterable[Moderator]) -> None:
+        self.name = name
+        self.moderators = list(moderators)
+
+    def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
+        return combine([moderator.moderate(text, locale=locale) for moderator in self.moderators])
+
+
+def corpus_records(examples: Iterable[Example]) -> list[dict]:
+    """Corpus examples as the records `moderation_scores` reads."""
+    return [{"id": example.source, "lang": example.lang, "labels": list(example.labels), "text": example.text}
+            for example in examples]
+
+
+@dataclass(frozen=True)
+class BenignFlags:
+    texts: int
+    flagged: int  # any category: an output would be withheld
+    blocked: int  # harm_high: an input would be refused
+
+    @property
+    def flagged_rate(self) -> float:
+        return self.flagged / self.texts if self.texts else 0.0
+
+    @property
+    def blocked_rate(self) -> float:
+        return self.blocked / self.texts if self.texts else 0.0
+
+
+def benign_flags(records: list[dict], moderator: Moderator) -> BenignFlags:
+    flagged = blocked = texts = 0
+    for record in records:
+        if record["labels"]:
+            continue
+        texts += 1
+        verdict = moderator.moderate(record["text"], locale=record["lang"])
+        flagged += bool(verdict.flagged())
+        blocked += verdict.categories.get("harm_high") is not None and verdict.categories["harm_high"].flagged
+    return BenignFlags(texts, flagged, blocked)

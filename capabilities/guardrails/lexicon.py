@@ -160,14 +160,16 @@ class TermIndex:
             cached = self._cache[word] = self._lookup(word)
         return cached
 
-    def find(self, text: str) -> list[Match]:
-        """Every term match, `allow` idioms included; `text` must be normalised like the terms."""
+    def find(self, text: str, windows: Iterable[tuple[int, int]] | None = None) -> list[Match]:
+        """Every term match, `allow` idioms included; `text` must be normalised like the terms. With
+        `windows`, only terms starting inside one of those (start, end) ranges are looked for."""
         matches = []
-        for word in _WORD.finditer(text):
-            for term in self.candidates(word.group()):
-                match = term.pattern.match(text, word.start())
-                if match is not None:
-                    matches.append(Match(term, match.start(), match.end()))
+        for start, end in ((0, len(text)),) if windows is None else windows:
+            for word in _WORD.finditer(text, start, end):
+                for term in self.candidates(word.group()):
+                    match = term.pattern.match(text, word.start())
+                    if match is not None:
+                        matches.append(Match(term, match.start(), match.end()))
         return matches
 
 

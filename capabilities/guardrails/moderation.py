@@ -133,13 +133,3 @@ def combine(verdicts: Iterable[ModerationVerdict]) -> ModerationVerdict:
     blocked = any(score.flagged for score in categories.values())
     return ModerationVerdict(categories=categories, verdict="block" if blocked else "allow",
                              moderators=moderators, reasons=tuple(reasons))
-
-
-def moderate_locally(text: str, *, locale: str, thresholds: Mapping[str, float] | None = None,
-                     country: str | None = None, allowed_values: Iterable[str] = ()) -> ModerationVerdict:
-    """The offline moderators together: lexicons and PII exposure."""
-    return combine([
-        LexiconModerator(thresholds=thresholds).moderate(text, locale=locale),
-        PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
-            text, locale=locale),
-    ])

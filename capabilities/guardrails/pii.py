@@ -1,8 +1,10 @@
 """PII redaction: find emails, phone numbers, cards, IBANs, government IDs and passport numbers,
 and replace each with a typed placeholder (`<PHONE_1>`) before anything reaches a model or a log.
 
-Detection runs on `normalize.for_detection(text)`, which has the original's length, so Arabic-Indic
-and Persian digits are found and the offsets still point into the original. Detectors may claim
+Detection runs on `normalize.for_detection(text)` (NFKC, the digits of every script as ASCII,
+invisible characters removed, every space as a space), and each span found there is mapped back to
+the original text, so full-width digits, zero-width characters or non-breaking spaces between the
+digits neither hide a value nor leave a piece of it behind. Detectors may claim
 overlapping text (the digits inside an IBAN can pass Luhn); the span with the lower priority
 number wins: email, IBAN, card, international phone, checksummed ID, ID or passport by context,
 local phone.
@@ -16,9 +18,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from capabilities.guardrails import pii_detect, pii_ids
+from capabilities.guardrails import pii_detect, pii_email, pii_ids
 from capabilities.guardrails.normalize import for_detection
 from capabilities.guardrails.payloads import map_strings
 from capabilities.guardrails.pii_context import ContextIndex
@@ -29,18 +31,33 @@ _PLACEHOLDER = re.compile(r"<(?:" + "|".join(PII_TYPES) + r")_\d+>")
 
 
 def find_spans(text: str, *, country: str | None = None) -> list[Span]:
-    """Non-overlapping PII spans of `text`, in order."""
-    if not any(char.isdigit() or char == "@" for char in text):
+    """Non-overlapping PII spans of `text`, in order, as offsets into `text` itself."""
+    if not may_hold_pii(text):
         return []
     normalized = for_detection(text)
+    found = _find_normalized(normalized.text, country=country)
+    if normalized.origin is None and not normalized.deleted:
+        return found
+    return [replace(span, start=start, end=end) for span in found
+            for start, end in [normalized.original_span(span.start, span.end)]]
+
+
+def may_hold_pii(text: str) -> bool:
+    """False when `text` cannot hold any value the detectors find: no digit of any script, no at
+    sign, nothing that may be a spelt-out email address."""
+    return any(char.isdigit() or char in "@＠﹫" for char in text) or pii_email.may_be_spelt(text)
+
+
+def _find_normalized(normalized: str, *, country: str | None) -> list[Span]:
     context = ContextIndex(normalized)
     country = country.upper() if country else None
     candidates: list[Span] = [
-        *pii_detect.emails(normalized), *pii_detect.ibans(_upper(normalized)), *pii_detect.cards(normalized),
+        *pii_email.emails(normalized), *pii_detect.ibans(_upper(normalized)), *pii_detect.cards(normalized),
         *pii_ids.shaped_ids(normalized), *pii_ids.checksum_ids(normalized, country=country, context=context),
         *pii_ids.contextual_ids(normalized, context=context),
-        *pii_detect.phones(normalized, country=country, context=context),
     ]
+    # phones last: a window a span of higher priority already claims would lose anyway, so it is not parsed
+    candidates += pii_detect.phones(normalized, country=country, context=context, claimed=candidates)
     return _resolve(candidates)
 
 

@@ -1,4 +1,4 @@
-"""Detectors for PII with a checkable shape: emails, phone numbers, payment cards and IBANs.
+"""Detectors for PII with a checkable shape: phone numbers, payment cards and IBANs.
 
 Each detector reads text already passed through `normalize.for_detection` (ASCII digits, same
 length as the original) and yields `Span`s. A detector proves what it can: an IBAN passes
@@ -8,6 +8,7 @@ length, a phone number is valid for its country in libphonenumber's metadata.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,9 +16,10 @@ from importlib import resources
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
-from stdnum import luhn
+from stdnum.iso7064 import mod_97_10
 
 from capabilities.guardrails.pii_context import ContextIndex
+from capabilities.guardrails.pii_countries import EXTRA_IBAN_BBAN, EXTRA_IBAN_LENGTHS, GUEST_REGIONS, is_card_number
 
 
 @dataclass(frozen=True)
@@ -27,18 +29,6 @@ class Span:
     type: str
     key: str  # canonical value: the same person's number written twice gets one placeholder
     priority: int = 9  # lower wins when two detectors claim overlapping text
-
-
-# --- emails ---------------------------------------------------------------------------------------
-_EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
-)
-
-
-def emails(text: str) -> Iterator[Span]:
-    for match in _EMAIL.finditer(text):
-        yield Span(match.start(), match.end(), "EMAIL", match.group().lower(), priority=0)
 
 
 # --- digit groups -----------------------------------------------------------------------------------
@@ -60,32 +50,8 @@ def _digits_of(groups: list[re.Match[str]], first: int, last: int) -> str:
 
 
 # --- payment cards ----------------------------------------------------------------------------------
-# (lowest prefix, highest prefix, card lengths) per brand: Visa, Mastercard, Amex, Discover, JCB,
-# Diners, UnionPay, Maestro, Mir, Troy, RuPay.
-_CARD_BRANDS: tuple[tuple[str, str, frozenset[int]], ...] = (
-    ("4", "4", frozenset({13, 16, 19})),
-    ("51", "55", frozenset({16})), ("2221", "2720", frozenset({16})),
-    ("34", "34", frozenset({15})), ("37", "37", frozenset({15})),
-    ("6011", "6011", frozenset(range(16, 20))), ("644", "649", frozenset(range(16, 20))),
-    ("65", "65", frozenset(range(16, 20))),
-    ("3528", "3589", frozenset(range(16, 20))),
-    ("300", "305", frozenset(range(14, 20))), ("36", "36", frozenset(range(14, 20))),
-    ("38", "39", frozenset(range(14, 20))),
-    ("62", "62", frozenset(range(16, 20))),
-    ("5018", "5018", frozenset(range(12, 20))), ("5020", "5020", frozenset(range(12, 20))),
-    ("5038", "5038", frozenset(range(12, 20))), ("5893", "5893", frozenset(range(12, 20))),
-    ("6304", "6304", frozenset(range(12, 20))), ("6759", "6759", frozenset(range(12, 20))),
-    ("6761", "6763", frozenset(range(12, 20))),
-    ("2200", "2204", frozenset(range(16, 20))), ("9792", "9792", frozenset({16})),
-    ("60", "60", frozenset({16})), ("508", "508", frozenset({16})),
-)
-_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,])\d(?:[ \-]?\d){11,18}(?![\d\-])")
-
-
-def is_card_number(digits: str) -> bool:
-    if not 12 <= len(digits) <= 19 or not luhn.is_valid(digits):
-        return False
-    return any(low <= digits[:len(low)] <= high and len(digits) in lengths for low, high, lengths in _CARD_BRANDS)
+# Never after a plus: "+49 1512 3578408" is a phone number whose digits after the plus may pass Luhn.
+_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,+])\d(?:[ \-.]?\d){11,18}(?![\d\-]|\.\d)")
 
 
 _IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}[ \-]?$", re.IGNORECASE)
@@ -126,7 +92,7 @@ def _iban_lengths() -> dict[str, int]:
     return lengths
 
 
-_IBAN_LENGTHS = _iban_lengths()
+_IBAN_LENGTHS = _iban_lengths() | EXTRA_IBAN_LENGTHS
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})\d{2}(?=[ \-]?[A-Z0-9])")
 _ALNUM_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
@@ -153,19 +119,45 @@ def ibans(text: str) -> Iterator[Span]:
         if length is None:
             continue
         end = _iban_end(text, match.end(), length - 4)
-        if end is not None and stdnum_iban.is_valid(text[match.start():end]):
+        if end is not None and _valid_iban(stdnum_iban.compact(text[match.start():end])):
             yield Span(match.start(), end, "IBAN", stdnum_iban.compact(text[match.start():end]), priority=1)
 
 
+def _valid_iban(compact: str) -> bool:
+    bban = EXTRA_IBAN_BBAN.get(compact[:2])
+    if bban is None:
+        return stdnum_iban.is_valid(compact)
+    return bool(bban.fullmatch(compact[4:])) and mod_97_10.is_valid(compact[4:] + compact[:4])
+
+
 # --- phone numbers -----------------------------------------------------------------------------------
-_PHONE_CANDIDATE = re.compile(r"(?<![\w+\-/#.,])(?:(?:\+|00)[ \u00a0]?)?\(?\d(?:[ \u00a0\-.()]{0,3}\d){5,}")
-_DATE_SHAPE = re.compile(r"^\(?\d{1,4}[.\-]\d{1,2}[.\-]\d{1,4}\)?$")
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+\-/#.,])(?:(?:\+|00) ?)?\(?\d(?:[ \-.()/]{0,3}\d){5,}")
+_DATE_SHAPE = re.compile(r"^\(?\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}\)?$")
+# A slash is a separator only after an area code (German 0221/8856627), never twice (dates).
+_SLASHED = re.compile(r"\(?0\d{1,5}\)?/\d[\d \-]{2,}")
 _CONTEXT_WINDOW = 32
 
 
+@functools.cache
 def _trunk_prefix(region: str) -> str | None:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     return metadata.national_prefix if metadata else None
+
+
+@functools.cache
+def _national_lengths(region: str) -> frozenset[int]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        return frozenset()
+    return frozenset(metadata.general_desc.possible_length or ())
+
+
+def _plausible(digits: str, region: str) -> bool:
+    """Whether a local number of these digits can be one of `region` at all: its length without the
+    trunk prefix is one the region's numbers have (saves parsing most candidates)."""
+    trunk = _trunk_prefix(region) or ""
+    national = len(digits) - len(trunk) if trunk and digits.startswith(trunk) else len(digits)
+    return national in _national_lengths(region)
 
 
 def _valid_number(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -185,7 +177,9 @@ def _phone_in(raw: str, digits: str, *, country: str | None, context: str | None
         return _valid_number("+" + bare[2:], None)
     if context == "negative" or _DATE_SHAPE.match(raw.replace(" ", "")) or not 7 <= len(digits) <= 15:
         return None
-    if country:
+    if "/" in raw and not _SLASHED.fullmatch(raw):
+        return None
+    if country and _plausible(digits, country):
         trunk = _trunk_prefix(country)
         if (trunk and digits.startswith(trunk)) or context == "phone":
             number = _valid_number(raw, country)
@@ -193,12 +187,15 @@ def _phone_in(raw: str, digits: str, *, country: str | None, context: str | None
                 return number
     if context == "phone":
         return _named_phone(raw, digits, country)
-    return None
+    return _guest_number_as_written(raw, digits, country)
 
 
-# Where our guests' phones come from: a number named as a phone ("my number is ...") and written
-# locally is read as each of these countries' numbers in turn when the tenant's country does not fit.
-_GUEST_REGIONS = ("AF", "IR", "PK", "AE", "SA", "QA", "KW", "BH", "OM", "EG", "JO", "IQ", "TR", "FR", "DE", "GB")
+def _guest_regions(digits: str, country: str | None) -> Iterator[str]:
+    """The guests' countries other than the tenant's whose trunk prefix `digits` starts with."""
+    for region in GUEST_REGIONS:
+        trunk = _trunk_prefix(region)
+        if region != country and trunk and digits.startswith(trunk) and _plausible(digits, region):
+            yield region
 
 
 def _named_phone(raw: str, digits: str, country: str | None) -> phonenumbers.PhoneNumber | None:
@@ -206,21 +203,51 @@ def _named_phone(raw: str, digits: str, country: str | None) -> phonenumbers.Pho
         number = _valid_number("+" + digits, None)  # an international number without its plus
         if number is not None:
             return number
-    for region in _GUEST_REGIONS:
-        trunk = _trunk_prefix(region)
-        if region != country and trunk and digits.startswith(trunk):
-            number = _valid_number(raw, region)
-            if number is not None:
+    for region in _guest_regions(digits, country):
+        number = _valid_number(raw, region)
+        if number is not None:
+            return number
+    return None
+
+
+def _group_lengths(text: str) -> list[int]:
+    return [len(group) for group in _DIGITS.findall(text)]
+
+
+def _guest_number_as_written(raw: str, digits: str, country: str | None) -> phonenumbers.PhoneNumber | None:
+    """A guest's local number from another country, unnamed, counts when it is grouped exactly as
+    that country writes its numbers (a Turkish mobile at a Dubai hotel: 0532 123 45 67); a bare run
+    of digits is more often an order number."""
+    if len(_DIGITS.findall(raw)) < 2:
+        return None
+    for region in _guest_regions(digits, country):
+        number = _valid_number(raw, region)
+        if number is not None:
+            written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            if _group_lengths(written) == _group_lengths(raw):
                 return number
     return None
 
 
-def phones(text: str, *, country: str | None, context: ContextIndex) -> Iterator[Span]:
+def _card_shaped(candidate: str, groups: list[re.Match[str]]) -> bool:
+    """Four-digit groups making 13-19 digits: a card number (valid or not), never a phone inside it."""
+    total = sum(len(group.group()) for group in groups)
+    return (not candidate.startswith(("+", "00")) and len(groups) >= 4 and 13 <= total <= 19
+            and all(len(group.group()) == 4 for group in groups[:-1]))
+
+
+def _outranked(start: int, end: int, priority: int, claimed: list[Span]) -> bool:
+    return any(span.priority < priority and span.start < end and start < span.end for span in claimed)
+
+
+def phones(text: str, *, country: str | None, context: ContextIndex, claimed: list[Span] = ()) -> Iterator[Span]:
     for match in _PHONE_CANDIDATE.finditer(text):
         if inside_iban_shape(text, match.start()):
             continue
         candidate, base = match.group(), match.start()
         groups = list(_DIGITS.finditer(candidate))
+        if _card_shaped(candidate, groups):
+            continue
         taken_until = 0
         for first, last in _windows(groups):
             if first < taken_until:
@@ -230,13 +257,13 @@ def phones(text: str, *, country: str | None, context: ContextIndex) -> Iterator
                 continue
             start, end = (0 if first == 0 else groups[first].start()), groups[last - 1].end()
             raw = candidate[start:end]
-            hit = context.last_before(base + start, window=_CONTEXT_WINDOW)
+            priority = 3 if raw.lstrip("(").startswith(("+", "00")) else 6
+            if _outranked(base + start, base + end, priority, claimed):
+                continue
             number = _phone_in(raw, digits, country=country,
-                               context=hit.kind if hit else None)
+                               context=context.kind_naming(base + start, window=_CONTEXT_WINDOW))
             if number is None:
                 continue
-            international = raw.lstrip("(").startswith(("+", "00"))
             yield Span(base + start, base + end, "PHONE",
-                       phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-                       priority=3 if international else 6)
+                       phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), priority=priority)
             taken_until = last

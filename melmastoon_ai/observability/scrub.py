@@ -19,9 +19,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 def scrub_text(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    if any(character.isdigit() or character == "@" for character in text):  # PII needs one of them
-        from capabilities.guardrails.pii import redact
+    from capabilities.guardrails.pii import may_hold_pii, redact
 
+    if may_hold_pii(text):
         text = redact(text).text
     return text
 

@@ -13,18 +13,16 @@ from collections import Counter
 
 import pytest
 
-from capabilities.guardrails.evaluation import moderation_scores, read_jsonl
-from capabilities.guardrails.moderation import CATEGORIES, LexiconModerator, PiiModerator, combine
+from capabilities.guardrails import text_moderators
+from capabilities.guardrails.evaluation import Together, benign_flags, corpus_records, moderation_scores, read_jsonl
+from capabilities.guardrails.moderation import CATEGORIES, LexiconModerator, PiiModerator
+from capabilities.guardrails.moderation_corpus import LABELS, heldout_examples
 from tests.capabilities.guardrails.evalsets.build import MODERATION_EVAL, build_moderation_records, dumps
 
 ALL_RECALL_FLOORS = {"harm_high": 0.94, "hate": 0.97, "sexual": 0.97, "dangerous": 0.98, "pii_exposed": 1.0}
 
 
-class LocalModerators:
-    name = "local"
-
-    def moderate(self, text: str, *, locale: str):
-        return combine([LexiconModerator().moderate(text, locale=locale), PiiModerator().moderate(text, locale=locale)])
+LEXICONS_AND_PII = Together("lexicons + PII", [LexiconModerator(), PiiModerator()])
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +45,7 @@ def test_set_is_large_multilingual_and_covers_every_category(records):
 
 
 def test_every_category_holds_its_measured_floor(records):
-    scores, misses = moderation_scores(records, LocalModerators())
+    scores, misses = moderation_scores(records, LEXICONS_AND_PII)
     for category, floor in ALL_RECALL_FLOORS.items():
         assert scores[category].precision >= 0.97, (category, [m for m in misses if m.label == category])
         assert scores[category].recall >= floor, (category, [m for m in misses if m.label == category])
@@ -56,7 +54,7 @@ def test_every_category_holds_its_measured_floor(records):
 
 def test_benign_hotel_messages_are_not_flagged(records):
     benign = [record for record in records if not record["labels"]]
-    moderator = LocalModerators()
+    moderator = LEXICONS_AND_PII
     flagged = [record["text"] for record in benign
                if moderator.moderate(record["text"], locale=record["lang"]).flagged()]
     assert flagged == []
@@ -64,7 +62,30 @@ def test_benign_hotel_messages_are_not_flagged(records):
 
 def test_blind_holdout_keeps_precision_and_most_of_the_recall(records):
     holdout = [record for record in records if record["split"] == "holdout2"]
-    scores, misses = moderation_scores(holdout, LocalModerators())
+    scores, misses = moderation_scores(holdout, LEXICONS_AND_PII)
     assert len(holdout) >= 50
     assert scores["overall"].precision >= 0.95, misses
     assert scores["overall"].recall >= 0.80, misses
+
+
+def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(records):
+    """Measured: precision 0.974, recall 0.990; 5 of the 154 benign texts flagged by the classifier,
+    one of them harm_high ("Je meurs de faim, ..."), which an input would be refused for. The
+    classifier never saw this set."""
+    scores, misses = moderation_scores(records, Together("local", [*text_moderators(), PiiModerator()]))
+    assert scores["overall"].precision >= 0.96, misses
+    assert scores["overall"].recall >= 0.98, misses
+
+
+def test_corpus_heldout_split_holds_its_blind_score():
+    """The second held-out split was scored once, blind (docs/benchmarks.md): harmful recall 0.59,
+    harm_high 0.46, hate 0.50, sexual 0.67, dangerous 0.73; 1 of 112 benign texts flagged, none
+    blocked. These floors keep a change from losing what was measured; they are not the target
+    (issue 24 asks for 0.90)."""
+    records = corpus_records(heldout_examples())
+    local = Together("lexicons + classifier", text_moderators())
+    scores, _ = moderation_scores(records, local)
+    floors = {"harm_high": 0.45, "hate": 0.5, "sexual": 0.65, "dangerous": 0.7}
+    assert {label: scores[label].recall >= floors[label] for label in LABELS} == dict.fromkeys(LABELS, True), scores
+    benign = benign_flags(records, local)
+    assert benign.flagged_rate <= 0.02 and benign.blocked == 0, benign

@@ -134,4 +134,38 @@ def test_base64_bytes_are_neither_redacted_nor_moderated():
     screened = screen_input(payload, locale="en", country="GB", extra_moderators=[moderator])
     assert screened.payload["image_base64"] == image and screened.payload["notes"]["audio_base64"] == image
     assert "+44 20 7946 0958" not in screened.payload["caption"]
-    assert moderator.texts == ["call +44 20 7946 0958"]
+    assert moderator.texts == ["call <PHONE_1>"]  # a provider moderator sees the redacted text only
+
+
+def test_a_card_is_never_cut_out_of_an_international_phone_number():
+    """Found by the blind issue-24 holdout: the digits after the plus of this German mobile number
+    pass Luhn as a 13-digit Visa number."""
+    assert _found("mobil +49 1512 3578408") == [("PHONE", "+49 1512 3578408")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Zimmer 12 reserviert, erreichbar unter 01512 3578408", ("PHONE", "01512 3578408")),
+    ("Erreichbar unter 0221/8856627 (Büro)", ("PHONE", "0221/8856627")),
+    ("Turkish guest, his mobile 0532 123 45 67", ("PHONE", "0532 123 45 67")),
+    ("Turkish guest: 0532 123 45 67", ("PHONE", "0532 123 45 67")),
+    ("write to anna dot weber at gmail dot com", ("EMAIL", "anna dot weber at gmail dot com")),
+    ("contact: müller.anna@exämple.de", ("EMAIL", "müller.anna@exämple.de")),
+    ("شبا IR062960000000100324200001", ("IBAN", "IR062960000000100324200001")),
+    ("کارت ۶۰۳۷ ۹۹۷۵ ۹۹۱۹ ۹۸۶۷", ("CARD", "۶۰۳۷ ۹۹۷۵ ۹۹۱۹ ۹۸۶۷")),  # a Shetab card (Bank Melli)
+    ("Reisepass JMYMM02T0", ("PASSPORT", "JMYMM02T0")),
+    ("NI AB 12 34 56 C", ("GOV_ID", "AB 12 34 56 C")),  # stands alone: the shape and prefix rules
+    ("NI number QQ 12 34 56 C", ("GOV_ID", "QQ 12 34 56 C")),  # an invalid prefix, named: the letter too
+])
+def test_issue_24_classes_are_found(text, expected):
+    assert _found(text, country="AE") == [expected]
+
+
+@pytest.mark.parametrize("text", [
+    "IMEI 490154203237518 of the lost phone",
+    "card 4532 0151 1283 0367 declined",  # fails Luhn; 0151 1283 0367 would be a Liverpool number
+    "order 01511283036 shipped 2025/12/24",
+    "I booked at booking.com and paid 1.250,00 €",
+    "تاریخ ۱۴۰۳/۰۵/۱۲ مبلغ ۱۲٬۵۰۰٬۰۰۰ ریال",
+])
+def test_issue_24_hard_negatives_are_left_alone(text):
+    assert _found(text, country="GB") == []

@@ -69,7 +69,7 @@ def test_moderate_output_reports_every_category_and_moderator():
     verdict = moderate_output({"text": "Send nudes"}, locale="en")
     assert verdict.verdict == "block"
     assert verdict.flagged() == ["sexual"]
-    assert verdict.moderators == ["lexicon", "pii"]
+    assert verdict.moderators == ["lexicon", "classifier", "pii"]
 
 
 def test_restore_output_puts_originals_back_into_every_string():

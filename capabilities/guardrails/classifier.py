@@ -1,0 +1,215 @@
+"""The local multilingual moderation classifier: character n-grams and words, TF-IDF, one logistic
+regression per category, trained on corpus/train (classifier_training.py) and shipped as
+models/moderation-ngram-v1.bin. It runs offline in this process with numpy only.
+
+Why n-grams and not the shipped MiniLM: all-MiniLM-L6-v2 was trained on English and costs several
+milliseconds a call on CPU; character n-grams read every script we serve (Arabic, Persian, Pashto
+and Urdu words with their proclitics and suffixes, Turkish and German compounds), cost about a
+tenth of a millisecond for 500 characters, and need no tokenizer. Why not ONNX: skl2onnx converts
+character n-gram vectorisers only experimentally (measured: probabilities off by up to 0.0014 from
+scikit-learn's), while the same Python featuriser serves training, scoring and serving here, so
+what docs/benchmarks.md reports is exactly what runs.
+
+A text is scored sentence by sentence (the corpus is made of sentences, and one threat in a long
+polite message must not be diluted by it) and each category takes its highest sentence score.
+Scores are calibrated so that 0.5 is the operating point chosen in training (precision first, by
+cross-validation on the training corpus), so tenants' per-category thresholds mean the same as for
+the lexicons.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import itertools
+import json
+import re
+import struct
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from capabilities.guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
+from capabilities.guardrails.normalize import for_matching
+
+MODEL_PATH = Path(__file__).with_name("models") / "moderation-ngram-v1.bin"
+MODEL_NAME = "moderation-ngram-v1"
+CHAR_NGRAMS = (2, 3, 4, 5)
+# A word has a letter: numbers (room numbers, prices, times) say nothing about harm, and a model that
+# learnt "100 dollars" from a solicitation must not flag "room 100".
+_WORD = re.compile(r"\w*[^\W\d_]\w*")
+_WORD_MARK = "\x01"  # word features cannot collide with character n-grams (which never hold it)
+_SENTENCE_END = re.compile(r"(?<=[.!?؟۔।])\s+|\n+")
+_MAX_SENTENCE = 300  # longer stretches are scored in windows of this many characters
+MIN_WORDS = 3
+# Rows are L2-normalised, but never by less than this norm (that of a sentence of about six words):
+# a short sentence keeps its few features small instead of having each blown up to a large share,
+# which is what made "which room is right for me?" read like a solicitation.
+NORM_FLOOR = 60.0
+_MAGIC = b"MLMNGRAM1\n"
+_WORD_CACHE_LIMIT = 100_000  # distinct words remembered per process (a few MB at most)
+
+
+def features(normalized: str) -> Counter[str]:
+    """The features of one sentence already passed through `normalize.for_matching`: the character
+    n-grams of each word padded with spaces, the words and the pairs of neighbouring words. This is
+    the definition training counts; `NgramModel.columns` computes the same faster when serving."""
+    counts: Counter[str] = Counter()
+    words = _WORD.findall(normalized)
+    for word in words:
+        counts.update(_word_ngrams(word))
+    counts.update(_WORD_MARK + word for word in words)
+    counts.update(f"{_WORD_MARK}{first}{_WORD_MARK}{second}" for first, second in itertools.pairwise(words))
+    return counts
+
+
+def sentences(text: str) -> list[str]:
+    """`text` normalised and cut into the pieces the classifier judges: sentences (long ones in
+    windows), a sentence of fewer than `MIN_WORDS` words joined to the next one (the fields of a
+    payload arrive one per line: a locale code or a name alone says nothing), and a text that has
+    fewer than `MIN_WORDS` words in all gives nothing to judge (the lexicons still read it)."""
+    pieces: list[str] = []
+    pending = ""
+    for sentence in _SENTENCE_END.split(for_matching(text)):
+        sentence = f"{pending} {sentence}".strip() if pending else sentence.strip()
+        pending = ""
+        while len(sentence) > _MAX_SENTENCE:
+            cut = sentence.rfind(" ", 0, _MAX_SENTENCE)
+            cut = cut if cut > _MAX_SENTENCE // 2 else _MAX_SENTENCE
+            pieces.append(sentence[:cut])
+            sentence = sentence[cut:].strip()
+        if len(_WORD.findall(sentence)) < MIN_WORDS:
+            pending = sentence
+        elif sentence:
+            pieces.append(sentence)
+    if pending and pieces:
+        pieces[-1] = f"{pieces[-1]} {pending}"
+    return pieces
+
+
+def _word_ngrams(word: str) -> list[str]:
+    padded = f" {word} "
+    return [padded[i:i + size] for size in CHAR_NGRAMS for i in range(len(padded) - size + 1)]
+
+
+@dataclass(frozen=True)
+class NgramModel:
+    """Vocabulary, inverse document frequencies, one weight column and bias per category."""
+
+    labels: tuple[str, ...]
+    index: dict[str, int]
+    idf: np.ndarray  # (features,) float32
+    weights: np.ndarray  # (features, labels) float32
+    bias: np.ndarray  # (labels,) float32
+    metadata: dict
+    _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def _word_columns(self, word: str) -> tuple[int, ...]:
+        """The known features a word contributes by itself (its n-grams and the word), cached."""
+        cached = self._word_cache.get(word)
+        if cached is None:
+            get = self.index.get
+            found = [get(gram) for gram in _word_ngrams(word)]
+            found.append(get(_WORD_MARK + word))
+            cached = tuple(column for column in found if column is not None)
+            if len(self._word_cache) < _WORD_CACHE_LIMIT:
+                self._word_cache[word] = cached
+        return cached
+
+    def columns(self, sentence: str) -> list[int]:
+        """The known features of one normalised sentence, with repeats: the same multiset as
+        `features(sentence)` restricted to the vocabulary (what training counted), built from cached
+        per-word features."""
+        words = _WORD.findall(sentence)
+        found: list[int] = []
+        for word in words:
+            found.extend(self._word_columns(word))
+        get = self.index.get
+        for first, second in itertools.pairwise(words):
+            column = get(f"{_WORD_MARK}{first}{_WORD_MARK}{second}")
+            if column is not None:
+                found.append(column)
+        return found
+
+    def sentence_scores(self, texts: list[str]) -> np.ndarray:
+        """(sentences, labels) scores of normalised sentences, computed together: TF-IDF rows
+        (1 + log count, divided by the larger of their L2 norm and `NORM_FLOOR`) times the weights,
+        plus the bias, through the logistic."""
+        size = len(self.index)
+        keys = [row * size + column for row, sentence in enumerate(texts) for column in self.columns(sentence)]
+        logits = np.tile(self.bias, (len(texts), 1))
+        if keys:
+            unique, counts = np.unique(np.array(keys, dtype=np.int64), return_counts=True)
+            rows, columns = np.divmod(unique, size)
+            values = (1.0 + np.log(counts.astype(np.float32))) * self.idf[columns]
+            norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts))).astype(np.float32)
+            values /= np.maximum(norms, NORM_FLOOR)[rows]
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            logits[rows[starts]] += np.add.reduceat(values[:, None] * self.weights[columns], starts, axis=0)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Each category's highest sentence score in `text` (0 for a text without words)."""
+        pieces = sentences(text)
+        if not pieces:
+            return dict.fromkeys(self.labels, 0.0)
+        best = self.sentence_scores(pieces).max(axis=0)
+        return {label: float(best[i]) for i, label in enumerate(self.labels)}
+
+
+def dumps(model: NgramModel) -> bytes:
+    """The model file: deterministic bytes (gzip without a timestamp) for the same model."""
+    header = json.dumps({"labels": list(model.labels), "features": len(model.index), "metadata": model.metadata},
+                        ensure_ascii=False, sort_keys=True).encode("utf-8")
+    vocabulary = "\n".join(sorted(model.index, key=model.index.__getitem__)).encode("utf-8")
+    body = b"".join([
+        _MAGIC, struct.pack("<II", len(header), len(vocabulary)), header, vocabulary,
+        model.idf.astype("<f4").tobytes(), model.weights.astype("<f4").tobytes(), model.bias.astype("<f4").tobytes(),
+    ])
+    return gzip.compress(body, compresslevel=9, mtime=0)
+
+
+def loads(data: bytes) -> NgramModel:
+    body = gzip.decompress(data)
+    if not body.startswith(_MAGIC):
+        raise ValueError("not a melmastoon n-gram moderation model")
+    offset = len(_MAGIC)
+    header_length, vocabulary_length = struct.unpack_from("<II", body, offset)
+    offset += 8
+    header = json.loads(body[offset:offset + header_length])
+    offset += header_length
+    vocabulary = body[offset:offset + vocabulary_length].decode("utf-8").split("\n")
+    offset += vocabulary_length
+    size, labels = header["features"], tuple(header["labels"])
+    arrays = np.frombuffer(body, dtype="<f4", offset=offset)
+    idf = arrays[:size].astype(np.float32)
+    weights = arrays[size:size + size * len(labels)].reshape(size, len(labels)).astype(np.float32)
+    bias = arrays[size + size * len(labels):].astype(np.float32)
+    if len(vocabulary) != size or bias.shape != (len(labels),):
+        raise ValueError("the moderation model file is truncated or inconsistent")
+    return NgramModel(labels, {feature: i for i, feature in enumerate(vocabulary)}, idf, weights, bias,
+                      header["metadata"])
+
+
+@functools.cache
+def shipped_model() -> NgramModel:
+    """The committed model, read once per process."""
+    return loads(MODEL_PATH.read_bytes())
+
+
+class ClassifierModerator:
+    """The classifier as a `Moderator`, next to the lexicons: the categories it was trained on."""
+
+    name = "classifier"
+
+    def __init__(self, *, thresholds: Mapping[str, float] | None = None, model: NgramModel | None = None) -> None:
+        self.thresholds = resolve_thresholds(thresholds)
+        self.model = model or shipped_model()
+
+    def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
+        scores = self.model.scores(text)
+        reasons = [f"{label}:classifier" for label, score in scores.items() if score >= self.thresholds[label]]
+        return verdict_from_scores(scores, thresholds=self.thresholds, moderator=self.name, reasons=reasons)
