@@ -49,25 +49,36 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 @contextmanager
 def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[str]:
+    """The production server as an instance starts it (`python -m melmastoon_ai.serve`)."""
     port = _free_port()
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "melmastoon_ai.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(BIN / "python"), "-m", "melmastoon_ai.serve"], cwd=ROOT,
+        env=env | {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers),
+                   "WEB_THREADS": str(threads)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    ready_after_s(base, process)
     try:
         yield base
     finally:
         process.terminate()
         process.wait(10)
+
+
+def ready_after_s(base: str, process: subprocess.Popen, timeout: float = 60) -> float:
+    """Seconds from now until `base`/readyz answers 200."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.02)
+    raise TimeoutError("the server did not become ready")
 
 
 def median_ms(call, repeat: int) -> float:
