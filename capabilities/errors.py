@@ -1,15 +1,14 @@
 """The API.md error codes the inference path raises."""
 
-from melmastoon_ai.errors import ApplicationError, NotFound
+from melmastoon_ai.errors import ApplicationError, NotFound, SchemaViolation
 
 
 class CapabilityUnknown(NotFound):
     code = "unknown_capability"
 
 
-class InputSchemaViolation(ApplicationError):
-    status = 422
-    code = "input_schema_violation"
+class InputSchemaViolation(SchemaViolation):
+    """A capability's `input` fails its input schema."""
 
 
 class ContentBlocked(ApplicationError):

@@ -33,13 +33,13 @@ from capabilities.errors import CapabilityUnknown, ContentBlocked, InputSchemaVi
 from capabilities.guardrails.provider_moderation import gemini_verdict
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
-from capabilities.validation import schema_errors
 from hitl.models import HitlGate
 from hitl.selectors import decided_output, gate_for_inference
 from hitl.services import gate_summary, hitl_gate_open
 from melmastoon_ai.errors import ApplicationError
 from melmastoon_ai.ratelimit import RateLimiter
 from melmastoon_ai.rows import insert_rows
+from melmastoon_ai.schema_validation import schema_errors
 from melmastoon_ai.tenancy.context import release_connection, tenant_context
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.rendering import RenderedPrompt, render
@@ -358,6 +358,7 @@ def open_gate_if_required(tenant: Tenant, record, capability: CapabilitySpec) ->
     if reason is None:
         return None
     gate = hitl_gate_open(tenant_id=tenant.id, inference=record, capability_id=capability.id,
+                          capability_version=capability.version, output_schema=capability.output_schema,
                           hitl_rule=capability.hitl_rule, reason=reason, draft_output=record.output)
     return gate_summary(gate)
 

@@ -11,13 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from capabilities.errors import InputSchemaViolation
-from capabilities.selectors import capability_get
-from capabilities.validation import schema_errors
 from hitl.models import HitlDecision, HitlGate
 from hitl.permissions import DECIDE, gate_grant, gate_grant_user, gates_for_reviewer, tenant_group
-from melmastoon_ai.errors import ApplicationError, Conflict, NotFound
+from melmastoon_ai.errors import ApplicationError, Conflict, NotFound, SchemaViolation
 from melmastoon_ai.outbox.services import outbox_emit
+from melmastoon_ai.schema_validation import schema_errors
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant, TenantMembership
 
@@ -51,12 +49,21 @@ def _closed(gate: HitlGate) -> Conflict:
     return Conflict(f"The gate is already {HitlGate.objects.get(pk=gate.pk).status}.", code="conflict")
 
 
-def hitl_gate_open(*, tenant_id, inference, capability_id: str, hitl_rule: str, reason: str,
-                   draft_output: dict, now: dt.datetime | None = None) -> HitlGate:
+def edit_errors(gate: HitlGate, edited_output: dict | None) -> list[dict]:
+    """What is wrong with a reviewer's edit: validated against the output schema the gate was opened
+    with (the capability version that made the draft)."""
+    if edited_output is None:
+        return [{"pointer": "/", "message": "edited_output is required to edit"}]
+    return schema_errors(gate.output_schema, edited_output, key=(gate.capability, gate.capability_version, "output"))
+
+
+def hitl_gate_open(*, tenant_id, inference, capability_id: str, capability_version: str, output_schema: dict,
+                   hitl_rule: str, reason: str, draft_output: dict, now: dt.datetime | None = None) -> HitlGate:
     """In the inference's transaction; the notification goes through the outbox, never blocking."""
     opened = now or timezone.now()
     gate = HitlGate.objects.create(
-        tenant_id=tenant_id, inference=inference, capability=capability_id, reason=reason[:300],
+        tenant_id=tenant_id, inference=inference, capability=capability_id, capability_version=capability_version,
+        output_schema=output_schema, reason=reason[:300],
         reviewer_group=REVIEWER_GROUPS.get(hitl_rule, "reviewers"), draft_output=draft_output, opened_at=opened,
         sla_due_at=opened + dt.timedelta(minutes=SLA_MINUTES.get(capability_id, DEFAULT_SLA_MINUTES)),
     )
@@ -76,14 +83,10 @@ def hitl_gate_decide(*, tenant_id: uuid.UUID, gate_id: uuid.UUID, decision: str,
     if gate is None:
         raise NotFound("No such gate.")
     if decision == "edit":
-        capability = capability_get(capability_id=gate.capability)
-        schema = capability.output_schema if capability else {}
-        key = (gate.capability, capability.version if capability else "", "output")
-        errors = schema_errors(schema, edited_output, key=key) if edited_output is not None else [
-            {"pointer": "/", "message": "edited_output is required to edit"}]
+        errors = edit_errors(gate, edited_output)
         if errors:
-            raise InputSchemaViolation("edited_output does not match the capability's output schema.",
-                                       details={"errors": errors})
+            raise SchemaViolation("edited_output does not match the capability's output schema.",
+                                  details={"errors": errors})
     now = timezone.now()
     claimed = HitlGate.objects.filter(pk=gate.pk, status__in=HitlGate.OPEN_STATUSES).update(
         status=DECISION_STATUS[decision], decided_at=now)

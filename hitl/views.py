@@ -25,14 +25,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from capabilities.errors import InputSchemaViolation
-from capabilities.models import InferenceRecord
-from capabilities.selectors import capability_get
 from hitl.editor import attach_schema_errors, output_fields, parse_output, readable, text_direction
 from hitl.models import HitlDecision, HitlGate
 from hitl.permissions import DECIDE, gates_for_reviewer
 from hitl.services import hitl_gate_assign, hitl_gate_decide
-from melmastoon_ai.errors import ApplicationError, Conflict
+from melmastoon_ai.errors import ApplicationError, Conflict, SchemaViolation
 from melmastoon_ai.login_throttle import ThrottledLoginFormMixin, login_status
 from melmastoon_ai.tenancy.context import activate_tenant
 from melmastoon_ai.tenancy.models import TenantMembership
@@ -132,9 +129,8 @@ def queue(request):
 
 
 def _gate_context(request, gate: HitlGate, decidable: bool, fields=None, problems=()) -> dict:
-    inference = InferenceRecord.objects.filter(tenant_id=gate.tenant_id, pk=gate.inference_id).first()
-    capability = capability_get(capability_id=gate.capability)
-    schema = capability.output_schema if capability else {}
+    inference = gate.inference  # the record the draft belongs to (its redacted input, its provenance)
+    schema = gate.output_schema
     input_redacted = inference.input_redacted if inference else {}
     direction, lang = text_direction(gate.draft_output, input_redacted if isinstance(input_redacted, dict) else {})
     may_decide = decidable and gate.status in HitlGate.OPEN_STATUSES
@@ -190,8 +186,7 @@ def _decide(request, gate: HitlGate, decidable: bool):
         return render(request, "hitl/forbidden.html", status=403)
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "").strip()[:2000]
-    capability = capability_get(capability_id=gate.capability)
-    schema = capability.output_schema if capability else {}
+    schema = gate.output_schema
     edited, fields = None, None
     if decision not in HitlDecision.Decision.values:
         return _render_gate(request, gate, decidable, problems=["Choose a decision."], status=400)
@@ -206,7 +201,7 @@ def _decide(request, gate: HitlGate, decidable: bool):
         with transaction.atomic():  # a refusal rolls back to here, leaving no half-decided gate
             record = hitl_gate_decide(tenant_id=gate.tenant_id, gate_id=gate.id, decision=decision,
                                       reviewer=f"user:{request.user.username}", edited_output=edited, comment=comment)
-    except InputSchemaViolation as exc:
+    except SchemaViolation as exc:
         fields = fields or output_fields(schema, edited or {})
         unplaced = attach_schema_errors(fields, exc.details.get("errors", []))
         return _render_gate(request, gate, decidable, fields=fields, status=422, problems=[

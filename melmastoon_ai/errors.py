@@ -44,6 +44,13 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+class SchemaViolation(ApplicationError):
+    """422 input_schema_violation: a document fails its JSON Schema (`details.errors`: pointers)."""
+
+    status = 422
+    code = "input_schema_violation"
+
+
 class Unavailable(ApplicationError):
     status = 503
     code = "unavailable"

@@ -32,7 +32,6 @@ from budgets.models import Budget
 from capabilities.models import InferenceRecord
 from capabilities.pipeline import CompletionRequest, EvalBudgetSpent, EvalMode, complete
 from capabilities.selectors import CapabilitySpec, capability_get
-from capabilities.validation import schema_errors
 from evals.metrics import (
     KNOWN_METRICS,
     RUN_VALIDITY_METRICS,
@@ -44,6 +43,7 @@ from evals.metrics import (
 )
 from evals.models import EvalCaseClaim, EvalCaseResult, EvalRun, EvalSuite, GoldenCase
 from melmastoon_ai.errors import ApplicationError, Conflict, NotFound
+from melmastoon_ai.schema_validation import schema_errors
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.models import PromptVersion

@@ -75,6 +75,24 @@ def test_an_edit_must_match_the_output_schema(client_a, catalog):
     assert good.status_code == 200 and good.json()["status"] == "edited"
 
 
+def test_an_edit_is_checked_against_the_schema_the_draft_was_made_with(client_a, tenant_a, catalog,
+                                                                     django_capture_on_commit_callbacks):
+    body = complete(client_a, "message.draft")
+    capability = Capability.objects.get(pk="message.draft")
+    stricter = capability.output_schema | {"required": [*capability.output_schema["required"], "tone_score"]}
+    with django_capture_on_commit_callbacks(execute=True):  # the catalog moves on after the draft was made
+        Capability.objects.filter(pk="message.draft").update(version="9.0.0", output_schema=stricter)
+        capability.refresh_from_db()
+        capability.save()
+    edited = dict(body["output"], body="Dear guest, your room is ready at 14:00.")
+    good = client_a.post(f"/api/v1/ai/hitl/gates/{body['hitl']['gate_id']}/decision",
+                         {"decision": "edit", "edited_output": edited}, format="json")
+    assert good.status_code == 200, good.content[:300]
+    with tenant_context(tenant_a.id):
+        gate = HitlGate.objects.get(pk=body["hitl"]["gate_id"])
+    assert gate.capability_version == body["provenance"]["capability_version"] != "9.0.0"
+
+
 def test_deciding_needs_the_review_scope(client_for, tenant_a, client_a, catalog):
     gate_id = complete(client_a, "message.draft")["hitl"]["gate_id"]
     invoke_only = ApiKeyFactory(tenant=tenant_a, scopes=["ai:invoke"])

@@ -1,4 +1,5 @@
-"""JSON Schema validation with errors as JSON pointers (API.md: input_schema_violation)."""
+"""JSON Schema validation with errors as JSON pointers (API.md: input_schema_violation), compiled once
+per schema key: capability inputs and outputs, HITL edits, eval cases."""
 
 from __future__ import annotations
 
