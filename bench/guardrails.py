@@ -1,11 +1,11 @@
 """Guardrails: quality on the labelled sets and time per request. No Django, no database.
 
-- PII: precision and recall per entity type on tests/capabilities/guardrails/data/pii_eval.jsonl
+- PII: precision and recall per entity type on tests/guardrails/data/pii_eval.jsonl
   (exact span and type), per split and, for the issue-24 holdout, per language; plus how many of a
   few thousand generated hard negatives (dates, times, prices, room and booking numbers,
   Luhn-failing 16-digit numbers, IBANs with a wrong check digit) get redacted.
 - Moderation: recall per language and category and benign false flags on the corpus's held-out
-  split (capabilities/guardrails/corpus/heldout, never trained on), for the lexicons alone, the
+  split (guardrails/corpus/heldout, never trained on), for the lexicons alone, the
   classifier alone and both together (what runs); and per split of moderation_eval.jsonl (written
   for the lexicons, never seen by the classifier).
 - Time: `screen_input` and `screen_output` on a 500-character input, alone and together (one
@@ -25,9 +25,9 @@ from pathlib import Path
 
 from stdnum import iban, luhn
 
-from capabilities.guardrails import screen_input, screen_output, text_moderators, warm_up
-from capabilities.guardrails.classifier import ClassifierModerator
-from capabilities.guardrails.evaluation import (
+from guardrails import screen_input, screen_output, text_moderators, warm_up
+from guardrails.classifier import ClassifierModerator
+from guardrails.evaluation import (
     Score,
     Together,
     benign_flags,
@@ -36,9 +36,9 @@ from capabilities.guardrails.evaluation import (
     pii_scores,
     read_jsonl,
 )
-from capabilities.guardrails.moderation import LexiconModerator, PiiModerator
-from capabilities.guardrails.moderation_corpus import LABELS, LANGUAGES, heldout_examples
-from capabilities.guardrails.pii import find_spans
+from guardrails.moderation import LexiconModerator, PiiModerator
+from guardrails.moderation_corpus import LABELS, LANGUAGES, heldout_examples
+from guardrails.pii import find_spans
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "capabilities" / "guardrails" / "data"
 ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

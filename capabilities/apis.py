@@ -4,7 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from capabilities import guardrails
+import guardrails
 from capabilities.embedding import embed_request
 from capabilities.errors import CapabilityUnknown
 from capabilities.hashing import sha256_of

@@ -6,6 +6,7 @@ class CapabilitiesConfig(AppConfig):
     verbose_name = "Capability catalog"
 
     def ready(self) -> None:
-        from capabilities import guardrails, readiness, signals  # noqa: F401  (readiness check, cache invalidation)
+        import guardrails
+        from capabilities import readiness, signals  # noqa: F401  (readiness check, cache invalidation)
 
         guardrails.warm_up()  # compile the lexicons now, not in the first request (about 180 ms)

@@ -14,9 +14,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from budgets.services import budget_release, budget_reserve, budget_settle
-from capabilities.guardrails.pii import redact
 from capabilities.models import UsageFact
 from capabilities.pipeline import check_rate_limit, token_upper_bound
+from guardrails.pii import redact
 from melmastoon_ai.tenancy.context import release_connection, tenant_context
 from melmastoon_ai.tenancy.models import Tenant
 from routing.providers.base import ProviderError, RequestContext

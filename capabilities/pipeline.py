@@ -27,12 +27,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+import guardrails
 from budgets.services import Reservation, budget_release, budget_reserve, budget_settle
-from capabilities import cache, guardrails, idempotency, recording, semantics
+from capabilities import cache, idempotency, recording, semantics
 from capabilities.errors import CapabilityUnknown, ContentBlocked, InputSchemaViolation, RateLimited
-from capabilities.guardrails.provider_moderation import gemini_verdict
 from capabilities.hashing import canonical_json, sha256_of
 from capabilities.selectors import CapabilitySpec, capability_get
+from guardrails.provider_moderation import gemini_verdict
 from hitl.models import HitlGate
 from hitl.selectors import decided_output, gate_for_inference
 from hitl.services import gate_summary, hitl_gate_open

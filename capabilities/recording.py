@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from capabilities.guardrails import ScreenedInput, restore_output
 from capabilities.hashing import sha256_of
 from capabilities.models import InferenceRecord, ModerationBlock, UsageFact
 from capabilities.selectors import CapabilitySpec
+from guardrails import ScreenedInput, restore_output
 from melmastoon_ai.outbox.services import outbox_emit_many, outbox_rows
 from melmastoon_ai.tenancy.models import Tenant
 from prompts.selectors import PromptVersionSpec

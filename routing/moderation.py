@@ -17,8 +17,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from capabilities.guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
-from capabilities.guardrails.provider_scores import from_openai_categories
+from guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
+from guardrails.provider_scores import from_openai_categories
 from routing.models import Provider
 from routing.providers.base import ProviderError, RequestContext
 from routing.providers.registry import adapter_for

@@ -19,7 +19,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 def scrub_text(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    from capabilities.guardrails.pii import may_hold_pii, redact
+    from guardrails.pii import may_hold_pii, redact
 
     if may_hold_pii(text):
         text = redact(text).text

@@ -262,8 +262,8 @@ def test_when_output_moderation_blocks_even_the_fallback_the_caller_gets_422_and
         client_a, tenant_a, catalog, monkeypatch):
     """Fault injection: output moderation blocks every answer. The deterministic fallback repeats
     parts of the input, so a strict tenant threshold can do this for real; it must never be a 500."""
+    import guardrails
     from budgets.models import Budget
-    from capabilities import guardrails
     from capabilities.models import ModerationBlock
 
     with tenant_context(tenant_a.id):

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from capabilities.guardrails import normalize
-from capabilities.guardrails.classifier import ClassifierModerator, shipped_model
-from capabilities.guardrails.moderation import (
+from guardrails import normalize
+from guardrails.classifier import ClassifierModerator, shipped_model
+from guardrails.moderation import (
     CategoryScore,
     LexiconModerator,
     ModerationVerdict,
@@ -31,8 +31,8 @@ from capabilities.guardrails.moderation import (
     PiiModerator,
     combine,
 )
-from capabilities.guardrails.payloads import map_strings, strings_of
-from capabilities.guardrails.pii import redact_payload, restore
+from guardrails.payloads import map_strings, strings_of
+from guardrails.pii import redact_payload, restore
 
 INPUT_BLOCKING_CATEGORIES = frozenset({"harm_high"})
 CHECKED_BY_INPUT = ("pii_redaction", "moderation:lexicon", "moderation:classifier")

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from capabilities.guardrails.normalize import for_matching, is_arabic_script
+from guardrails.normalize import for_matching, is_arabic_script
 
 LEXICON_DIR = Path(__file__).with_name("lexicons")
 ALLOW = "allow"

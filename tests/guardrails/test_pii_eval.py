@@ -11,9 +11,9 @@ import pytest
 from stdnum import iban, luhn
 from stdnum.iso7064 import mod_97_10
 
-from capabilities.guardrails.evaluation import pii_scores, read_jsonl
-from capabilities.guardrails.pii import PII_TYPES
-from tests.capabilities.guardrails.evalsets.build import PII_EVAL, build_pii_records, dumps
+from guardrails.evaluation import pii_scores, read_jsonl
+from guardrails.pii import PII_TYPES
+from tests.guardrails.evalsets.build import PII_EVAL, build_pii_records, dumps
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def records() -> list[dict]:
 
 def test_file_is_the_output_of_the_builder(records):
     assert PII_EVAL.read_text(encoding="utf-8") == dumps(build_pii_records()), (
-        "data/pii_eval.jsonl is stale: run python -m tests.capabilities.guardrails.evalsets.build")
+        "data/pii_eval.jsonl is stale: run python -m tests.guardrails.evalsets.build")
 
 
 def test_spans_are_exact_in_range_ordered_and_typed(records):

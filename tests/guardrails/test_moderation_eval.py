@@ -13,11 +13,11 @@ from collections import Counter
 
 import pytest
 
-from capabilities.guardrails import text_moderators
-from capabilities.guardrails.evaluation import Together, benign_flags, corpus_records, moderation_scores, read_jsonl
-from capabilities.guardrails.moderation import CATEGORIES, LexiconModerator, PiiModerator
-from capabilities.guardrails.moderation_corpus import LABELS, heldout_examples
-from tests.capabilities.guardrails.evalsets.build import MODERATION_EVAL, build_moderation_records, dumps
+from guardrails import text_moderators
+from guardrails.evaluation import Together, benign_flags, corpus_records, moderation_scores, read_jsonl
+from guardrails.moderation import CATEGORIES, LexiconModerator, PiiModerator
+from guardrails.moderation_corpus import LABELS, heldout_examples
+from tests.guardrails.evalsets.build import MODERATION_EVAL, build_moderation_records, dumps
 
 ALL_RECALL_FLOORS = {"harm_high": 0.94, "hate": 0.97, "sexual": 0.97, "dangerous": 0.98, "pii_exposed": 1.0}
 
@@ -32,7 +32,7 @@ def records() -> list[dict]:
 
 def test_file_is_the_output_of_the_builder(records):
     assert MODERATION_EVAL.read_text(encoding="utf-8") == dumps(build_moderation_records()), (
-        "data/moderation_eval.jsonl is stale: run python -m tests.capabilities.guardrails.evalsets.build")
+        "data/moderation_eval.jsonl is stale: run python -m tests.guardrails.evalsets.build")
 
 
 def test_set_is_large_multilingual_and_covers_every_category(records):

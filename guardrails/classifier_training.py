@@ -1,5 +1,5 @@
 """Build the moderation classifier from the repository's corpus, deterministically:
-`python -m capabilities.guardrails.classifier_training` rewrites models/moderation-ngram-v1.bin.
+`python -m guardrails.classifier_training` rewrites models/moderation-ngram-v1.bin.
 
 Nothing is downloaded and nothing is random: the corpus expansion is seeded per line
 (moderation_corpus), the vocabulary is ordered, liblinear is deterministic, and weights are rounded
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from capabilities.guardrails.classifier import (
+from guardrails.classifier import (
     MODEL_NAME,
     MODEL_PATH,
     NORM_FLOOR,
@@ -38,7 +38,7 @@ from capabilities.guardrails.classifier import (
     features,
     sentences,
 )
-from capabilities.guardrails.moderation_corpus import LABELS, Example, corpus_digest, training_examples
+from guardrails.moderation_corpus import LABELS, Example, corpus_digest, training_examples
 
 MIN_DF = 2
 MAX_FEATURES = 60_000

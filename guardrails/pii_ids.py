@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from capabilities.guardrails.pii_context import ContextIndex
-from capabilities.guardrails.pii_countries import DIGIT_SCHEMES, GERMAN_DOCUMENT, SHAPED_SCHEMES
-from capabilities.guardrails.pii_detect import Span
+from guardrails.pii_context import ContextIndex
+from guardrails.pii_countries import DIGIT_SCHEMES, GERMAN_DOCUMENT, SHAPED_SCHEMES
+from guardrails.pii_detect import Span
 
 _CONTEXT_WINDOW = 40
 _DIGIT_RUN = re.compile(r"(?<![\w\-/#.,+:])\d(?:[ \-.]?\d){8,16}(?![\w\-])")

@@ -1,5 +1,5 @@
 """Build data/pii_eval.jsonl and data/moderation_eval.jsonl:
-`python -m tests.capabilities.guardrails.evalsets.build`.
+`python -m tests.guardrails.evalsets.build`.
 
 Offsets are exact by construction: the text is assembled piece by piece and each labelled value's
 span is recorded as it is appended. The build is seeded, so the file is reproducible and a test
@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.capabilities.guardrails.evalsets import (
+from tests.guardrails.evalsets import (
     moderation_cases_latin,
     moderation_cases_rtl,
     moderation_holdout,
@@ -23,7 +23,7 @@ from tests.capabilities.guardrails.evalsets import (
     pii_templates_rtl,
     pii_templates_tricky,
 )
-from tests.capabilities.guardrails.evalsets.values import TRANSFORMS, Values
+from tests.guardrails.evalsets.values import TRANSFORMS, Values
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PII_EVAL = DATA / "pii_eval.jsonl"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from capabilities.guardrails.normalize import is_arabic_script
-from capabilities.guardrails.pii_detect import Span
+from guardrails.normalize import is_arabic_script
+from guardrails.pii_detect import Span
 
 EMAIL_PRIORITY = 0
 _LABEL = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"

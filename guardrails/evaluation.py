@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from capabilities.guardrails.moderation import CATEGORIES, ModerationVerdict, Moderator, combine
-from capabilities.guardrails.moderation_corpus import Example
-from capabilities.guardrails.pii import PII_TYPES, find_spans
+from guardrails.moderation import CATEGORIES, ModerationVerdict, Moderator, combine
+from guardrails.moderation_corpus import Example
+from guardrails.pii import PII_TYPES, find_spans
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from capabilities.guardrails import (
+from guardrails import (
     CHECKED_BY_INPUT,
     moderate_output,
     restore_output,

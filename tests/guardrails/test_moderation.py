@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from capabilities.guardrails.moderation import (
+from guardrails.moderation import (
     CATEGORIES,
     CategoryScore,
     LexiconModerator,
@@ -105,7 +105,7 @@ def test_combine_takes_the_highest_score_and_any_flag():
 
 
 def test_local_moderation_scores_every_category():
-    from capabilities.guardrails import moderate_output
+    from guardrails import moderate_output
 
     verdict = moderate_output({"text": "Mail me at a@b.com, I will kill you"}, locale="en")
     assert set(verdict.categories) == set(CATEGORIES)
@@ -115,7 +115,7 @@ def test_local_moderation_scores_every_category():
 
 def test_the_pashto_idiom_this_hotel_is_the_bomb_is_not_a_bomb_threat():
     """Issue 24: the independent set found "دا هوټل بم دی" (this hotel is the bomb) blocked as a threat."""
-    from capabilities.guardrails import screen_input
+    from guardrails import screen_input
 
     assert screen_input({"review": "دا هوټل بم دی، حتماً بېرته راځو"}, locale="ps").verdict == "allow"
     assert screen_input({"review": "په هوټل کې بم دی"}, locale="ps").verdict == "block"  # there is a bomb in the hotel

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from capabilities.guardrails import moderate_output, screen_input, screen_output
-from capabilities.guardrails.classifier import (
+from guardrails import moderate_output, screen_input, screen_output
+from guardrails.classifier import (
     MODEL_PATH,
     ClassifierModerator,
     dumps,
@@ -17,8 +17,8 @@ from capabilities.guardrails.classifier import (
     sentences,
     shipped_model,
 )
-from capabilities.guardrails.moderation import LexiconModerator
-from capabilities.guardrails.moderation_corpus import (
+from guardrails.moderation import LexiconModerator
+from guardrails.moderation_corpus import (
     LABELS,
     LANGUAGES,
     CorpusError,
@@ -27,17 +27,17 @@ from capabilities.guardrails.moderation_corpus import (
     read_file,
     training_examples,
 )
-from capabilities.guardrails.normalize import for_matching
+from guardrails.normalize import for_matching
 
 
 def test_committed_model_is_what_the_corpus_builds():
     """The model file is committed; rebuilding it from corpus/train must give the same bytes, so a
     corpus change without a rebuild (or a hand-edited model) fails here."""
-    from capabilities.guardrails.classifier_training import train
+    from guardrails.classifier_training import train
 
     model, _report = train()
     assert dumps(model) == MODEL_PATH.read_bytes(), (
-        "models/moderation-ngram-v1.bin is stale: run python -m capabilities.guardrails.classifier_training")
+        "models/moderation-ngram-v1.bin is stale: run python -m guardrails.classifier_training")
 
 
 def test_model_file_round_trips_and_records_its_corpus():

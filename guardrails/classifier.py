@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from capabilities.guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
-from capabilities.guardrails.normalize import for_matching
+from guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
+from guardrails.normalize import for_matching
 
 MODEL_PATH = Path(__file__).with_name("models") / "moderation-ngram-v1.bin"
 MODEL_NAME = "moderation-ngram-v1"

@@ -18,8 +18,8 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum.iso7064 import mod_97_10
 
-from capabilities.guardrails.pii_context import ContextIndex
-from capabilities.guardrails.pii_countries import EXTRA_IBAN_BBAN, EXTRA_IBAN_LENGTHS, GUEST_REGIONS, is_card_number
+from guardrails.pii_context import ContextIndex
+from guardrails.pii_countries import EXTRA_IBAN_BBAN, EXTRA_IBAN_LENGTHS, GUEST_REGIONS, is_card_number
 
 
 @dataclass(frozen=True)

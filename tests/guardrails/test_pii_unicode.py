@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from capabilities.guardrails.normalize import for_detection
-from capabilities.guardrails.pii import find_spans, redact
+from guardrails.normalize import for_detection
+from guardrails.pii import find_spans, redact
 from melmastoon_ai.tenancy.models import Tenant
 
 ZWSP, ZWNJ, ZWJ, WJ, SHY, LRM, RLM = "\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\u200e", "\u200f"

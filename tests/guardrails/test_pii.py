@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from capabilities.guardrails.pii import find_spans, redact, redact_payload, restore
+from guardrails.pii import find_spans, redact, redact_payload, restore
 
 
 def _found(text: str, country: str | None = None) -> list[tuple[str, str]]:
@@ -117,7 +117,7 @@ def test_base64_bytes_are_neither_redacted_nor_moderated():
     """Images and audio travel as base64 text; moderators must not be sent them (a provider
     moderator would be paid to read, and may flag, an image's bytes) and redaction must leave them
     byte for byte as they came."""
-    from capabilities.guardrails import screen_input
+    from guardrails import screen_input
 
     class RecordingModeratorFake:
         name = "recording-fake"

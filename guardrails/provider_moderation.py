@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from capabilities.guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
-from capabilities.guardrails.provider_scores import from_gemini_safety_ratings
+from guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
+from guardrails.provider_scores import from_gemini_safety_ratings
 
 
 def gemini_verdict(safety: Mapping | None, *,

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from capabilities.guardrails.lexicon import TermIndex
-from capabilities.guardrails.normalize import is_arabic_script
+from guardrails.lexicon import TermIndex
+from guardrails.normalize import is_arabic_script
 
 KINDS = ("passport", "gov_id", "phone", "negative")
 

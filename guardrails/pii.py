@@ -20,11 +20,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from capabilities.guardrails import pii_detect, pii_email, pii_ids
-from capabilities.guardrails.normalize import for_detection
-from capabilities.guardrails.payloads import map_strings
-from capabilities.guardrails.pii_context import ContextIndex
-from capabilities.guardrails.pii_detect import Span
+from guardrails import pii_detect, pii_email, pii_ids
+from guardrails.normalize import for_detection
+from guardrails.payloads import map_strings
+from guardrails.pii_context import ContextIndex
+from guardrails.pii_detect import Span
 
 PII_TYPES = ("EMAIL", "PHONE", "CARD", "IBAN", "GOV_ID", "PASSPORT")
 _PLACEHOLDER = re.compile(r"<(?:" + "|".join(PII_TYPES) + r")_\d+>")

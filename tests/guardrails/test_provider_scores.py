@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from capabilities.guardrails.moderation import DEFAULT_THRESHOLDS, combine, verdict_from_scores
-from capabilities.guardrails.provider_scores import from_gemini_safety_ratings, from_openai_categories
+from guardrails.moderation import DEFAULT_THRESHOLDS, combine, verdict_from_scores
+from guardrails.provider_scores import from_gemini_safety_ratings, from_openai_categories
 
 # The shape of `results[0].category_scores` of the OpenAI moderation endpoint (omni-moderation).
 OPENAI_CATEGORY_SCORES = {

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from capabilities.guardrails.lexicon import TermIndex, load_lexicon, without_allowed
-from capabilities.guardrails.normalize import for_matching
-from capabilities.guardrails.pii import find_spans
+from guardrails.lexicon import TermIndex, load_lexicon, without_allowed
+from guardrails.normalize import for_matching
+from guardrails.pii import find_spans
 
 CATEGORIES = ("harm_high", "hate", "sexual", "dangerous", "pii_exposed")
 DEFAULT_THRESHOLDS: dict[str, float] = dict.fromkeys(CATEGORIES, 0.5)
