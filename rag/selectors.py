@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import uuid
 
-from capabilities.fallbacks import FaqEntry as FallbackFaqEntry
 from rag.models import FaqEntry
+from routing.providers.base import FaqEntry as FallbackFaqEntry
 
 MAX_FAQ_ENTRIES = 2000
 

@@ -12,15 +12,7 @@ import datetime
 import importlib
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class FaqEntry:
-    """One entry of the tenant's FAQ / SOP knowledge base, as `tutor.answer` searches it."""
-
-    id: str
-    question: str
-    answer: str
-    locale: str
+from routing.providers.base import FaqEntry
 
 
 @dataclass(frozen=True)

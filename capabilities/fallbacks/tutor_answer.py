@@ -14,13 +14,13 @@ from collections import Counter
 from capabilities.fallbacks import FallbackContext, FaqEntry
 from capabilities.fallbacks.common import (
     KNOWN_LOCALES,
-    Localized,
     locale_family,
     localized,
     resolve_locale,
     tokenize,
     truncate,
 )
+from melmastoon_ai.locales import NO_ANSWER_IN_GUIDE
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -36,13 +36,7 @@ _STOPWORDS = frozenset(tokenize(
     "چه چگونه آیا است و یا د په له ته چې څه څنګه کې دا"
 ))
 
-NO_ANSWER: Localized = (
-    "I could not find an answer to this question in the hotel's guide. Please ask your manager.",
-    "لم أجد إجابة عن هذا السؤال في دليل الفندق. يُرجى سؤال مديرك.",
-    "پاسخ این پرسش را در راهنمای هتل پیدا نکردم. لطفاً از مدیر خود بپرسید.",
-    "د دې پوښتنې ځواب مې د هوټل په لارښود کې ونه موند. مهرباني وکړئ له خپل مدیر څخه یې وپوښتئ.",
-    "Je n'ai pas trouvé de réponse à cette question dans le guide de l'hôtel. Merci de demander à votre responsable.",
-)
+NO_ANSWER = NO_ANSWER_IN_GUIDE
 
 
 def _terms(text: str) -> list[str]:

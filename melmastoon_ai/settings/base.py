@@ -342,6 +342,18 @@ REQUEST_DEADLINE_CAP_SECONDS = env_int("REQUEST_DEADLINE_CAP_SECONDS", 55, minim
 BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5, minimum=1)
 BREAKER_COOLDOWN_SECONDS = env_int("BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
 DEPLOYMENT_ENVIRONMENT = env_str("DEPLOYMENT_ENVIRONMENT", "development")
+# What the fake provider servers (routing/fakes/, tests and `manage.py fake_providers`) answer.
+FAKE_PROVIDER_ANSWERS = "capabilities.fake_answers"
+# Provider kind -> adapter class (routing/providers/registry.py). Routing's own providers, and the
+# deterministic adapter, which runs the capabilities' fallbacks and lives with them.
+PROVIDER_ADAPTERS = {
+    "deterministic": "capabilities.fallbacks.adapter.DeterministicAdapter",
+    "vertex": "routing.providers.vertex.VertexAdapter",
+    "anthropic": "routing.providers.anthropic.AnthropicAdapter",
+    "openai": "routing.providers.openai.OpenAIAdapter",
+    "self_hosted": "routing.providers.self_hosted.SelfHostedAdapter",
+    "edge": "routing.providers.edge.EdgeAdapter",
+}
 DEPLOYMENT_HEALTH_TIMEOUT_SECONDS = env_int("DEPLOYMENT_HEALTH_TIMEOUT_SECONDS", 5, minimum=1)
 # Self-hosted model endpoints may not be loopback, private, link-local (metadata) ... addresses
 # unless listed here: host names, .domain suffixes, IPs or CIDR networks (melmastoon_ai/outbound.py).

@@ -1,23 +1,17 @@
 """The canned answers of the fake provider servers: schema-valid outputs, deterministic numbers.
 
-A fake tells the capability from the `X-Melmastoon-Capability` header the adapters send, else
-from the output schema's title in the request. It finds the capability's input among the JSON
-objects in the prompt and answers what the deterministic fallback would; without a usable
-input it answers for the capability's first example input.
+Which capability a request is for and what it answers come from the module named by
+`settings.FAKE_PROVIDER_ANSWERS` (`capabilities.fake_answers`: the deterministic fallbacks'
+outputs): routing is given it, it does not import capabilities.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
+import importlib
 import math
 
-from jsonschema import Draft202012Validator, FormatChecker
-
-from capabilities.fallbacks import FallbackContext, run_fallback
-from capabilities.schemas import CAPABILITY_IDS, load_definition
-from routing.providers.common import CAPABILITY_HEADER
+from django.conf import settings
 
 SCHEMA_INVALID_OUTPUT = {"fake_note": "this output ignores the capability's schema on purpose"}
 # A prompt containing this marker is one the fake model "handles badly": it answers with
@@ -27,99 +21,18 @@ POOR_QUALITY_MARKER = "[fake-model:answer-poorly]"
 REFUSAL_TEXT = "I can't help with that request."
 
 
-@functools.cache
-def _capability_by_title() -> dict[str, str]:
-    return {load_definition(cid)["output_schema"]["title"]: cid for cid in CAPABILITY_IDS}
-
-
-@functools.cache
-def _input_validator(capability_id: str) -> Draft202012Validator:
-    return Draft202012Validator(load_definition(capability_id)["input_schema"], format_checker=FormatChecker())
-
-
-def _titled(schema: object) -> str | None:
-    """The capability whose output schema carries this schema's title."""
-    return _capability_by_title().get(schema.get("title")) if isinstance(schema, dict) else None
+def _answers():
+    return importlib.import_module(settings.FAKE_PROVIDER_ANSWERS)
 
 
 def capability_for(headers: dict[str, str], schema: object, texts: list[str]) -> str | None:
-    """The capability a request is for: the header, else the requested schema, else a schema in the prompt."""
-    named = headers.get(CAPABILITY_HEADER.lower())
-    if named in CAPABILITY_IDS:
-        return named
-    if (found := _titled(schema)) is not None:
-        return found
-    for text in texts:
-        for candidate in _json_objects(text):
-            if (found := _titled(candidate)) is not None:
-                return found
-    return None
-
-
-def _json_objects(text: str) -> list[dict]:
-    decoder = json.JSONDecoder()
-    found: list[dict] = []
-    position = text.find("{")
-    while position != -1:
-        try:
-            value, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError:
-            position = text.find("{", position + 1)
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-        position = text.find("{", end)
-    return found
-
-
-def find_input(capability_id: str, texts: list[str]) -> dict | None:
-    """The first JSON object in the prompt texts that is a valid input of the capability."""
-    validator = _input_validator(capability_id)
-    for text in texts:
-        for candidate in _json_objects(text):
-            if validator.is_valid(candidate):
-                return candidate
-    return None
+    """The capability a request is for (the header, else the requested schema, else one in the prompt)."""
+    return _answers().capability_for(headers, schema, texts)
 
 
 def answer_for(capability_id: str, texts: list[str], *, degraded: bool = False) -> object:
-    """A schema-valid output of the capability, derived from the input found in the prompt;
-    `degrade()`d when asked to or when the prompt carries POOR_QUALITY_MARKER."""
-    payload = find_input(capability_id, texts) or load_definition(capability_id)["examples"][0]
-    output = run_fallback(capability_id, payload, FallbackContext())
-    if degraded or any(POOR_QUALITY_MARKER in text for text in texts):
-        return degrade(capability_id, output)
-    return output
-
-
-_POOR_TEXT = "Thank you."
-
-
-def degrade(capability_id: str, output: dict) -> dict:
-    """A worse, still schema-valid answer: prices 40 % off, verdicts and pass/fail flipped, texts
-    reduced to a generic English line, offers dropped. Other capabilities come back unchanged."""
-    output = json.loads(json.dumps(output))
-    if capability_id == "pricing.suggest":
-        price = output["suggested_price"]
-        price["amount"] = round(price["amount"] * 1.4, 2)
-        output["deviation_pct"] = round(output["deviation_pct"] * 1.4 + 40, 2)
-    elif capability_id == "anomaly.detect":
-        anomalous = output["verdict"] != "normal"
-        output.update(verdict="normal" if anomalous else "anomalous", recommend_block=False,
-                      score=0.1 if anomalous else 0.9)
-    elif capability_id == "vision.photo_quality":
-        output["pass"] = not output["pass"]
-    elif capability_id == "message.draft":
-        output.update(body=_POOR_TEXT, subject=_POOR_TEXT, locale="en", direction="ltr")
-    elif capability_id == "tutor.answer":
-        output.update(answer=_POOR_TEXT, locale="en", sources=[])
-    elif capability_id == "upsell.recommend":
-        output["offers"] = []
-    elif capability_id == "pricing.demand_forecast":
-        for day in output["days"]:
-            day["expected_rooms_sold"] = round(day["expected_rooms_sold"] * 0.5, 2)
-            day["expected_occupancy_pct"] = round(day["expected_occupancy_pct"] * 0.5, 2)
-    return output
+    """A schema-valid output of the capability for the input found in the prompt."""
+    return _answers().answer_for(capability_id, texts, degraded=degraded)
 
 
 def count_tokens(text: str) -> int:

@@ -11,6 +11,16 @@ from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
+class FaqEntry:
+    """One passage of the tenant's knowledge base (FAQ, SOP) given to a retrieving capability."""
+
+    id: str
+    question: str
+    answer: str
+    locale: str
+
+
+@dataclass(frozen=True)
 class RequestContext:
     """What an adapter may know about the caller and the call."""
 
@@ -21,7 +31,7 @@ class RequestContext:
     feature: str
     offline: bool
     eu_only: bool = False
-    faq_entries: tuple = ()
+    faq_entries: tuple[FaqEntry, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Provider kind -> adapter class, loaded lazily: a registry, not an if-chain.
+"""Provider kind -> adapter class, loaded lazily: a registry (settings.PROVIDER_ADAPTERS), not an if-chain.
 
 A kind missing here, or whose adapter says it is not configured (no credentials in the
 environment), is skipped by the router as `not_configured`.
@@ -14,20 +14,16 @@ import functools
 import importlib
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError
 
 from routing.providers.base import ProviderAdapter
 
 logger = logging.getLogger(__name__)
 
-ADAPTERS: dict[str, str] = {
-    "deterministic": "routing.providers.deterministic.DeterministicAdapter",
-    "vertex": "routing.providers.vertex.VertexAdapter",
-    "anthropic": "routing.providers.anthropic.AnthropicAdapter",
-    "openai": "routing.providers.openai.OpenAIAdapter",
-    "self_hosted": "routing.providers.self_hosted.SelfHostedAdapter",
-    "edge": "routing.providers.edge.EdgeAdapter",
-}
+def adapters() -> dict[str, str]:
+    """Provider kind -> dotted path of its adapter class, from settings.PROVIDER_ADAPTERS."""
+    return settings.PROVIDER_ADAPTERS
 
 
 def _adapter_class(dotted: str) -> type:
@@ -37,7 +33,7 @@ def _adapter_class(dotted: str) -> type:
 
 @functools.cache
 def adapter_for(kind: str) -> ProviderAdapter | None:
-    dotted = ADAPTERS.get(kind)
+    dotted = adapters().get(kind)
     if dotted is None:
         return None
     adapter_class = _adapter_class(dotted)
@@ -52,7 +48,7 @@ NOT_FORK_SAFE = frozenset({"edge"})
 def import_adapters() -> None:
     """Import every fork-safe adapter's module (and so its SDK: `import anthropic` alone takes about
     a second) without building anything: what a pre-forking server's master does once."""
-    for kind, dotted in ADAPTERS.items():
+    for kind, dotted in adapters().items():
         if kind not in NOT_FORK_SAFE:
             _adapter_class(dotted)
 
@@ -62,9 +58,9 @@ def build_adapters() -> list[str]:
     client's construction; the kinds that are configured. An adapter whose configuration lives in
     the database (edge, self-hosted) is asked again by each request, so a database that is down at
     start only leaves it out of this list (asked once: the first failure stands for the rest)."""
-    adapters = {kind: adapter_for(kind) for kind in ADAPTERS}
+    built = {kind: adapter_for(kind) for kind in adapters()}
     configured, database_down = [], False
-    for kind, adapter in adapters.items():
+    for kind, adapter in built.items():
         if adapter is None or database_down:
             continue
         try:

@@ -19,8 +19,7 @@ from collections import OrderedDict
 import numpy as np
 from django.conf import settings
 
-from capabilities.fallbacks.common import KNOWN_LOCALES, localized, resolve_locale
-from capabilities.fallbacks.tutor_answer import NO_ANSWER
+from melmastoon_ai.locales import KNOWN_LOCALES, NO_ANSWER_IN_GUIDE, localized, resolve_locale
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
 from routing.providers.edge import mapping
 from routing.providers.edge.client import EdgeModels, LoadedModel
@@ -122,7 +121,7 @@ class EdgeAdapter:
         payload, entries = request.payload, request.context.faq_entries
         locale, family = resolve_locale(payload["locale"], request.context.locale)
         if not entries:
-            return {"answer": localized(NO_ANSWER, family), "sources": [], "confidence": 0.0, "locale": locale}
+            return {"answer": localized(NO_ANSWER_IN_GUIDE, family), "sources": [], "confidence": 0.0, "locale": locale}
         deadline = time.monotonic() + request.timeout_seconds
         question = self._embed(loaded, [payload["question"]])[0]
         # An entry matches by its question, or by its question and answer together: the better of both.
@@ -131,7 +130,7 @@ class EdgeAdapter:
         similarities = np.maximum(by_question @ question, by_entry @ question)
         best = int(np.argmax(similarities))
         if float(similarities[best]) < FAQ_MATCH_THRESHOLD:
-            return {"answer": localized(NO_ANSWER, family), "sources": [], "confidence": 0.0, "locale": locale}
+            return {"answer": localized(NO_ANSWER_IN_GUIDE, family), "sources": [], "confidence": 0.0, "locale": locale}
         entry = entries[best]
         return {"answer": (entry.answer.strip() or entry.question)[:4000], "sources": [entry.id[:128] or "faq"],
                 "confidence": round(float(similarities[best]), 2),

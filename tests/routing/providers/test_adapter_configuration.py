@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from routing.providers.base import ProviderError
-from routing.providers.registry import ADAPTERS, adapter_for
+from routing.providers.registry import adapter_for, adapters
 from routing.providers.self_hosted import SelfHostedAdapter, SelfHostedConfig
 from routing.services import deployment_register, deployment_set_status
 from tests.routing.providers.support import FAKE_ANTHROPIC_KEY, make_request
@@ -30,7 +30,7 @@ def no_provider_settings(settings):
 
 
 def test_every_provider_kind_of_the_catalog_has_an_adapter():
-    assert {"vertex", "anthropic", "openai", "self_hosted", "deterministic"} <= set(ADAPTERS)
+    assert {"vertex", "anthropic", "openai", "self_hosted", "deterministic"} <= set(adapters())
 
 
 @pytest.mark.parametrize("kind", CLOUD_KINDS)
