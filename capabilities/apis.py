@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -22,6 +23,7 @@ from capabilities.serializers_inference import (
     ModerateInputSerializer,
     ModerateOutputSerializer,
 )
+from capabilities.snapshot import registry_snapshot
 from hitl.models import HitlGate
 from hitl.services import gate_summary
 from melmastoon_ai.api import ProviderCallingAPIView, TenantAPIView
@@ -140,3 +142,14 @@ class ModerateApi(ProviderCallingAPIView):
                       for name, score in verdict.categories.items()}
         provenance = _provenance(self, request, moderators=list(verdict.moderators))
         return Response({"verdict": verdict.verdict, "categories": categories, "provenance": provenance})
+
+
+class RegistrySnapshotApi(TenantAPIView):
+    """What the desktop needs offline: the catalog, the prompt versions this tenant is served, its
+    FAQ and the manifest version (capabilities/snapshot.py)."""
+
+    required_scope = "ai:invoke"
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="registry_snapshot")
+    def get(self, request):
+        return Response(registry_snapshot(tenant_id=self.principal.tenant_id))

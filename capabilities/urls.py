@@ -9,4 +9,5 @@ urlpatterns = [
     path("embed", apis.EmbedApi.as_view(), name="embed"),
     path("moderate", apis.ModerateApi.as_view(), name="moderate"),
     path("inferences/<uuid:inference_id>", apis.InferenceDetailApi.as_view(), name="inference"),
+    path("registry/snapshot", apis.RegistrySnapshotApi.as_view(), name="registry-snapshot"),
 ]

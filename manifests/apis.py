@@ -1,4 +1,5 @@
-"""Desktop sync (manifest, signed model downloads, registry snapshot) and the manifest admin API."""
+"""Desktop sync (manifest, signed model downloads) and the manifest admin API. The registry snapshot,
+which gathers the catalog, prompts and FAQ, is the capabilities app's (capabilities/snapshot.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from rest_framework.views import APIView
 from manifests import downloads, files, services
 from manifests.models import EdgeModelManifest
 from manifests.selectors import manifest_published
-from manifests.snapshot import registry_snapshot
 from manifests.verification import ManifestRefused, verified_published_manifest
 from melmastoon_ai.api import PlatformAdminAPIView, TenantAPIView
 from melmastoon_ai.errors import ApplicationError, NotFound
@@ -101,14 +101,6 @@ class ModelFileDownloadApi(APIView):
                                 content_type="application/octet-stream")
         response["X-Content-SHA256"] = grant.sha256
         return response
-
-
-class RegistrySnapshotApi(TenantAPIView):
-    required_scope = "ai:invoke"
-
-    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="registry_snapshot")
-    def get(self, request):
-        return Response(registry_snapshot(tenant_id=self.principal.tenant_id))
 
 
 class ManifestPublishApi(PlatformAdminAPIView):

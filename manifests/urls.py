@@ -5,7 +5,6 @@ from manifests import apis
 urlpatterns = [
     path("manifests/latest", apis.LatestManifestApi.as_view(), name="manifest-latest"),
     path("manifests/files/<str:token>", apis.ModelFileDownloadApi.as_view(), name="edge-model-download"),
-    path("registry/snapshot", apis.RegistrySnapshotApi.as_view(), name="registry-snapshot"),
 ]
 
 admin_urlpatterns = [

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
 
+from manifests.features import ANOMALY_FEATURES, anomaly_features
 from manifests.training import TrainingReport, fit_and_export
-from routing.providers.edge.mapping import ANOMALY_FEATURES, anomaly_features
 
 SEED = 20261201
 WINDOWS = 6000

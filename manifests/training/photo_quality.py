@@ -6,7 +6,7 @@ defects listing photos have: under/over exposure (gain), washed-out contrast, ca
 focus blur (Gaussian blur), sensor noise. The label is "acceptable" when every defect is mild
 (gain 0.7-1.5, contrast kept at 55 % or more, blur radius under 1.2 px). The model never sees
 the defect parameters: it learns from the measurements the gateway takes of any photo
-(routing/providers/edge/mapping.py: mean luminance, contrast, clipped highlights and shadows,
+(manifests/features.py: mean luminance, contrast, clipped highlights and shadows,
 log Laplacian variance). Resolution is a rule per purpose, not learned. Seeded.
 """
 
@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from sklearn.ensemble import GradientBoostingClassifier
 
+from manifests.features import PHOTO_FEATURES, measure_grey
 from manifests.training import TrainingReport, fit_and_export
-from routing.providers.edge.mapping import PHOTO_FEATURES, measure_grey
 
 SEED = 20261202
 PHOTOS = 1200

@@ -19,9 +19,9 @@ from collections import OrderedDict
 import numpy as np
 from django.conf import settings
 
+from manifests import features as mapping
 from melmastoon_ai.locales import KNOWN_LOCALES, NO_ANSWER_IN_GUIDE, localized, resolve_locale
 from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
-from routing.providers.edge import mapping
 from routing.providers.edge.client import EdgeModels, LoadedModel
 
 EMBEDDING_MODEL = "all-minilm-l6-v2"

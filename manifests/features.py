@@ -1,4 +1,4 @@
-"""Pure translation for the edge models: our payloads to model inputs, model outputs to our answers.
+"""The edge models' features and answers: our payloads to model inputs, model outputs to our answers.
 
 The same feature functions serve training (manifests/training/) and inference, so a model never
 sees features computed differently from the ones it learned on. No onnxruntime here.
