@@ -11,11 +11,28 @@ from django.contrib.admin.apps import AdminConfig
 
 from melmastoon_ai.tenancy.context import platform_access
 
+# The admin home's panels (today's calls and spend, open gates, drift alerts): each app that has
+# figures to show registers a callable(request) -> {"title", "tiles": [{"what", "figure"}], "link"}
+# from its AppConfig.ready(); the kernel imports none of them.
+_HOME_PANELS: list = []
+
+
+def register_home_panel(panel) -> None:
+    if panel not in _HOME_PANELS:
+        _HOME_PANELS.append(panel)
+
 
 class PlatformAdminSite(admin.AdminSite):
     site_header = "melmastoon-ai administration"
     site_title = "melmastoon-ai"
     index_title = "Platform administration"
+    index_template = "admin/melmastoon_index.html"
+
+    def index(self, request, extra_context=None):
+        """The dashboard home: the registered panels above the list of models."""
+        return super().index(
+            request, {"home_panels": [panel(request) for panel in _HOME_PANELS], **(extra_context or {})}
+        )
 
     @property
     def login_form(self):
@@ -32,8 +49,7 @@ class PlatformAdminSite(admin.AdminSite):
 
     def has_permission(self, request):
         """Staff, and, where a second factor is required, verified by one in this session."""
-        return super().has_permission(request) and (
-            not settings.ADMIN_REQUIRE_OTP or request.user.is_verified())
+        return super().has_permission(request) and (not settings.ADMIN_REQUIRE_OTP or request.user.is_verified())
 
     def login(self, request, extra_context=None):
         from melmastoon_ai.login_throttle import login_status

@@ -16,8 +16,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from melmastoon_ai.infra import local
+
+if TYPE_CHECKING:
+    from melmastoon_ai.infra.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -30,7 +34,7 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
-_EMBEDDED: dict[str, object] = {}  # the embedded servers this launcher started and looks after
+_EMBEDDED: dict[str, EmbeddedRedis] = {}  # the embedded servers this launcher started and looks after
 
 
 def _keep_redis_alive() -> None:
@@ -42,7 +46,9 @@ def _keep_redis_alive() -> None:
     if current is None or current.server.is_running():
         return
     _say("embedded Redis (Valkey) stopped; starting it again")
-    _EMBEDDED["redis"] = embedded.start_redis(local.VAR_DIR / "valkey", port=current.server.port)
+    _EMBEDDED["redis"] = embedded.start_redis(
+        local.VAR_DIR / "valkey", port=current.server.port, own_process_group=True
+    )
 
 
 def _prepare_environment() -> dict[str, str]:
@@ -56,14 +62,14 @@ def _prepare_environment() -> dict[str, str]:
         app_url, owner_url = local.local_database_urls()
         env["DATABASE_URL"] = app_url
         env["MIGRATION_DATABASE_URL"] = owner_url
+        local.write_run_file(local.DATABASE_URLS_FILE, f"{app_url}\n{owner_url}")  # for manage.py beside it
         _say(f"embedded PostgreSQL 16 + pgvector, data in {local.VAR_DIR / 'pgdata'}")
     if not env.get("REDIS_URL"):
         from melmastoon_ai.infra import embedded
 
-        redis_server = embedded.start_redis(local.VAR_DIR / "valkey")
+        redis_server = embedded.start_redis(local.VAR_DIR / "valkey", own_process_group=True)
         _EMBEDDED["redis"] = redis_server
-        local.REDIS_URL_FILE.parent.mkdir(parents=True, exist_ok=True)
-        local.REDIS_URL_FILE.write_text(redis_server.url)
+        local.write_run_file(local.REDIS_URL_FILE, redis_server.url)
         env["REDIS_URL"] = redis_server.url
         _say(f"embedded Redis (Valkey) at {redis_server.url}")
     return env
@@ -99,10 +105,12 @@ def main() -> int:
     celery = str(BIN / "celery")
     processes = {
         # the production server and settings, with development values (DEBUG, 127.0.0.1)
-        "web": _spawn(env | {"HOST": "127.0.0.1", "PORT": port}, "web", [str(BIN / "python"), "-m",
-                                                                            "melmastoon_ai.serve"]),
-        "worker": _spawn(env, "worker", [celery, "-A", "melmastoon_ai", "worker", "--loglevel", "INFO",
-                                         "--concurrency", "2"]),
+        "web": _spawn(
+            env | {"HOST": "127.0.0.1", "PORT": port}, "web", [str(BIN / "python"), "-m", "melmastoon_ai.serve"]
+        ),
+        "worker": _spawn(
+            env, "worker", [celery, "-A", "melmastoon_ai", "worker", "--loglevel", "INFO", "--concurrency", "2"]
+        ),
         "beat": _spawn(env, "beat", [celery, "-A", "melmastoon_ai", "beat", "--loglevel", "INFO"]),
     }
     _say(f"serving on http://127.0.0.1:{port}  (Ctrl-C stops the server, worker and beat)")
@@ -124,7 +132,12 @@ def main() -> int:
         _keep_redis_alive()
         time.sleep(0.5)
     _stop(processes)
-    local.REDIS_URL_FILE.unlink(missing_ok=True)
+    redis_server = _EMBEDDED.pop("redis", None)
+    if redis_server is not None:  # last: the worker and beat have gone
+        _say("stopping embedded Redis (Valkey)")
+        redis_server.server.stop()
+    for run_file in (local.REDIS_URL_FILE, local.DATABASE_URLS_FILE):
+        run_file.unlink(missing_ok=True)
     _say("stopped")
     return exit_code
 

@@ -24,8 +24,15 @@ class ApplicationError(Exception):
     status = 400
     code = "invalid_request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
@@ -57,8 +64,7 @@ class Unavailable(ApplicationError):
 
 
 def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "request_id": current_request_id(),
-                      "details": details or {}}}
+    return {"error": {"code": code, "message": message, "request_id": current_request_id(), "details": details or {}}}
 
 
 def _drf_details(exc: drf.APIException) -> dict[str, Any]:

@@ -13,9 +13,18 @@ JSON_SAFE_INTEGER = 2**53 - 1
 
 
 class StrictCharField(serializers.CharField):
+    """A string, never a number; ``max_length`` holds for the value as sent.
+
+    DRF trims whitespace before its length validators run, and Python counts
+    control characters such as U+001F as whitespace, so a value one character
+    over the contract's ``maxLength`` with a leading U+001F would be accepted.
+    """
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

@@ -96,9 +96,14 @@ class LoginThrottle:
 
     def attempt(self, *, username: str, address: str) -> LoginDecision:
         try:
-            allowed, wait = self._attempt(keys=self.keys(username=username, address=address), args=[
-                settings.LOGIN_THROTTLE_WINDOW_SECONDS, settings.LOGIN_ATTEMPTS_PER_USERNAME,
-                settings.LOGIN_ATTEMPTS_PER_ADDRESS])
+            allowed, wait = self._attempt(
+                keys=self.keys(username=username, address=address),
+                args=[
+                    settings.LOGIN_THROTTLE_WINDOW_SECONDS,
+                    settings.LOGIN_ATTEMPTS_PER_USERNAME,
+                    settings.LOGIN_ATTEMPTS_PER_ADDRESS,
+                ],
+            )
         except redis.RedisError as exc:
             logger.error("login throttle unavailable; refusing the login")
             raise LoginUnavailable from exc
@@ -121,8 +126,9 @@ class ThrottledLoginFormMixin:
         try:
             decision = throttle.attempt(username=username, address=address)
         except LoginUnavailable as exc:
-            raise forms.ValidationError("Logging in is unavailable right now; try again in a minute.",
-                                        code=UNAVAILABLE) from exc
+            raise forms.ValidationError(
+                "Logging in is unavailable right now; try again in a minute.", code=UNAVAILABLE
+            ) from exc
         if not decision.allowed:
             minutes = -(-decision.retry_after_seconds // 60)
             raise forms.ValidationError(f"Too many login attempts; try again in {minutes} min.", code=THROTTLED)

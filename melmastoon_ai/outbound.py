@@ -82,9 +82,15 @@ def _embedded_ipv4(address: IPAddress) -> IPAddress:
 def refusal_reason(address: IPAddress) -> str | None:
     """Why the gateway must not connect to this address, or None for a public one."""
     inner = _embedded_ipv4(address)
-    checks = (("loopback", inner.is_loopback), ("link-local (cloud metadata)", inner.is_link_local),
-              ("unspecified", inner.is_unspecified), ("multicast", inner.is_multicast),
-              ("private", inner.is_private), ("reserved", inner.is_reserved), ("not public", not inner.is_global))
+    checks = (
+        ("loopback", inner.is_loopback),
+        ("link-local (cloud metadata)", inner.is_link_local),
+        ("unspecified", inner.is_unspecified),
+        ("multicast", inner.is_multicast),
+        ("private", inner.is_private),
+        ("reserved", inner.is_reserved),
+        ("not public", not inner.is_global),
+    )
     return next((name for name, hit in checks if hit), None)
 
 
@@ -99,6 +105,13 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 
 def check_destination(url: str, *, allowed: Iterable[str] = ()) -> None:
     """Raise UnsafeDestination unless `url` is http(s) to a public address or an allowed host."""
+    checked_addresses(url, allowed=allowed)
+
+
+def checked_addresses(url: str, *, allowed: Iterable[str] = ()) -> tuple[str, int, list[IPAddress]]:
+    """`check_destination`, returning the host, port and the addresses it checked: a caller that
+    connects to one of these (webhooks) cannot be sent elsewhere by a DNS answer that changed
+    between the check and the connection. No addresses for a host allowed by name."""
     parts = urlsplit(url)
     try:
         host, port = (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
@@ -108,10 +121,14 @@ def check_destination(url: str, *, allowed: Iterable[str] = ()) -> None:
         raise UnsafeDestination(f"{url!r} is not an http(s) URL with a host")
     allow = AllowList.parse(allowed)
     if allow.allows_host(host):
-        return
-    for address in resolve(host, port):
+        return host, port, []  # trusted by name, whatever it resolves to (and it need not resolve here)
+    addresses = resolve(host, port)
+    for address in addresses:
         reason = refusal_reason(address)
         if reason is not None and not allow.allows_address(address):
             raise UnsafeDestination(
                 f"{host} resolves to {address}, a {reason} address; the gateway does not send requests there "
-                "unless the host is allowed", details={"host": host, "address": str(address), "reason": reason})
+                "unless the host is allowed",
+                details={"host": host, "address": str(address), "reason": reason},
+            )
+    return host, port, addresses

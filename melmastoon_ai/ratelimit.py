@@ -68,8 +68,13 @@ class RateDecision:
 
 
 class RateLimiter:
-    def __init__(self, client: redis.Redis | None = None, *, max_features: int | None = None,
-                 tenant_multiplier: int | None = None):
+    def __init__(
+        self,
+        client: redis.Redis | None = None,
+        *,
+        max_features: int | None = None,
+        tenant_multiplier: int | None = None,
+    ):
         self._client = client or get_redis()
         self._script = self._client.register_script(_GCRA)
         self._max_features = settings.RATE_LIMIT_MAX_FEATURES if max_features is None else max_features
@@ -82,10 +87,19 @@ class RateLimiter:
         day = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
         try:
             allowed, wait_ms, bucket = self._script(
-                keys=[f"ratelimit:{tenant_id}", f"ratelimit-features:{tenant_id}:{day}",
-                      f"ratelimit:{tenant_id}:feature:"],
-                args=[*_gcra(per_minute * self._multiplier), *_gcra(per_minute), feature or "-", self._max_features,
-                      2 * 86_400])
+                keys=[
+                    f"ratelimit:{tenant_id}",
+                    f"ratelimit-features:{tenant_id}:{day}",
+                    f"ratelimit:{tenant_id}:feature:",
+                ],
+                args=[
+                    *_gcra(per_minute * self._multiplier),
+                    *_gcra(per_minute),
+                    feature or "-",
+                    self._max_features,
+                    2 * 86_400,
+                ],
+            )
         except redis.RedisError:
             logger.warning("rate limiter unavailable; allowing the request")
             return RateDecision(True)

@@ -4,6 +4,9 @@ on every change by bumping a generation number, so no stale key can be served af
 Each process also keeps the decoded value for the current generation, so a hot read costs one
 small Redis GET (the generation) rather than decoding the whole catalog. Redis being down never
 fails a read: the loader (PostgreSQL) answers directly.
+
+With a read replica (melmastoon_ai/db_router.py) loads read it, except for REPLICA_MAX_LAG_SECONDS
+after an invalidation: the replica may not have the write yet, and what is loaded is then cached.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from django.conf import settings
 
+from melmastoon_ai.db_router import replica_configured, replica_read
 from melmastoon_ai.redis_client import get_redis
 
 logger = logging.getLogger(__name__)
@@ -33,9 +38,24 @@ class RegistryCache:
         self._lock = threading.Lock()
         self._local: dict[str, tuple[int, float, Any]] = {}
         self._generation: tuple[int, float] | None = None
+        self._written_until = 0.0  # this process invalidated moments ago
 
     def _generation_key(self) -> str:
         return f"registry:{self.namespace}:gen"
+
+    def _written_key(self) -> str:
+        return f"registry:{self.namespace}:written"
+
+    def _load(self, loader: Callable[[], Any], client: redis.Redis) -> Any:
+        if not replica_configured():
+            return loader()
+        fresh = time.monotonic() < self._written_until
+        if not fresh:
+            try:
+                fresh = bool(client.exists(self._written_key()))
+            except redis.RedisError:
+                fresh = True  # cannot tell when the last write was: the primary is always right
+        return replica_read(loader, fresh=fresh)
 
     def get_or_load(self, key: str, loader: Callable[[], Any], transform: Callable[[Any], Any] = lambda v: v) -> Any:
         """`loader` returns JSON-able data (shared in Redis); `transform` builds the in-process value."""
@@ -49,7 +69,7 @@ class RegistryCache:
                 generation = int(client.get(self._generation_key()) or 0)
             except redis.RedisError:
                 logger.warning("registry cache unavailable; reading the database", extra={"namespace": self.namespace})
-                return transform(loader())
+                return transform(self._load(loader, client))
             self._generation = (generation, now + GENERATION_CHECK_SECONDS)
         local = self._local.get(key)
         if local is not None and local[0] == generation and local[1] > now:
@@ -62,7 +82,7 @@ class RegistryCache:
         if cached is not None:
             data = json.loads(cached)
         else:
-            data = json.loads(json.dumps(loader(), default=str))
+            data = json.loads(json.dumps(self._load(loader, client), default=str))
             try:
                 client.set(cache_key, json.dumps(data), ex=self.ttl_seconds)
             except redis.RedisError:
@@ -73,11 +93,16 @@ class RegistryCache:
         return value
 
     def invalidate(self) -> None:
+        lag = settings.REPLICA_MAX_LAG_SECONDS
         with self._lock:
             self._local.clear()
             self._generation = None
+            self._written_until = time.monotonic() + lag
         try:
-            get_redis().incr(self._generation_key())
+            client = get_redis()
+            if replica_configured():
+                client.set(self._written_key(), 1, ex=max(1, lag))
+            client.incr(self._generation_key())
         except redis.RedisError:
             # Entries expire within the TTL anyway; say so loudly since reads may be stale until then.
             logger.error("registry cache invalidation failed", extra={"namespace": self.namespace})

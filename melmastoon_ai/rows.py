@@ -24,8 +24,11 @@ _AUTO = (AutoField, BigAutoField, SmallAutoField)
 
 
 def _insert_statements(model: type[Model], rows: list[Model]) -> list[tuple[str, tuple]]:
-    fields = [field for field in model._meta.local_concrete_fields
-              if not (isinstance(field, _AUTO) and all(getattr(row, field.attname) is None for row in rows))]
+    fields = [
+        field
+        for field in model._meta.local_concrete_fields
+        if not (isinstance(field, _AUTO) and all(getattr(row, field.attname) is None for row in rows))
+    ]
     query = InsertQuery(model)
     query.insert_values(fields, rows)
     return query.get_compiler(connection=connection).as_sql()

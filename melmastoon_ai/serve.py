@@ -15,8 +15,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "melmastoon_ai.settings.base")
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = ["gunicorn", "--config", "python:melmastoon_ai.gunicorn_conf", *(argv or sys.argv[1:]),
-                "melmastoon_ai.wsgi:application"]
+    sys.argv = [
+        "gunicorn",
+        "--config",
+        "python:melmastoon_ai.gunicorn_conf",
+        *(argv or sys.argv[1:]),
+        "melmastoon_ai.wsgi:application",
+    ]
     run()
 
 

@@ -16,20 +16,31 @@ logger = logging.getLogger(__name__)
 
 
 def prepare_master() -> None:
+    from melmastoon_ai.configuration import log_effective_configuration
     from routing.providers.registry import import_adapters
 
+    log_effective_configuration("web")
     started = time.perf_counter()
     import_adapters()
     logger.info("provider adapters imported", extra={"ms": round((time.perf_counter() - started) * 1000)})
 
 
 def warm_up_worker() -> None:
+    """Also re-reads the provider secrets: the master imported the settings once, before any SIGHUP,
+    and a worker forked after one would otherwise start with the keys of the day the master started."""
+    from django.conf import settings
     from django.db import connections
 
-    from routing.providers.registry import build_adapters
+    from melmastoon_ai.configuration import reread_secrets
+    from routing.providers.registry import adapter_for, build_adapters
 
     started = time.perf_counter()
+    changed = reread_secrets(settings.RELOADABLE_SECRETS)
+    if changed:
+        adapter_for.cache_clear()
+        logger.info("provider secrets re-read", extra={"changed": changed})
     configured = build_adapters()
     connections.close_all()  # the registry reads took a pooled connection on this thread: give it back
-    logger.info("worker ready", extra={"configured_providers": configured,
-                                       "ms": round((time.perf_counter() - started) * 1000)})
+    logger.info(
+        "worker ready", extra={"configured_providers": configured, "ms": round((time.perf_counter() - started) * 1000)}
+    )

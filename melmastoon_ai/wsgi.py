@@ -16,4 +16,4 @@ require_reachable_signer()  # seed 001: boot fails if the configured KMS signer 
 
 from melmastoon_ai.serving import prepare_master  # noqa: E402
 
-prepare_master()  # import every provider SDK once, before gunicorn forks its workers
+prepare_master()  # import every provider SDK once, before gunicorn forks its workers; log the configuration

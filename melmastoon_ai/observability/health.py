@@ -10,6 +10,8 @@ import hmac
 import time
 from collections.abc import Callable
 
+import psycopg
+import psycopg_pool
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -20,36 +22,62 @@ from django.views.decorators.http import require_GET
 from melmastoon_ai.errors import json_error
 from melmastoon_ai.observability import metrics
 from melmastoon_ai.redis_client import get_redis
+from melmastoon_ai.version import BUILD, VERSION
 
 ReadinessCheck = Callable[[], str | None]  # returns None when ready, else why not
 ReadinessDetail = Callable[[], dict]  # informational: shown in /readyz, never makes it fail
 _CHECKS: dict[str, ReadinessCheck] = {}
 _NEED_NO_DATABASE: set[str] = set()  # checks that still run when the database check failed
 _DETAILS: dict[str, ReadinessDetail] = {}
+_DETAILS_NEED_NO_DATABASE: set[str] = set()
 
 
-def register_readiness_detail(name: str) -> Callable[[ReadinessDetail], ReadinessDetail]:
+def register_readiness_detail(
+    name: str, *, needs_database: bool = True
+) -> Callable[[ReadinessDetail], ReadinessDetail]:
+    """`needs_database` as for checks: a detail that reads the database is left out while the
+    database check fails, so a down database costs /readyz one short wait, not one per detail."""
+
     def decorator(detail: ReadinessDetail) -> ReadinessDetail:
         _DETAILS[name] = detail
+        if not needs_database:
+            _DETAILS_NEED_NO_DATABASE.add(name)
         return detail
+
     return decorator
 
 
 def register_readiness_check(name: str, *, needs_database: bool = True) -> Callable[[ReadinessCheck], ReadinessCheck]:
     """`needs_database`: the check reads the database, so it is not run (and fails at once) when the
     database check has failed: a down database answers 503 within one connection timeout."""
+
     def decorator(check: ReadinessCheck) -> ReadinessCheck:
         _CHECKS[name] = check
         if not needs_database:
             _NEED_NO_DATABASE.add(name)
         return check
+
     return decorator
 
 
 @register_readiness_check("database")
 def _database() -> str | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """With a pool, one pooled connection waited for no longer than a connection attempt: the
+    pool's own timeout (DB_POOL_TIMEOUT_SECONDS) is for requests, and a probe that waits that long
+    on a down database outlives the orchestrator's probe timeout instead of answering 503."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return None
+    timeout = connection.settings_dict.get("OPTIONS", {}).get("connect_timeout", 5)
+    try:
+        with pool.connection(timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+    except psycopg_pool.PoolTimeout:
+        return f"no database connection within {timeout} s"
+    except psycopg.Error as exc:
+        return type(exc).__name__
     return None
 
 
@@ -93,6 +121,13 @@ def run_readiness_checks() -> dict[str, dict[str, str]]:
     return results
 
 
+def _details(*, database_ok: bool) -> dict[str, dict]:
+    return {
+        name: _detail(detail) if database_ok or name in _DETAILS_NEED_NO_DATABASE else {"unavailable": "database"}
+        for name, detail in _DETAILS.items()
+    }
+
+
 def _detail(detail: ReadinessDetail) -> dict:
     try:
         return detail()
@@ -103,7 +138,7 @@ def _detail(detail: ReadinessDetail) -> dict:
 @require_GET
 @transaction.non_atomic_requests
 def healthz(request):
-    return JsonResponse({"status": "ok"})
+    return JsonResponse({"status": "ok", "version": VERSION, "build": BUILD})
 
 
 @require_GET
@@ -111,8 +146,11 @@ def healthz(request):
 def readyz(request):
     checks = run_readiness_checks()
     failing = sorted(name for name, result in checks.items() if result["status"] != "ok")
-    body = {"status": "ok" if not failing else "unavailable", "checks": checks,
-            "details": {name: _detail(detail) for name, detail in _DETAILS.items()}}
+    body = {
+        "status": "ok" if not failing else "unavailable",
+        "checks": checks,
+        "details": _details(database_ok="database" not in failing),
+    }
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=503 if failing else 200)

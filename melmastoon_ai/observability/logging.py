@@ -7,6 +7,7 @@ guardrails exist (`melmastoon_ai.observability.scrub` is the single hook).
 
 from __future__ import annotations
 
+import ast
 import logging
 from typing import Any
 
@@ -22,6 +23,29 @@ class ContextFilter(logging.Filter):
         record.request_id = current_request_id()
         record.tenant_id = current_tenant_id()
         return True
+
+
+IDLE_TASKS = frozenset({"outbox.relay"})
+
+
+class IdleTaskFilter(logging.Filter):
+    """Celery's "Task outbox.relay[...] succeeded" line, written every few seconds by beat's relay
+    while there is nothing to relay, is chatter: it goes to DEBUG (shown only when LOG_LEVEL is
+    DEBUG). A relay that moved, retried or parked events keeps its INFO line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, dict) else {}
+        if record.name != "celery.app.trace" or args.get("name") not in IDLE_TASKS:
+            return True
+        try:  # Celery logs the result's repr: "{'published': 0, 'duplicates': 0, ...}"
+            result = ast.literal_eval(str(args.get("return_value")))
+            idle = isinstance(result, dict) and not any(int(value) for value in result.values())
+        except (SyntaxError, TypeError, ValueError):
+            idle = False
+        if not idle or record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
 class JsonFormatter(_BaseJsonFormatter):

@@ -32,7 +32,8 @@ class OutboxEvent(models.Model):
         ordering = ["created_at"]
         indexes = [
             models.Index(
-                fields=["available_at"], name="outbox_pending_idx",
+                fields=["available_at"],
+                name="outbox_pending_idx",
                 condition=models.Q(published_at__isnull=True, parked_at__isnull=True),
             ),
             models.Index(fields=["tenant", "topic", "created_at"], name="outbox_tenant_topic_idx"),

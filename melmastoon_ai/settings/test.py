@@ -42,8 +42,11 @@ from melmastoon_ai.settings.base import *  # noqa: F403
 # In-process tests hold one connection per thread inside pytest-django's per-test transaction; the
 # servers and workers the e2e tests start use the production pool (settings.base).
 DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
+PROVIDER_CALL_IN_TRANSACTION = "raise"  # a provider waited on inside a transaction fails the test
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
 LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # 4xx are what many tests provoke  # noqa: F405
 # The fake provider servers listen on loopback, and registry tests name in-cluster hosts that do
 # not resolve here; tests of the SSRF refusal set this list empty.
 MODEL_ENDPOINT_ALLOWED_HOSTS = ["127.0.0.1", ".internal", ".svc.cluster.local"]
+# The webhook receivers of the tests listen on 127.0.0.1; the SSRF tests turn this off.
+WEBHOOK_ALLOW_LOOPBACK = True

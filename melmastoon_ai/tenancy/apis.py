@@ -37,8 +37,9 @@ class ApiKeyListApi(TenantAPIView):
         keys = ApiKey.objects.filter(tenant_id=self.principal.tenant_id)
         return Response(ApiKeyOutputSerializer(keys, many=True).data)
 
-    @extend_schema(request=ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer},
-                   operation_id="api_keys_create")
+    @extend_schema(
+        request=ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer}, operation_id="api_keys_create"
+    )
     def post(self, request):
         data = self.ApiKeyCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -16,5 +16,6 @@ class TenancyConfig(AppConfig):
         request_finished.connect(clear_transaction_tenant, dispatch_uid="tenancy.clear_transaction_tenant")
         for model in (ApiKey, Tenant):
             for signal in (post_save, post_delete):
-                signal.connect(invalidate_credentials, sender=model,
-                               dispatch_uid=f"tenancy.credentials.{model.__name__}")
+                signal.connect(
+                    invalidate_credentials, sender=model, dispatch_uid=f"tenancy.credentials.{model.__name__}"
+                )

@@ -47,6 +47,35 @@ def _bind(principal: Principal) -> tuple[Principal, Principal]:
     return principal, principal
 
 
+def api_key_principal(raw: str) -> Principal:
+    """The principal of a raw API key: well-formed, known, not revoked or expired, its tenant
+    active. The one check of a key, for HTTP (below) and for the Pub/Sub inference-request
+    subscriber (capabilities/inference_subscriber.py), which reads the key from an attribute.
+    Raises AuthenticationFailed / PermissionDenied (suspended tenant)."""
+    raw = raw.strip()
+    prefix = services.parse_api_key(raw)
+    if prefix is None:
+        raise exceptions.AuthenticationFailed("Unknown API key.")
+    credential = selectors.api_key_credential(prefix=prefix, key_hash=services.hash_api_key(raw))
+    if credential is None:
+        raise exceptions.AuthenticationFailed("Unknown API key.")
+    if not credential.usable_at(timezone.now()):
+        raise exceptions.AuthenticationFailed("The API key is revoked or expired.")
+    if not credential.tenant.is_active:
+        raise exceptions.PermissionDenied("The tenant is suspended.")
+    services.api_key_touch(
+        tenant_id=credential.tenant.id,
+        key_id=credential.key_id,
+        resolution_seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS,
+    )
+    return Principal(
+        tenant=credential.tenant,
+        scopes=frozenset(credential.scopes),
+        kind="api_key",
+        credential_id=credential.key_id,
+    )
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         raw = request.headers.get("X-API-Key")
@@ -55,21 +84,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             if scheme.lower() != "bearer" or not token.startswith(services.KEY_PREFIX):
                 return None
             raw = token
-        raw = raw.strip()
-        prefix = services.parse_api_key(raw)
-        if prefix is None:
-            raise exceptions.AuthenticationFailed("Unknown API key.")
-        credential = selectors.api_key_credential(prefix=prefix, key_hash=services.hash_api_key(raw))
-        if credential is None:
-            raise exceptions.AuthenticationFailed("Unknown API key.")
-        if not credential.usable_at(timezone.now()):
-            raise exceptions.AuthenticationFailed("The API key is revoked or expired.")
-        principal = Principal(tenant=credential.tenant, scopes=frozenset(credential.scopes), kind="api_key",
-                              credential_id=credential.key_id)
-        result = _bind(principal)
-        services.api_key_touch(tenant_id=credential.tenant.id, key_id=credential.key_id,
-                               resolution_seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
-        return result
+        return _bind(api_key_principal(raw))
 
     def authenticate_header(self, request):
         return 'Bearer realm="melmastoon-ai"'
@@ -89,8 +104,12 @@ def _verification_key(token: str):
 def decode_jwt(token: str) -> dict:
     options = {"require": ["exp", "tenant_id"], "verify_aud": bool(settings.JWT_AUDIENCE)}
     return jwt.decode(
-        token, _verification_key(token), algorithms=["RS256"], options=options,
-        audience=settings.JWT_AUDIENCE, issuer=settings.JWT_ISSUER,
+        token,
+        _verification_key(token),
+        algorithms=["RS256"],
+        options=options,
+        audience=settings.JWT_AUDIENCE,
+        issuer=settings.JWT_ISSUER,
     )
 
 
@@ -102,8 +121,10 @@ def scopes_from_claim(claim: str | list | None) -> frozenset[str]:
     """
     items = claim.split() if isinstance(claim, str) else list(claim or [])
     return frozenset(
-        item.removeprefix(JWT_SCOPE_PREFIX) for item in items
-        if isinstance(item, str) and item.startswith(JWT_SCOPE_PREFIX)
+        item.removeprefix(JWT_SCOPE_PREFIX)
+        for item in items
+        if isinstance(item, str)
+        and item.startswith(JWT_SCOPE_PREFIX)
         and item.removeprefix(JWT_SCOPE_PREFIX) in ApiKey.Scope.values
     )
 
@@ -123,8 +144,12 @@ class JwtAuthentication(authentication.BaseAuthentication):
         tenant = selectors.tenant_get(tenant_id=tenant_id)
         if tenant is None:
             raise exceptions.AuthenticationFailed("Unknown tenant.")
-        principal = Principal(tenant=tenant, scopes=scopes_from_claim(claims.get("scope")), kind="jwt",
-                              credential_id=str(claims.get("sub", "")))
+        principal = Principal(
+            tenant=tenant,
+            scopes=scopes_from_claim(claims.get("scope")),
+            kind="jwt",
+            credential_id=str(claims.get("sub", "")),
+        )
         return _bind(principal)
 
     def authenticate_header(self, request):

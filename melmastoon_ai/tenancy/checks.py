@@ -20,9 +20,11 @@ def check_application_role(app_configs=None, **kwargs):
     except DatabaseError as exc:
         return [Warning(f"Could not inspect the database role: {type(exc).__name__}", id="tenancy.W001")]
     if superuser or bypass:
-        return [Error(
-            f"The service connects as {user!r}, which is a superuser or has BYPASSRLS: row-level "
-            "security would not apply. Connect as the application role (see docs/architecture.md).",
-            id="tenancy.E001",
-        )]
+        return [
+            Error(
+                f"The service connects as {user!r}, which is a superuser or has BYPASSRLS: row-level "
+                "security would not apply. Connect as the application role (see docs/architecture.md).",
+                id="tenancy.E001",
+            )
+        ]
     return []

@@ -7,7 +7,12 @@ request or task that reuses the connection. Application code uses:
   and services outside a request use this;
 * `activate_tenant(tenant_id)`: inside an already open request transaction (the API views);
 * `platform_access(actor=..., reason=...)`: the one explicit, audited path that reads across
-  tenants (Django admin, beat sweeps); every use writes a `PlatformAccessLog` row.
+  tenants (Django admin, beat sweeps); every use writes a `PlatformAccessLog` row;
+* narrow policies for the system's own cross-tenant paths, each opening one table for one job
+  only: `api_key_lookup`, `membership_lookup`, `outbox_relay_access`, `webhook_dispatch_access`,
+  `metrics_read_access`
+  (no audit row: they are not people reading tenants' data, and the relay runs every 2 s and a
+  /metrics scrape every 15 s).
 """
 
 from __future__ import annotations
@@ -108,9 +113,50 @@ def _pre_tenant_lookup(setting: str, value: str) -> Iterator[None]:
                 _set(setting, "")
 
 
+@contextmanager
+def data_protection_writes() -> Iterator[None]:
+    """The one path through the append-only triggers of HITL and routing decisions (privacy
+    migration 0002): a data subject's erasure scrubbing a decision, a tenant's offboarding
+    deleting its rows. Transaction-local, reset either way."""
+    with transaction.atomic():
+        previous = _get("app.data_protection")
+        _set("app.data_protection", "on")
+        try:
+            yield
+        finally:
+            if not connection.needs_rollback:
+                _set("app.data_protection", previous)
+
+
 def api_key_lookup(prefix: str):
     """Only the API key rows with this prefix (authentication of a service)."""
     return _pre_tenant_lookup("app.api_key_prefix", prefix)
+
+
+@contextmanager
+def outbox_relay_access() -> Iterator[None]:
+    """The outbox relay's own policy (outbox migration 0002): unpublished events of every tenant,
+    readable and updatable, nothing else. One transaction; the setting is reset either way."""
+    with transaction.atomic(savepoint=False):
+        _set("app.outbox_relay", "on")
+        try:
+            yield
+        finally:
+            if not connection.needs_rollback:
+                _set("app.outbox_relay", "")
+
+
+def webhook_dispatch_access():
+    """The webhook dispatcher's own policy (webhooks migration 0001): the ids of pending
+    deliveries of every tenant, to queue them; their attempts run in each tenant's context."""
+    return _pre_tenant_lookup("app.webhook_dispatch", "on")
+
+
+def metrics_read_access():
+    """The /metrics scrape's own policy (rls.metrics_reader_policy): SELECT on the tables whose
+    gauges it reports (budget periods, HITL gates, the outbox), nothing else, and no audit row:
+    a scrape every 15 s is not a person reading across tenants."""
+    return _pre_tenant_lookup("app.metrics_reader", "on")
 
 
 def membership_lookup(user_id: int):

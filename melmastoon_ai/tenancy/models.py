@@ -42,10 +42,14 @@ class Tenant(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(default=600)
     cache_enabled = models.BooleanField(default=True)
     operator = models.BooleanField(
-        default=False, help_text="the platform operator's own tenant: its ai:admin credentials administer "
-                                 "platform-wide resources (prompt registry, evals, edge manifests)")
+        default=False,
+        help_text="the platform operator's own tenant: its ai:admin credentials administer "
+        "platform-wide resources (prompt registry, evals, edge manifests)",
+    )
     moderation_thresholds = models.JSONField(
-        default=dict, blank=True, validators=[validate_moderation_thresholds],
+        default=dict,
+        blank=True,
+        validators=[validate_moderation_thresholds],
         help_text='per-category score at or above which content is flagged, e.g. {"hate": 0.4}; default 0.5',
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)

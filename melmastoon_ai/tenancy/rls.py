@@ -56,8 +56,7 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
             f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
             f'CREATE POLICY "{name}_tenant_isolation" ON {table} '
             f"USING (tenant_id = {TENANT_EXPR}) WITH CHECK (tenant_id = {TENANT_EXPR})",
-            f'CREATE POLICY "{name}_platform_access" ON {table} '
-            f"USING ({PLATFORM_EXPR}) WITH CHECK ({PLATFORM_EXPR})",
+            f'CREATE POLICY "{name}_platform_access" ON {table} USING ({PLATFORM_EXPR}) WITH CHECK ({PLATFORM_EXPR})',
         ]
         for policy in self.extra_policies:
             statements.append(
@@ -80,3 +79,50 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
     @property
     def migration_name_fragment(self):
         return f"rls_{self.model_name.lower()}"
+
+
+METRICS_READER_EXPR = "current_setting('app.metrics_reader', true) = 'on'"
+
+
+class CreateExtraPolicy(migrations.operations.base.Operation):
+    """One narrow policy added to a table that already has row-level security (a later need than
+    the table's EnableRowLevelSecurity, e.g. the scrape-time metrics reader)."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, policy: ExtraPolicy):
+        self.model_name = model_name
+        self.policy = policy
+
+    def deconstruct(self):
+        return (self.__class__.__name__, [self.model_name, self.policy], {})
+
+    def state_forwards(self, app_label, state):
+        """Policies live only in the database; the model state is unchanged."""
+
+    def _table(self, app_label, state) -> str:
+        return state.apps.get_model(app_label, self.model_name)._meta.db_table
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        name = self._table(app_label, to_state)
+        schema_editor.execute(
+            f'CREATE POLICY "{name}_{self.policy.name}" ON {schema_editor.quote_name(name)} '
+            f"FOR {self.policy.command} USING ({self.policy.using})"
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        name = self._table(app_label, from_state)
+        schema_editor.execute(f'DROP POLICY IF EXISTS "{name}_{self.policy.name}" ON {schema_editor.quote_name(name)}')
+
+    def describe(self):
+        return f"Create the {self.policy.name} policy on {self.model_name}"
+
+    @property
+    def migration_name_fragment(self):
+        return f"policy_{self.model_name.lower()}_{self.policy.name}"
+
+
+def metrics_reader_policy(model_name: str) -> CreateExtraPolicy:
+    """SELECT for `tenancy.context.metrics_read_access`: what a /metrics scrape counts, no audit row."""
+    return CreateExtraPolicy(model_name, ExtraPolicy("metrics_read", "SELECT", METRICS_READER_EXPR))

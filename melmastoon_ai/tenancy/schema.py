@@ -8,8 +8,12 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "ApiKeyHeader"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                "description": "An API key (`mlm_...`); `Authorization: Bearer <key>` works too."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "An API key (`mlm_...`); `Authorization: Bearer <key>` works too.",
+        }
 
 
 class JwtScheme(OpenApiAuthenticationExtension):
@@ -17,5 +21,9 @@ class JwtScheme(OpenApiAuthenticationExtension):
     name = "BearerJWT"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "An RS256 JWT with tenant_id and scope claims (BFF callers)."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An RS256 JWT with tenant_id and scope claims (BFF callers).",
+        }

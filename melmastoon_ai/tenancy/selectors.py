@@ -44,9 +44,14 @@ def _credential_row(prefix: str, key_hash: str) -> dict | None:
     key = api_key_by_prefix(prefix=prefix)
     if key is None or not hmac.compare_digest(key.key_hash, key_hash):
         return None
-    return {"key_id": str(key.id), "key_hash": key.key_hash, "scopes": list(key.scopes),
-            "expires_at": key.expires_at, "revoked_at": key.revoked_at,
-            "tenant": model_to_dict(key.tenant, fields=_TENANT_FIELDS) | {"id": str(key.tenant_id)}}
+    return {
+        "key_id": str(key.id),
+        "key_hash": key.key_hash,
+        "scopes": list(key.scopes),
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+        "tenant": model_to_dict(key.tenant, fields=_TENANT_FIELDS) | {"id": str(key.tenant_id)},
+    }
 
 
 def _to_credential(row: dict | None) -> KeyCredential | None:
@@ -55,10 +60,13 @@ def _to_credential(row: dict | None) -> KeyCredential | None:
     tenant = row["tenant"]
     created = tenant.get("created_at")
     tenant = tenant | {"created_at": parse_datetime(created) if isinstance(created, str) else created}
-    moments = {name: parse_datetime(row[name]) if isinstance(row[name], str) else row[name]
-               for name in ("expires_at", "revoked_at")}
-    return KeyCredential(key_id=row["key_id"], key_hash=row["key_hash"], scopes=tuple(row["scopes"]),
-                         tenant=Tenant(**tenant), **moments)
+    moments = {
+        name: parse_datetime(row[name]) if isinstance(row[name], str) else row[name]
+        for name in ("expires_at", "revoked_at")
+    }
+    return KeyCredential(
+        key_id=row["key_id"], key_hash=row["key_hash"], scopes=tuple(row["scopes"]), tenant=Tenant(**tenant), **moments
+    )
 
 
 def api_key_credential(*, prefix: str, key_hash: str) -> KeyCredential | None:

@@ -41,14 +41,21 @@ def parse_api_key(raw_key: str) -> str | None:
     """The lookup prefix of a well-formed key (`mlm_<prefix>_<secret>`), else None."""
     if not raw_key.startswith(KEY_PREFIX):
         return None
-    prefix, sep, secret = raw_key[len(KEY_PREFIX):].partition("_")
+    prefix, sep, secret = raw_key[len(KEY_PREFIX) :].partition("_")
     if not sep or not (8 <= len(prefix) <= 16) or len(secret) < 20:
         return None
     return prefix
 
 
-def tenant_create(*, name: str, region: str = "europe-west1", monthly_token_limit: int | None = None,
-                  country: str = "", data_residency: str = Tenant.Residency.ANY, operator: bool = False) -> Tenant:
+def tenant_create(
+    *,
+    name: str,
+    region: str = "europe-west1",
+    monthly_token_limit: int | None = None,
+    country: str = "",
+    data_residency: str = Tenant.Residency.ANY,
+    operator: bool = False,
+) -> Tenant:
     """The tenant, and whatever the apps above the kernel set up for a new tenant (settings.
     TENANT_SETUP: its monthly budget), in one transaction."""
     name = name.strip()
@@ -57,8 +64,14 @@ def tenant_create(*, name: str, region: str = "europe-west1", monthly_token_limi
     if monthly_token_limit is not None and monthly_token_limit < 0:
         raise ApplicationError("monthly_token_limit must be >= 0.")
     with transaction.atomic():
-        tenant = Tenant.objects.create(name=name, region=region, monthly_token_limit=monthly_token_limit,
-                                       country=country.upper(), data_residency=data_residency, operator=operator)
+        tenant = Tenant.objects.create(
+            name=name,
+            region=region,
+            monthly_token_limit=monthly_token_limit,
+            country=country.upper(),
+            data_residency=data_residency,
+            operator=operator,
+        )
         tenant_setup(tenant=tenant)
     return tenant
 
@@ -93,15 +106,17 @@ def api_key_create(*, tenant_id: uuid.UUID, scopes: list[str], name: str = "") -
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(10))
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with tenant_context(tenant_id):
-        key = ApiKey.objects.create(tenant_id=tenant_id, name=name, prefix=prefix,
-                                    key_hash=hash_api_key(raw), scopes=scopes)
+        key = ApiKey.objects.create(
+            tenant_id=tenant_id, name=name, prefix=prefix, key_hash=hash_api_key(raw), scopes=scopes
+        )
     return IssuedKey(key=key, raw=raw)
 
 
 def api_key_revoke(*, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
     with tenant_context(tenant_id):
-        updated = ApiKey.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        key = ApiKey.objects.filter(pk=key_id).first()
+        keys = ApiKey.objects.filter(tenant_id=tenant_id, pk=key_id)
+        updated = keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        key = keys.first()
         transaction.on_commit(CREDENTIAL_CACHE.invalidate)
     if key is None:
         raise NotFound("No such API key.")

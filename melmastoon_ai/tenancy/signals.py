@@ -12,9 +12,7 @@ def clear_transaction_tenant(**kwargs) -> None:
     if connection.connection is None or not connection.in_atomic_block or connection.needs_rollback:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('app.tenant_id', '', true), set_config('app.api_key_prefix', '', true)"
-        )
+        cursor.execute("SELECT set_config('app.tenant_id', '', true), set_config('app.api_key_prefix', '', true)")
 
 
 def invalidate_credentials(**kwargs) -> None:

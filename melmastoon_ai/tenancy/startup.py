@@ -10,7 +10,8 @@ from django.core.checks.registry import registry
 
 def refuse_unsafe_database_role() -> None:
     errors = [
-        message for message in registry.run_checks(tags=["security"])
+        message
+        for message in registry.run_checks(tags=["security"])
         if message.level >= ERROR and message.id.startswith("tenancy.")
     ]
     if errors:

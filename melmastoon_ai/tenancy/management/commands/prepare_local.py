@@ -5,12 +5,12 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = ("Migrate (as the owner role), load the capability catalog and the eval suites, and build and "
-            "sign the edge models if they are missing. Idempotent; `make run` runs it before serving.")
+    help = (
+        "The release steps (migrate as the owner role, the capability catalog, the eval suites), then build "
+        "and sign the edge models if they are missing. Idempotent; `make run` runs it before serving."
+    )
 
     def handle(self, *args, **options):
-        call_command("migrate", interactive=False, verbosity=options["verbosity"])
-        call_command("seed_catalog", verbosity=options["verbosity"])
-        call_command("seed_evals", verbosity=options["verbosity"])  # suites' metrics and starter golden sets
+        call_command("prepare_release", verbosity=options["verbosity"])
         # First run: copy MiniLM, train the two small models (~15 s) and sign a manifest with a local key.
         call_command("edge_models_build", "--publish", "--if-missing", verbosity=options["verbosity"])
