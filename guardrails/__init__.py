@@ -18,11 +18,14 @@ given the redacted input.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from guardrails import normalize
-from guardrails.classifier import ClassifierModerator, shipped_model
+from guardrails.classifier import MODEL_PATH, ClassifierModerator, shipped_model
 from guardrails.moderation import (
     CategoryScore,
     LexiconModerator,
@@ -50,8 +53,7 @@ class ScreenedInput:
 
     @property
     def blocked_categories(self) -> list[str]:
-        return [name for name in INPUT_BLOCKING_CATEGORIES if name in self.categories
-                and self.categories[name].flagged]
+        return [name for name in INPUT_BLOCKING_CATEGORIES if name in self.categories and self.categories[name].flagged]
 
 
 def text_moderators(thresholds: Mapping[str, float] | None = None) -> list[Moderator]:
@@ -64,8 +66,14 @@ def _joined(value: object) -> str:
     return "\n".join(strings_of(value))
 
 
-def screen_input(payload: dict, *, locale: str, country: str | None = None,
-                 thresholds: Mapping[str, float] | None = None, extra_moderators: Iterable = ()) -> ScreenedInput:
+def screen_input(
+    payload: dict,
+    *,
+    locale: str,
+    country: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    extra_moderators: Iterable = (),
+) -> ScreenedInput:
     """Redact and moderate a capability's input. `country` is the tenant's (local phone numbers and
     national IDs); `thresholds` are the tenant's per-category moderation thresholds, if any;
     `extra_moderators` (provider moderation, an outbound call) are given the redacted text only and
@@ -76,9 +84,12 @@ def screen_input(payload: dict, *, locale: str, country: str | None = None,
     verdict = combine([moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)])
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
     screened = ScreenedInput(
-        payload=redacted, verdict="block" if blocked else "allow", pii_redactions=redaction.total,
+        payload=redacted,
+        verdict="block" if blocked else "allow",
+        pii_redactions=redaction.total,
         checked_by=("pii_redaction", *(f"moderation:{name}" for name in verdict.moderators)),
-        categories=verdict.categories, mapping=redaction.mapping,
+        categories=verdict.categories,
+        mapping=redaction.mapping,
     )
     return moderate_input_with(screened, extra_moderators, locale=locale) if extra_moderators else screened
 
@@ -91,42 +102,70 @@ def moderate_input_with(screened: ScreenedInput, moderators: Iterable, *, locale
     verdicts = [v for v in (moderator.moderate(text, locale=locale) for moderator in moderators) if v]
     if not verdicts:
         return screened
-    local = ModerationVerdict(categories=screened.categories, verdict=screened.verdict,
-                              moderators=[name.removeprefix("moderation:") for name in screened.checked_by
-                                          if name.startswith("moderation:")])
+    local = ModerationVerdict(
+        categories=screened.categories,
+        verdict=screened.verdict,
+        moderators=[name.removeprefix("moderation:") for name in screened.checked_by if name.startswith("moderation:")],
+    )
     verdict = combine([local, *verdicts])
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES if name in verdict.categories)
-    return replace(screened, verdict="block" if blocked else "allow", categories=verdict.categories,
-                   checked_by=("pii_redaction", *(f"moderation:{name}" for name in verdict.moderators)))
+    return replace(
+        screened,
+        verdict="block" if blocked else "allow",
+        categories=verdict.categories,
+        checked_by=("pii_redaction", *(f"moderation:{name}" for name in verdict.moderators)),
+    )
 
 
-def moderate_output(output: object, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
-                    thresholds: Mapping[str, float] | None = None,
-                    extra_verdicts: Iterable[ModerationVerdict | None] = (),
-                    classify: bool = True) -> ModerationVerdict:
+def moderate_output(
+    output: object,
+    *,
+    locale: str,
+    allowed_values: Iterable[str] = (),
+    country: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    extra_verdicts: Iterable[ModerationVerdict | None] = (),
+    classify: bool = True,
+) -> ModerationVerdict:
     """Every category for an output (or any text wrapped in a dict, as /moderate sends): lexicons,
     the classifier unless `classify` is false, and PII exposure, combined with verdicts providers
     already gave (Gemini safety ratings, OpenAI moderation)."""
     text = _joined(output)
     moderators = text_moderators(thresholds) if classify else [LexiconModerator(thresholds=thresholds)]
-    return combine([
-        *(moderator.moderate(text, locale=locale) for moderator in moderators),
-        PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
-            text, locale=locale),
-        *(verdict for verdict in extra_verdicts if verdict is not None),
-    ])
+    return combine(
+        [
+            *(moderator.moderate(text, locale=locale) for moderator in moderators),
+            PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
+                text, locale=locale
+            ),
+            *(verdict for verdict in extra_verdicts if verdict is not None),
+        ]
+    )
 
 
-def screen_output(output: dict, *, locale: str, allowed_values: Iterable[str] = (), country: str | None = None,
-                  thresholds: Mapping[str, float] | None = None,
-                  extra_verdicts: Iterable[ModerationVerdict | None] = ()) -> str:
-    """"block" if any category is flagged in a model's output, else "allow": lexicons, PII exposure
+def screen_output(
+    output: dict,
+    *,
+    locale: str,
+    allowed_values: Iterable[str] = (),
+    country: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    extra_verdicts: Iterable[ModerationVerdict | None] = (),
+) -> str:
+    """ "block" if any category is flagged in a model's output, else "allow": lexicons, PII exposure
     and the provider's own verdicts, without the classifier. An output is withheld on any flag, and
     the deterministic fallback too (ending in 422): the classifier, trained on guests' messages, is
     not precise enough on generated hotel text (field labels, short template lines, FAQ phrasings)
     to be allowed to withhold answers; guests' inputs are what it screens."""
-    return moderate_output(output, locale=locale, allowed_values=allowed_values, country=country,
-                           thresholds=thresholds, extra_verdicts=extra_verdicts, classify=False).verdict
+    return moderate_output(
+        output,
+        locale=locale,
+        allowed_values=allowed_values,
+        country=country,
+        thresholds=thresholds,
+        extra_verdicts=extra_verdicts,
+        classify=False,
+    ).verdict
 
 
 def warm_up() -> None:
@@ -146,7 +185,37 @@ def restore_output(output: dict, mapping: Mapping[str, str]) -> dict:
     return map_strings(output, lambda text: restore(text, dict(mapping)))
 
 
+@functools.cache
+def versions() -> dict[str, str]:
+    """What the guardrails that judged a request were, for its decision trail: the classifier file
+    and the lexicons by content hash (they are the data the verdicts depend on), and the redaction
+    and moderation code by the hash of their modules."""
+    here = Path(__file__).parent
+
+    def digest(paths) -> str:
+        hashed = hashlib.sha256()
+        for path in sorted(paths):
+            hashed.update(path.name.encode() + b"\0" + path.read_bytes())
+        return hashed.hexdigest()[:16]
+
+    return {
+        "classifier": f"{MODEL_PATH.stem}+{digest([MODEL_PATH])}",
+        "lexicons": digest((here / "lexicons").glob("*.json")),
+        "code": digest(here.glob("*.py")),
+    }
+
+
 __all__ = [
-    "CHECKED_BY_INPUT", "CategoryScore", "ModerationVerdict", "ScreenedInput", "moderate_input_with", "moderate_output",
-    "restore_output", "screen_input", "screen_output", "text_moderators", "warm_up",
+    "CHECKED_BY_INPUT",
+    "CategoryScore",
+    "ModerationVerdict",
+    "ScreenedInput",
+    "moderate_input_with",
+    "moderate_output",
+    "restore_output",
+    "screen_input",
+    "screen_output",
+    "text_moderators",
+    "versions",
+    "warm_up",
 ]

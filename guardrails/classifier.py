@@ -92,7 +92,7 @@ def sentences(text: str) -> list[str]:
 
 def _word_ngrams(word: str) -> list[str]:
     padded = f" {word} "
-    return [padded[i:i + size] for size in CHAR_NGRAMS for i in range(len(padded) - size + 1)]
+    return [padded[i : i + size] for size in CHAR_NGRAMS for i in range(len(padded) - size + 1)]
 
 
 @dataclass(frozen=True)
@@ -162,13 +162,23 @@ class NgramModel:
 
 def dumps(model: NgramModel) -> bytes:
     """The model file: deterministic bytes (gzip without a timestamp) for the same model."""
-    header = json.dumps({"labels": list(model.labels), "features": len(model.index), "metadata": model.metadata},
-                        ensure_ascii=False, sort_keys=True).encode("utf-8")
+    header = json.dumps(
+        {"labels": list(model.labels), "features": len(model.index), "metadata": model.metadata},
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode("utf-8")
     vocabulary = "\n".join(sorted(model.index, key=model.index.__getitem__)).encode("utf-8")
-    body = b"".join([
-        _MAGIC, struct.pack("<II", len(header), len(vocabulary)), header, vocabulary,
-        model.idf.astype("<f4").tobytes(), model.weights.astype("<f4").tobytes(), model.bias.astype("<f4").tobytes(),
-    ])
+    body = b"".join(
+        [
+            _MAGIC,
+            struct.pack("<II", len(header), len(vocabulary)),
+            header,
+            vocabulary,
+            model.idf.astype("<f4").tobytes(),
+            model.weights.astype("<f4").tobytes(),
+            model.bias.astype("<f4").tobytes(),
+        ]
+    )
     return gzip.compress(body, compresslevel=9, mtime=0)
 
 
@@ -179,19 +189,20 @@ def loads(data: bytes) -> NgramModel:
     offset = len(_MAGIC)
     header_length, vocabulary_length = struct.unpack_from("<II", body, offset)
     offset += 8
-    header = json.loads(body[offset:offset + header_length])
+    header = json.loads(body[offset : offset + header_length])
     offset += header_length
-    vocabulary = body[offset:offset + vocabulary_length].decode("utf-8").split("\n")
+    vocabulary = body[offset : offset + vocabulary_length].decode("utf-8").split("\n")
     offset += vocabulary_length
     size, labels = header["features"], tuple(header["labels"])
     arrays = np.frombuffer(body, dtype="<f4", offset=offset)
     idf = arrays[:size].astype(np.float32)
-    weights = arrays[size:size + size * len(labels)].reshape(size, len(labels)).astype(np.float32)
-    bias = arrays[size + size * len(labels):].astype(np.float32)
+    weights = arrays[size : size + size * len(labels)].reshape(size, len(labels)).astype(np.float32)
+    bias = arrays[size + size * len(labels) :].astype(np.float32)
     if len(vocabulary) != size or bias.shape != (len(labels),):
         raise ValueError("the moderation model file is truncated or inconsistent")
-    return NgramModel(labels, {feature: i for i, feature in enumerate(vocabulary)}, idf, weights, bias,
-                      header["metadata"])
+    return NgramModel(
+        labels, {feature: i for i, feature in enumerate(vocabulary)}, idf, weights, bias, header["metadata"]
+    )
 
 
 @functools.cache

@@ -92,8 +92,9 @@ def _out_of_fold(x, y, groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return probabilities
 
 
-def _operating_point(probabilities: np.ndarray, y: np.ndarray, benign: np.ndarray,
-                     weights: np.ndarray) -> tuple[float, float, float]:
+def _operating_point(
+    probabilities: np.ndarray, y: np.ndarray, benign: np.ndarray, weights: np.ndarray
+) -> tuple[float, float, float]:
     """(threshold, benign false-positive rate, recall) out of fold: the lowest threshold that flags at
     most `MAX_BENIGN_FLAGGED` of the benign lines (what matters is not blocking legitimate guests;
     confusing two harmful categories blocks an output either way). Rates count corpus lines, each
@@ -103,8 +104,11 @@ def _operating_point(probabilities: np.ndarray, y: np.ndarray, benign: np.ndarra
         flagged = probabilities >= threshold
         false_positive_rate = float(weights[flagged & benign].sum() / max(1e-9, weights[benign].sum()))
         if false_positive_rate <= MAX_BENIGN_FLAGGED:
-            return float(threshold), false_positive_rate, float(weights[flagged & positive].sum()
-                                                                / max(1e-9, weights[positive].sum()))
+            return (
+                float(threshold),
+                false_positive_rate,
+                float(weights[flagged & positive].sum() / max(1e-9, weights[positive].sum())),
+            )
     return 0.95, float("nan"), 0.0
 
 
@@ -126,11 +130,16 @@ def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
         weights.append(np.round(fitted.coef_[0], DECIMALS))
         # shift the bias so that the chosen threshold scores exactly 0.5
         bias.append(round(float(fitted.intercept_[0]) - math.log(threshold / (1 - threshold)), DECIMALS))
-        report[label] = {"positives": int(y.sum()), "threshold": threshold,
-                         "cv_benign_flagged": round(false_positives, 4), "cv_recall": round(recall, 3)}
+        report[label] = {
+            "positives": int(y.sum()),
+            "threshold": threshold,
+            "cv_benign_flagged": round(false_positives, 4),
+            "cv_recall": round(recall, 3),
+        }
     metadata = _metadata(examples, report)
-    model = NgramModel(LABELS, index, idf, np.array(weights, dtype=np.float32).T.copy(),
-                       np.array(bias, dtype=np.float32), metadata)
+    model = NgramModel(
+        LABELS, index, idf, np.array(weights, dtype=np.float32).T.copy(), np.array(bias, dtype=np.float32), metadata
+    )
     return model, report
 
 
@@ -139,9 +148,15 @@ def _metadata(examples: list[Example], report: dict) -> dict:
 
     per_language = Counter(example.lang for example in examples)
     return {
-        "model": MODEL_NAME, "corpus_sha256": corpus_digest(), "examples": len(examples),
-        "examples_per_language": dict(sorted(per_language.items())), "operating_points": report,
-        "min_df": MIN_DF, "max_features": MAX_FEATURES, "C": C, "folds": FOLDS,
+        "model": MODEL_NAME,
+        "corpus_sha256": corpus_digest(),
+        "examples": len(examples),
+        "examples_per_language": dict(sorted(per_language.items())),
+        "operating_points": report,
+        "min_df": MIN_DF,
+        "max_features": MAX_FEATURES,
+        "C": C,
+        "folds": FOLDS,
         "trained_with": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
     }
 

@@ -107,8 +107,10 @@ class Together:
 
 def corpus_records(examples: Iterable[Example]) -> list[dict]:
     """Corpus examples as the records `moderation_scores` reads."""
-    return [{"id": example.source, "lang": example.lang, "labels": list(example.labels), "text": example.text}
-            for example in examples]
+    return [
+        {"id": example.source, "lang": example.lang, "labels": list(example.labels), "text": example.text}
+        for example in examples
+    ]
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _token_pattern(word: str, slots: dict[str, list[str]]) -> str:
     pieces, cursor = [], 0
     for ref in _SLOT_REF.finditer(word):
         if ref.start() > cursor:
-            pieces.append(re.escape(word[cursor:ref.start()]))
+            pieces.append(re.escape(word[cursor : ref.start()]))
         pieces.append("(?:" + "|".join(_sequence(alt.split(), {}) for alt in slots[ref.group(1)]) + ")")
         cursor = ref.end()
     if cursor < len(word):
@@ -90,7 +90,7 @@ def _index_keys(phrase: str, slots: dict[str, list[str]]) -> list[tuple[str, boo
     if first in ("*", "~"):
         raise ValueError(f"a term must start with a word: {phrase!r}")
     ref = _SLOT_REF.search(first)
-    heads = [first[:ref.start()] + alt for alt in slots[ref.group(1)]] if ref else [first]
+    heads = [first[: ref.start()] + alt for alt in slots[ref.group(1)]] if ref else [first]
     keys = []
     for head in heads:
         word = _WORD.match(head)
@@ -105,8 +105,9 @@ def compile_terms(data: dict) -> list[tuple[list[tuple[str, bool]], Term]]:
     """The terms of one lexicon file (`allow` phrases as category "allow"), with their index keys."""
     slots = {name: [for_matching(alt) for alt in alts] for name, alts in data.get("slots", {}).items()}
     entries = [(ALLOW, phrase, 1.0) for phrase in data.get("allow", [])]
-    entries += [(category, phrase, weight) for category, terms in data["terms"].items()
-                for phrase, weight in terms.items()]
+    entries += [
+        (category, phrase, weight) for category, terms in data["terms"].items() for phrase, weight in terms.items()
+    ]
     compiled = []
     for category, phrase, weight in entries:
         phrase = for_matching(phrase)
@@ -138,7 +139,7 @@ class TermIndex:
         """Terms that may start at a word: exactly it, a prefix of it, or either after a proclitic."""
         stems = [word]
         if is_arabic_script(word[:1]):
-            stems += [word[len(p):] for p in _PROCLITICS if word.startswith(p) and len(word) > len(p) + 1]
+            stems += [word[len(p) :] for p in _PROCLITICS if word.startswith(p) and len(word) > len(p) + 1]
         found: dict[int, Term] = {}
         for stem in stems:
             for length in range(1, min(len(stem), self._longest_key) + 1):
@@ -152,7 +153,7 @@ class TermIndex:
 
     def candidates(self, word: str) -> tuple[Term, ...]:
         if len(word) > self._longest_key:
-            word = word[:self._longest_key + 1]  # no key is longer: the rest cannot change the candidates
+            word = word[: self._longest_key + 1]  # no key is longer: the rest cannot change the candidates
         cached = self._cache.get(word)
         if cached is None:
             if len(self._cache) >= _CACHE_LIMIT:
@@ -176,5 +177,8 @@ class TermIndex:
 def without_allowed(matches: list[Match]) -> list[Match]:
     """Matches that overlap no `allow` idiom ("kill the lights" is not a threat)."""
     allowed = [(match.start, match.end) for match in matches if match.term.category == ALLOW]
-    return [match for match in matches if match.term.category != ALLOW
-            and not any(match.start < end and start < match.end for start, end in allowed)]
+    return [
+        match
+        for match in matches
+        if match.term.category != ALLOW and not any(match.start < end and start < match.end for start, end in allowed)
+    ]

@@ -61,12 +61,14 @@ def resolve_thresholds(overrides: Mapping[str, float] | None) -> dict[str, float
     return thresholds
 
 
-def verdict_from_scores(scores: Mapping[str, float], *, thresholds: Mapping[str, float], moderator: str,
-                        reasons: Iterable[str] = ()) -> ModerationVerdict:
+def verdict_from_scores(
+    scores: Mapping[str, float], *, thresholds: Mapping[str, float], moderator: str, reasons: Iterable[str] = ()
+) -> ModerationVerdict:
     categories = {name: CategoryScore(round(score, 4), score >= thresholds[name]) for name, score in scores.items()}
     blocked = any(score.flagged for score in categories.values())
-    return ModerationVerdict(categories=categories, verdict="block" if blocked else "allow",
-                             moderators=[moderator], reasons=tuple(reasons))
+    return ModerationVerdict(
+        categories=categories, verdict="block" if blocked else "allow", moderators=[moderator], reasons=tuple(reasons)
+    )
 
 
 @functools.cache
@@ -78,8 +80,9 @@ class LexiconModerator:
     name = "lexicon"
     categories = ("harm_high", "hate", "sexual", "dangerous")
 
-    def __init__(self, *, thresholds: Mapping[str, float] | None = None,
-                 locales: Iterable[str] = LEXICON_LOCALES) -> None:
+    def __init__(
+        self, *, thresholds: Mapping[str, float] | None = None, locales: Iterable[str] = LEXICON_LOCALES
+    ) -> None:
         self.thresholds = resolve_thresholds(thresholds)
         self.index = _index(tuple(locales))
 
@@ -103,18 +106,27 @@ class PiiModerator:
 
     name = "pii"
 
-    def __init__(self, *, thresholds: Mapping[str, float] | None = None, country: str | None = None,
-                 allowed_values: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        thresholds: Mapping[str, float] | None = None,
+        country: str | None = None,
+        allowed_values: Iterable[str] = (),
+    ) -> None:
         self.thresholds = resolve_thresholds(thresholds)
         self.country = country
         self.allowed = {value.strip() for value in allowed_values}
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
-        exposed = [span.type for span in find_spans(text, country=self.country)
-                   if text[span.start:span.end].strip() not in self.allowed]
+        exposed = [
+            span.type
+            for span in find_spans(text, country=self.country)
+            if text[span.start : span.end].strip() not in self.allowed
+        ]
         reasons = [f"pii_exposed:{kind}" for kind in sorted(set(exposed))]
-        return verdict_from_scores({"pii_exposed": 1.0 if exposed else 0.0}, thresholds=self.thresholds,
-                                   moderator=self.name, reasons=reasons)
+        return verdict_from_scores(
+            {"pii_exposed": 1.0 if exposed else 0.0}, thresholds=self.thresholds, moderator=self.name, reasons=reasons
+        )
 
 
 def combine(verdicts: Iterable[ModerationVerdict]) -> ModerationVerdict:
@@ -126,10 +138,14 @@ def combine(verdicts: Iterable[ModerationVerdict]) -> ModerationVerdict:
     for verdict in verdicts:
         for name, score in verdict.categories.items():
             current = categories.get(name)
-            categories[name] = score if current is None else CategoryScore(
-                max(current.score, score.score), current.flagged or score.flagged)
+            categories[name] = (
+                score
+                if current is None
+                else CategoryScore(max(current.score, score.score), current.flagged or score.flagged)
+            )
         moderators.extend(name for name in verdict.moderators if name not in moderators)
         reasons.extend(verdict.reasons)
     blocked = any(score.flagged for score in categories.values())
-    return ModerationVerdict(categories=categories, verdict="block" if blocked else "allow",
-                             moderators=moderators, reasons=tuple(reasons))
+    return ModerationVerdict(
+        categories=categories, verdict="block" if blocked else "allow", moderators=moderators, reasons=tuple(reasons)
+    )

@@ -119,14 +119,18 @@ def read_file(path: Path, *, lang: str, expand: bool) -> list[Example]:
 
 
 def training_examples(root: Path = CORPUS_DIR) -> list[Example]:
-    return [example for lang in LANGUAGES
-            for example in read_file(root / "train" / f"{lang}.txt", lang=lang, expand=True)]
+    return [
+        example for lang in LANGUAGES for example in read_file(root / "train" / f"{lang}.txt", lang=lang, expand=True)
+    ]
 
 
 def heldout_examples(root: Path = CORPUS_DIR) -> list[Example]:
     """Only for scoring (bench.guardrails and the floor test): training never calls this."""
-    return [example for lang in LANGUAGES
-            for example in read_file(root / "heldout" / f"{lang}.txt", lang=lang, expand=False)]
+    return [
+        example
+        for lang in LANGUAGES
+        for example in read_file(root / "heldout" / f"{lang}.txt", lang=lang, expand=False)
+    ]
 
 
 def corpus_digest(root: Path = CORPUS_DIR) -> str:

@@ -33,15 +33,43 @@ _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
 # One-to-one replacements applied after NFKC: Arabic, Persian and Pashto spellings of the same
 # letter (guests type on any of the keyboards) and typographic apostrophes.
-_LETTER_TABLE = str.maketrans({
-    "ي": "ی", "ى": "ی", "ۍ": "ی", "ې": "ی", "ئ": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ھ": "ه", "ؤ": "و",
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
-    # Urdu and Pashto letters for the same sounds (Urdu ٹ, Pashto ټ, Persian ت)
-    "ٹ": "ت", "ټ": "ت", "ڈ": "د", "ډ": "د", "ڑ": "ر", "ړ": "ر", "ں": "ن", "ګ": "گ", "ہ": "ه", "ۂ": "ه",
-    "ے": "ی", "ۓ": "ی",
-    "\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'",
-    **dict.fromkeys(_DASHES, "-"),
-})
+_LETTER_TABLE = str.maketrans(
+    {
+        "ي": "ی",
+        "ى": "ی",
+        "ۍ": "ی",
+        "ې": "ی",
+        "ئ": "ی",
+        "ك": "ک",
+        "ة": "ه",
+        "ۀ": "ه",
+        "ھ": "ه",
+        "ؤ": "و",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        # Urdu and Pashto letters for the same sounds (Urdu ٹ, Pashto ټ, Persian ت)
+        "ٹ": "ت",
+        "ټ": "ت",
+        "ڈ": "د",
+        "ډ": "د",
+        "ڑ": "ر",
+        "ړ": "ر",
+        "ں": "ن",
+        "ګ": "گ",
+        "ہ": "ه",
+        "ۂ": "ه",
+        "ے": "ی",
+        "ۓ": "ی",
+        "\u2019": "'",
+        "\u2018": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u02bc": "'",
+        **dict.fromkeys(_DASHES, "-"),
+    }
+)
 # Harakat, superscript alef and Quranic marks: dropped for matching only (they do not split digits).
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _SPACES = re.compile(r"\s+")
@@ -95,8 +123,9 @@ def _length_changers() -> re.Pattern[str]:
             ranges[-1] = (ranges[-1][0], code)
         else:
             ranges.append((code, code))
-    spans = "".join(re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
-                    for low, high in ranges)
+    spans = "".join(
+        re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in ranges
+    )
     return re.compile(f"[{INVISIBLE}{spans}]")
 
 

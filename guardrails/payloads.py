@@ -17,8 +17,10 @@ def map_strings(value: Any, transform: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return transform(value)
     if isinstance(value, dict):
-        return {key: item if isinstance(key, str) and key.endswith(BINARY_SUFFIX) else map_strings(item, transform)
-                for key, item in value.items()}
+        return {
+            key: item if isinstance(key, str) and key.endswith(BINARY_SUFFIX) else map_strings(item, transform)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
         return [map_strings(item, transform) for item in value]
     return value

@@ -65,8 +65,10 @@ class ContextIndex:
         lowered = text.lower()
         if len(lowered) != len(text):  # a character whose lower case is longer (İ): match as written
             lowered = text
-        found = [ContextHit(match.start, match.end, match.term.category)
-                 for match in _INDEX.find(lowered, _before_digits(text))]
+        found = [
+            ContextHit(match.start, match.end, match.term.category)
+            for match in _INDEX.find(lowered, _before_digits(text))
+        ]
         self.hits = sorted(found, key=lambda hit: (hit.end, hit.start))
         self._ends = [hit.end for hit in self.hits]
 

@@ -39,7 +39,8 @@ from stdnum.pk import cnic
 from stdnum.tr import tckimlik
 
 _EG_GOVERNORATES = frozenset(
-    "01 02 03 04 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28 29 31 32 33 34 35 88".split())
+    "01 02 03 04 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28 29 31 32 33 34 35 88".split()
+)
 
 
 def saudi_id(digits: str) -> bool:
@@ -78,8 +79,14 @@ _NINO_INVALID_PREFIXES = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
 def national_insurance(key: str) -> bool:
     """UK National Insurance number: two letters (D, F, I, Q, U, V never; O never second; a few
     pairs never issued), six digits, a suffix A-D."""
-    return (len(key) == 9 and key[0] not in "DFIQUV" and key[1] not in "DFIQUVO"
-            and key[:2] not in _NINO_INVALID_PREFIXES and key[2:8].isdigit() and key[8] in "ABCD")
+    return (
+        len(key) == 9
+        and key[0] not in "DFIQUV"
+        and key[1] not in "DFIQUVO"
+        and key[:2] not in _NINO_INVALID_PREFIXES
+        and key[2:8].isdigit()
+        and key[8] in "ABCD"
+    )
 
 
 @dataclass(frozen=True)
@@ -91,10 +98,17 @@ class Scheme:
 
 # Plain-digit IDs with a checksum: an ID in the tenant's country or after an ID context word.
 DIGIT_SCHEMES = (
-    Scheme("TR", 11, tckimlik.is_valid), Scheme("FR", 15, nir.is_valid), Scheme("SA", 10, saudi_id),
-    Scheme("EG", 14, egyptian_id), Scheme("DE", 11, idnr.is_valid), Scheme("NL", 9, bsn.is_valid),
-    Scheme("IR", 10, iranian_code), Scheme("AE", 15, emirates_id), Scheme("BE", 11, nn.is_valid),
-    Scheme("PK", 13, cnic.is_valid), Scheme("GB", 10, nhs_number),
+    Scheme("TR", 11, tckimlik.is_valid),
+    Scheme("FR", 15, nir.is_valid),
+    Scheme("SA", 10, saudi_id),
+    Scheme("EG", 14, egyptian_id),
+    Scheme("DE", 11, idnr.is_valid),
+    Scheme("NL", 9, bsn.is_valid),
+    Scheme("IR", 10, iranian_code),
+    Scheme("AE", 15, emirates_id),
+    Scheme("BE", 11, nn.is_valid),
+    Scheme("PK", 13, cnic.is_valid),
+    Scheme("GB", 10, nhs_number),
 )
 
 # Shapes distinctive enough, with their checksum, to stand without context: (pattern, check of the
@@ -119,31 +133,82 @@ GERMAN_DOCUMENT = re.compile(r"(?<![\w\-])[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}(?![\
 # Diners, UnionPay, Maestro, Mir, Troy, RuPay.
 CARD_BRANDS: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("4", "4", frozenset({13, 16, 19})),
-    ("51", "55", frozenset({16})), ("2221", "2720", frozenset({16})),
-    ("34", "34", frozenset({15})), ("37", "37", frozenset({15})),
-    ("6011", "6011", frozenset(range(16, 20))), ("644", "649", frozenset(range(16, 20))),
+    ("51", "55", frozenset({16})),
+    ("2221", "2720", frozenset({16})),
+    ("34", "34", frozenset({15})),
+    ("37", "37", frozenset({15})),
+    ("6011", "6011", frozenset(range(16, 20))),
+    ("644", "649", frozenset(range(16, 20))),
     ("65", "65", frozenset(range(16, 20))),
     ("3528", "3589", frozenset(range(16, 20))),
-    ("300", "305", frozenset(range(14, 20))), ("36", "36", frozenset(range(14, 20))),
+    ("300", "305", frozenset(range(14, 20))),
+    ("36", "36", frozenset(range(14, 20))),
     ("38", "39", frozenset(range(14, 20))),
     ("62", "62", frozenset(range(16, 20))),
-    ("5018", "5018", frozenset(range(12, 20))), ("5020", "5020", frozenset(range(12, 20))),
-    ("5038", "5038", frozenset(range(12, 20))), ("5893", "5893", frozenset(range(12, 20))),
-    ("6304", "6304", frozenset(range(12, 20))), ("6759", "6759", frozenset(range(12, 20))),
+    ("5018", "5018", frozenset(range(12, 20))),
+    ("5020", "5020", frozenset(range(12, 20))),
+    ("5038", "5038", frozenset(range(12, 20))),
+    ("5893", "5893", frozenset(range(12, 20))),
+    ("6304", "6304", frozenset(range(12, 20))),
+    ("6759", "6759", frozenset(range(12, 20))),
     ("6761", "6763", frozenset(range(12, 20))),
-    ("2200", "2204", frozenset(range(16, 20))), ("9792", "9792", frozenset({16})),
-    ("60", "60", frozenset({16})), ("508", "508", frozenset({16})),
+    ("2200", "2204", frozenset(range(16, 20))),
+    ("9792", "9792", frozenset({16})),
+    ("60", "60", frozenset({16})),
+    ("508", "508", frozenset({16})),
 )
 # Shetab, Iran's domestic debit network: 16-digit Luhn cards under the member banks' six-digit
 # prefixes (as the banks publish them; a bank missing here costs recall, never precision, since
 # Luhn is still required).
-SHETAB_PREFIXES = frozenset((
-    "603799", "589210", "627648", "627961", "603770", "628023", "627760", "502908", "627412", "622106",
-    "502229", "627488", "621986", "639346", "639607", "636214", "502806", "502938", "603769", "610433",
-    "627353", "585983", "589463", "627381", "639370", "639599", "504172", "606373", "505785", "636949",
-    "505416", "606256", "628157", "507677", "639217", "991975", "585947", "636795", "639194", "627884",
-    "639347", "502910", "505801", "504706", "606737",
-))
+SHETAB_PREFIXES = frozenset(
+    (
+        "603799",
+        "589210",
+        "627648",
+        "627961",
+        "603770",
+        "628023",
+        "627760",
+        "502908",
+        "627412",
+        "622106",
+        "502229",
+        "627488",
+        "621986",
+        "639346",
+        "639607",
+        "636214",
+        "502806",
+        "502938",
+        "603769",
+        "610433",
+        "627353",
+        "585983",
+        "589463",
+        "627381",
+        "639370",
+        "639599",
+        "504172",
+        "606373",
+        "505785",
+        "636949",
+        "505416",
+        "606256",
+        "628157",
+        "507677",
+        "639217",
+        "991975",
+        "585947",
+        "636795",
+        "639194",
+        "627884",
+        "639347",
+        "502910",
+        "505801",
+        "504706",
+        "606737",
+    )
+)
 
 
 def is_card_number(digits: str) -> bool:
@@ -151,7 +216,7 @@ def is_card_number(digits: str) -> bool:
         return False
     if len(digits) == 16 and digits[:6] in SHETAB_PREFIXES:
         return True
-    return any(low <= digits[:len(low)] <= high and len(digits) in lengths for low, high, lengths in CARD_BRANDS)
+    return any(low <= digits[: len(low)] <= high and len(digits) in lengths for low, high, lengths in CARD_BRANDS)
 
 
 # IBANs of countries python-stdnum's registry does not list: total length and BBAN character

@@ -103,8 +103,12 @@ def _iban_end(text: str, position: int, needed: int) -> int | None:
         if position < len(text) and text[position] in _ALNUM_UPPER:
             needed -= 1
             position += 1
-        elif (position + 1 < len(text) and text[position] in " -" and text[position + 1] in _ALNUM_UPPER
-              and text[position - 1] in _ALNUM_UPPER):
+        elif (
+            position + 1 < len(text)
+            and text[position] in " -"
+            and text[position + 1] in _ALNUM_UPPER
+            and text[position - 1] in _ALNUM_UPPER
+        ):
             position += 1
         else:
             return None
@@ -119,8 +123,8 @@ def ibans(text: str) -> Iterator[Span]:
         if length is None:
             continue
         end = _iban_end(text, match.end(), length - 4)
-        if end is not None and _valid_iban(stdnum_iban.compact(text[match.start():end])):
-            yield Span(match.start(), end, "IBAN", stdnum_iban.compact(text[match.start():end]), priority=1)
+        if end is not None and _valid_iban(stdnum_iban.compact(text[match.start() : end])):
+            yield Span(match.start(), end, "IBAN", stdnum_iban.compact(text[match.start() : end]), priority=1)
 
 
 def _valid_iban(compact: str) -> bool:
@@ -232,8 +236,12 @@ def _guest_number_as_written(raw: str, digits: str, country: str | None) -> phon
 def _card_shaped(candidate: str, groups: list[re.Match[str]]) -> bool:
     """Four-digit groups making 13-19 digits: a card number (valid or not), never a phone inside it."""
     total = sum(len(group.group()) for group in groups)
-    return (not candidate.startswith(("+", "00")) and len(groups) >= 4 and 13 <= total <= 19
-            and all(len(group.group()) == 4 for group in groups[:-1]))
+    return (
+        not candidate.startswith(("+", "00"))
+        and len(groups) >= 4
+        and 13 <= total <= 19
+        and all(len(group.group()) == 4 for group in groups[:-1])
+    )
 
 
 def _outranked(start: int, end: int, priority: int, claimed: list[Span]) -> bool:
@@ -260,10 +268,16 @@ def phones(text: str, *, country: str | None, context: ContextIndex, claimed: li
             priority = 3 if raw.lstrip("(").startswith(("+", "00")) else 6
             if _outranked(base + start, base + end, priority, claimed):
                 continue
-            number = _phone_in(raw, digits, country=country,
-                               context=context.kind_naming(base + start, window=_CONTEXT_WINDOW))
+            number = _phone_in(
+                raw, digits, country=country, context=context.kind_naming(base + start, window=_CONTEXT_WINDOW)
+            )
             if number is None:
                 continue
-            yield Span(base + start, base + end, "PHONE",
-                       phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), priority=priority)
+            yield Span(
+                base + start,
+                base + end,
+                "PHONE",
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                priority=priority,
+            )
             taken_until = last

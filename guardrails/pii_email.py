@@ -45,9 +45,32 @@ _SPELT = re.compile(
     r"(?![\w\-])",
     re.IGNORECASE,
 )
-_WEBMAIL = frozenset(("gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "msn", "icloud", "me", "aol",
-                      "gmx", "web", "mail", "yandex", "proton", "protonmail", "zoho", "orange", "free", "laposte",
-                      "t-online", "ymail"))
+_WEBMAIL = frozenset(
+    (
+        "gmail",
+        "googlemail",
+        "yahoo",
+        "hotmail",
+        "outlook",
+        "live",
+        "msn",
+        "icloud",
+        "me",
+        "aol",
+        "gmx",
+        "web",
+        "mail",
+        "yandex",
+        "proton",
+        "protonmail",
+        "zoho",
+        "orange",
+        "free",
+        "laposte",
+        "t-online",
+        "ymail",
+    )
+)
 _SPELT_DOT_RE = re.compile(_SPELT_DOT, re.IGNORECASE)
 
 
@@ -76,8 +99,7 @@ def _plain(text: str) -> Iterator[Span]:
         start = match.start("local") + cut
         if start >= match.start("local") + len(local):
             continue
-        yield Span(start, match.end(), "EMAIL", _canonical(local[cut:], match.group("domain")),
-                   priority=EMAIL_PRIORITY)
+        yield Span(start, match.end(), "EMAIL", _canonical(local[cut:], match.group("domain")), priority=EMAIL_PRIORITY)
 
 
 _SPELT_REACH = 120  # a spelt address around its "at": up to four words and dots on each side
@@ -108,7 +130,8 @@ def _spelt(text: str) -> Iterator[Span]:
 
 
 _SPELT_HINT = re.compile(
-    rf"{_OPEN}\s*{_AT_WORDS}\s*{_CLOSE}|\b(?:at|arobase)\s+[^\W_][\w\-]*(?:\.|{_SPELT_DOT})", re.IGNORECASE)
+    rf"{_OPEN}\s*{_AT_WORDS}\s*{_CLOSE}|\b(?:at|arobase)\s+[^\W_][\w\-]*(?:\.|{_SPELT_DOT})", re.IGNORECASE
+)
 
 
 def may_be_spelt(text: str) -> bool:

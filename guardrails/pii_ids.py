@@ -31,8 +31,11 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _PASSPORT_TOKEN = re.compile(r"(?<![\w\-])(?=[A-Z]{0,5}\d)[A-Z0-9]{6,12}(?![\w\-])", re.IGNORECASE)
 # Letters may stand inside an ID (L01X00T47) but separators only before digits, so a following word is never
 # taken in; a suffix letter after a space stays with the number (UK NI numbers: AB 12 34 56 C).
-_ID_TOKEN = re.compile(r"(?<![\w\-+])[A-Z]{0,3}[ \-]?\d(?:[ \-./]?\d|[A-Z]){4,20}(?:[ \-](?-i:[A-Z])(?![\w\-]))?"
-                       r"(?![\w\-])", re.IGNORECASE)
+_ID_TOKEN = re.compile(
+    r"(?<![\w\-+])[A-Z]{0,3}[ \-]?\d(?:[ \-./]?\d|[A-Z]){4,20}(?:[ \-](?-i:[A-Z])(?![\w\-]))?"
+    r"(?![\w\-])",
+    re.IGNORECASE,
+)
 _DATE_SHAPE = re.compile(r"^\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}$")
 
 
@@ -80,9 +83,9 @@ def contextual_ids(text: str, *, context: ContextIndex) -> Iterator[Span]:
         match = _document_number(text, hit.end, hit.kind)
         if match is None or match.start() - hit.end > _CONTEXT_WINDOW:
             continue
-        raw = text[match.start():match.end()].strip(" -./")
+        raw = text[match.start() : match.end()].strip(" -./")
         if _DATE_SHAPE.match(raw) or not context.gap_is_clear(hit.end, match.start()):
             continue
-        start = match.start() + text[match.start():match.end()].index(raw)
+        start = match.start() + text[match.start() : match.end()].index(raw)
         kind = "PASSPORT" if hit.kind == "passport" else "GOV_ID"
         yield Span(start, start + len(raw), kind, _key(raw), priority=5)

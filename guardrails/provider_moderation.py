@@ -13,8 +13,9 @@ from guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict
 from guardrails.provider_scores import from_gemini_safety_ratings
 
 
-def gemini_verdict(safety: Mapping | None, *,
-                   thresholds: Mapping[str, float] | None = None) -> ModerationVerdict | None:
+def gemini_verdict(
+    safety: Mapping | None, *, thresholds: Mapping[str, float] | None = None
+) -> ModerationVerdict | None:
     """Vertex's safety ratings (`{"ratings": {category: probability}}`) as a verdict, if any."""
     ratings = (safety or {}).get("ratings") or {}
     if not ratings:

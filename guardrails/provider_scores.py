@@ -13,8 +13,15 @@ from collections.abc import Iterable, Mapping
 OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = {
     # threats and self-harm intent; `violence` alone also covers depictions, but a depiction in a hotel
     # message is rare enough that we accept it as high harm
-    "harm_high": ("harassment/threatening", "hate/threatening", "violence", "violence/graphic", "self-harm",
-                  "self-harm/intent", "self-harm/instructions"),
+    "harm_high": (
+        "harassment/threatening",
+        "hate/threatening",
+        "violence",
+        "violence/graphic",
+        "self-harm",
+        "self-harm/intent",
+        "self-harm/instructions",
+    ),
     "hate": ("hate", "hate/threatening"),
     "sexual": ("sexual", "sexual/minors"),
     "dangerous": ("illicit", "illicit/violent", "self-harm/instructions"),
@@ -43,10 +50,13 @@ def _clamp(value: object) -> float:
 def from_openai_categories(category_scores: Mapping[str, float]) -> dict[str, float]:
     """OpenAI `results[0].category_scores` (a dict, or the SDK object's `model_dump()`) to our scores.
     Keys may use "/" (API) or "_" with "-" kept (`self_harm_intent` from the SDK's attribute names)."""
-    normalised = {key.replace("_", "/").replace("self/harm", "self-harm"): value
-                  for key, value in category_scores.items()}
-    return {ours: max((_clamp(normalised.get(theirs, 0.0)) for theirs in names), default=0.0)
-            for ours, names in OPENAI_CATEGORIES.items()}
+    normalised = {
+        key.replace("_", "/").replace("self/harm", "self-harm"): value for key, value in category_scores.items()
+    }
+    return {
+        ours: max((_clamp(normalised.get(theirs, 0.0)) for theirs in names), default=0.0)
+        for ours, names in OPENAI_CATEGORIES.items()
+    }
 
 
 def _rating_score(rating: Mapping[str, object]) -> float:
@@ -65,5 +75,7 @@ def from_gemini_safety_ratings(ratings: Iterable[Mapping[str, object]]) -> dict[
     for rating in ratings:
         category = str(rating.get("category", "")).upper()
         by_category[category] = max(by_category.get(category, 0.0), _rating_score(rating))
-    return {ours: max((by_category.get(theirs, 0.0) for theirs in names), default=0.0)
-            for ours, names in GEMINI_CATEGORIES.items()}
+    return {
+        ours: max((by_category.get(theirs, 0.0) for theirs in names), default=0.0)
+        for ours, names in GEMINI_CATEGORIES.items()
+    }
