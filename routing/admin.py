@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from melmastoon_ai.admin_site import AppendOnlyAdmin
 from melmastoon_ai.errors import ApplicationError
 from routing.breakers import CircuitBreakers
-from routing.models import Model, ModelDeployment, Provider, RoutingDecision
+from routing.models import EmbeddingChain, Model, ModelDeployment, Provider, RoutingDecision
 from routing.services import check_endpoint_url
 
 
@@ -21,10 +21,29 @@ class ProviderAdmin(SimpleHistoryAdmin):
 
 @admin.register(Model)
 class ModelAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "provider", "modality", "cost_class", "latency_class", "input_price_per_million",
-                    "output_price_per_million", "price_unit", "price_as_of", "enabled")
+    list_display = (
+        "name",
+        "provider",
+        "modality",
+        "cost_class",
+        "latency_class",
+        "input_price_per_million",
+        "output_price_per_million",
+        "price_unit",
+        "price_as_of",
+        "enabled",
+    )
     list_filter = ("provider", "modality", "cost_class", "latency_class", "enabled")
     search_fields = ("name",)
+
+
+@admin.register(EmbeddingChain)
+class EmbeddingChainAdmin(SimpleHistoryAdmin):
+    """The embedding chain, as a capability's fallback chain is edited: names of the registry's
+    embedding models, ending with the in-process embedder (EmbeddingChain.clean)."""
+
+    list_display = ("use", "chain", "updated_at")
+    readonly_fields = ("updated_at",)
 
 
 class ModelDeploymentForm(forms.ModelForm):

@@ -7,3 +7,6 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         from routing import observability, signals  # noqa: F401  (circuit states, cache invalidation)
+        from routing.flags import register_provider_flags
+
+        register_provider_flags()

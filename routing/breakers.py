@@ -19,6 +19,9 @@ from melmastoon_ai.redis_client import get_redis
 logger = logging.getLogger(__name__)
 
 CLOSED, HALF_OPEN, OPEN = "closed", "half_open", "open"
+# ProviderError kinds that are the request's fault, not the provider's: they never count against a
+# breaker (five malformed /embed calls must not open Vertex for every tenant's completions).
+REQUEST_FAULTS = frozenset({"bad_request", "refused"})
 STATE_CODES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 
 # Time comes from the Redis server, so every process judges cool-downs by the same clock.
@@ -28,10 +31,13 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 """
 
 # KEYS[1] breaker hash; ARGV[1] cool-down (ms); ARGV[2] probe lease (ms)
-_ALLOW = """
+_ALLOW = (
+    """
 local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
 if state == 'closed' then return 1 end
-""" + _NOW + """
+"""
+    + _NOW
+    + """
 if state == 'open' then
   local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at') or '0')
   if now - opened < tonumber(ARGV[1]) then return 0 end
@@ -45,9 +51,12 @@ if now >= probe_until then
 end
 return 0
 """
+)
 
 # KEYS[1] breaker hash; ARGV[1] threshold
-_FAILURE = _NOW + """
+_FAILURE = (
+    _NOW
+    + """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
 if state == 'half_open' or failures >= tonumber(ARGV[1]) then
@@ -56,6 +65,7 @@ if state == 'half_open' or failures >= tonumber(ARGV[1]) then
 end
 return 0
 """
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +89,10 @@ class CircuitBreakers:
     def allow(self, name: str) -> bool:
         """May a call go to `name` now? (a half-open circuit lets one probe through)"""
         try:
-            verdict = self._allow(keys=[self.key(name)], args=[
-                int(self.config.cooldown_seconds * 1000), int(self.config.probe_lease_seconds * 1000)])
+            verdict = self._allow(
+                keys=[self.key(name)],
+                args=[int(self.config.cooldown_seconds * 1000), int(self.config.probe_lease_seconds * 1000)],
+            )
         except redis.RedisError:
             logger.warning("circuit breaker state unavailable; treating the circuit as closed")
             return True
@@ -112,3 +124,15 @@ class CircuitBreakers:
 
     def states(self, names: list[str]) -> dict[str, str]:
         return {name: self.state(name) for name in names}
+
+
+def record_attempt(breakers, name: str, error_kind: str | None) -> None:
+    """The one accounting rule for every provider call (completions, embeddings, moderation):
+    a success closes, a provider fault (timeout, 5xx, connection, malformed answer, throttling)
+    counts, the request's own fault (`REQUEST_FAULTS`) does neither."""
+    if breakers is None:
+        return
+    if error_kind is None:
+        breakers.record_success(name)
+    elif error_kind not in REQUEST_FAULTS:
+        breakers.record_failure(name)

@@ -25,12 +25,21 @@ class Provider(models.Model):
         SELF_HOSTED = "self_hosted", "Self-hosted (OpenAI-compatible)"
         EDGE = "edge", "Edge (ONNX Runtime)"
         DETERMINISTIC = "deterministic", "Deterministic fallback"
+        IN_PROCESS = "in_process", "In-process solvers and tabular models"
+        DOCUMENT_AI = "documentai", "Document AI"
+        SPEECH = "speech", "Speech-to-Text"
+        TRANSLATION = "translation", "Cloud Translation"
+        VISION = "vision", "Cloud Vision"
 
     kind = models.CharField(max_length=32, choices=Kind.choices, unique=True)
     display_name = models.CharField(max_length=100)
     enabled = models.BooleanField(default=True)
-    data_regions = ArrayField(models.CharField(max_length=32), default=list, blank=True,
-                              help_text="Where this provider processes data, e.g. europe-west1, us")
+    data_regions = ArrayField(
+        models.CharField(max_length=32),
+        default=list,
+        blank=True,
+        help_text="Where this provider processes data, e.g. europe-west1, us",
+    )
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
@@ -74,8 +83,12 @@ class Model(models.Model):
     output_price_per_million = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     price_as_of = models.DateField(null=True, blank=True, help_text="when the list price was taken")
     price_source = models.CharField(max_length=300, blank=True)
-    regions = ArrayField(models.CharField(max_length=32), default=list, blank=True,
-                         help_text="regions where it may run; empty means wherever its provider runs")
+    regions = ArrayField(
+        models.CharField(max_length=32),
+        default=list,
+        blank=True,
+        help_text="regions where it may run; empty means wherever its provider runs",
+    )
     enabled = models.BooleanField(default=True)
     history = HistoricalRecords(get_user=history_user)
 
@@ -84,6 +97,42 @@ class Model(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EmbeddingChain(models.Model):
+    """The embedding models that answer a use, in order: catalog data like a capability's chain
+    (seeded by `routing_seed` when missing, then the operators': edited in the admin, with
+    history). Each name is an embedding model of the registry; the last one must run in-process,
+    so the chain always answers."""
+
+    class Use(models.TextChoices):
+        EMBED = "embed", "POST /api/v1/ai/embed and /v1/embeddings"
+
+    use = models.CharField(max_length=16, choices=Use.choices, unique=True)
+    chain = ArrayField(models.CharField(max_length=100), help_text="embedding model names, first tried first")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["use"]
+
+    def __str__(self) -> str:
+        return f"{self.use}: {' > '.join(self.chain)}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        known = {
+            model.name: model.provider.kind
+            for model in Model.objects.select_related("provider").filter(modality=Model.Modality.EMBEDDING)
+        }
+        unknown = [name for name in self.chain if name not in known]
+        if unknown:
+            raise ValidationError({"chain": f"not embedding models of the registry: {', '.join(unknown)}"})
+        if len(set(self.chain)) != len(self.chain):
+            raise ValidationError({"chain": "a model is listed twice"})
+        if not self.chain or known[self.chain[-1]] != "deterministic":
+            raise ValidationError({"chain": "the chain must end with the in-process deterministic embedder"})
 
 
 class ModelDeployment(models.Model):
@@ -119,16 +168,32 @@ class ModelDeployment(models.Model):
 
 class RoutingDecision(models.Model):
     """Append-only log of how each request was routed (seed 002): the chain walked and why each
-    link answered or not. A trigger refuses UPDATE and DELETE for every role."""
+    link answered or not, joined to the request and its trace, the capability and prompt versions,
+    the catalog and registry generations it was routed on, the provider-reported model version and
+    the generation parameters (the decision trail, capabilities/trail.py). A trigger refuses UPDATE
+    and DELETE for every role."""
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+")
     inference_id = models.UUIDField(db_index=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    trace_id = models.CharField(max_length=32, blank=True, db_index=True, help_text="W3C trace id, 32 hex")
     capability = models.CharField(max_length=64)
+    capability_version = models.CharField(max_length=32, blank=True)
+    prompt_key = models.CharField(max_length=64, blank=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    rendered_prompt_hash = models.CharField(max_length=80, blank=True)
+    catalog_generation = models.CharField(max_length=80, blank=True, help_text="hash of the catalog entry read")
+    registry_generation = models.CharField(max_length=80, blank=True, help_text="hash of the chain's model rows")
     chain = ArrayField(models.CharField(max_length=100))
     attempts = models.JSONField()
     provider = models.CharField(max_length=32)
     model = models.CharField(max_length=100)
+    model_version = models.CharField(max_length=200, blank=True, help_text="as the provider reported it")
+    parameters = models.JSONField(default=dict, help_text="temperature, max_output_tokens, seed")
+    retrieval_ids = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    guardrail_versions = models.JSONField(default=dict)
+    replay_of = models.UUIDField(null=True, blank=True, help_text="the inference this one replayed")
     decision_ms = models.FloatField(help_text="time spent routing, excluding provider calls")
     created_at = models.DateTimeField(default=timezone.now)
 

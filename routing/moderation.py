@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from guardrails.moderation import ModerationVerdict, resolve_thresholds, verdict_from_scores
 from guardrails.provider_scores import from_openai_categories
+from routing.attempts import call_provider
 from routing.models import Provider
-from routing.providers.base import ProviderError, RequestContext
+from routing.providers.base import RequestContext
 from routing.providers.registry import adapter_for
 from routing.residency import eu_resident
 from routing.selectors import REGISTRY_CACHE
@@ -49,8 +50,9 @@ def provider_get(*, kind: str) -> ProviderSpec | None:
     return None
 
 
-def may_receive_text(kind: str, adapter, *, eu_only: bool, allowed_providers: tuple[str, ...] = (),
-                     context: RequestContext | None = None) -> bool:
+def may_receive_text(
+    kind: str, adapter, *, eu_only: bool, allowed_providers: tuple[str, ...] = (), context: RequestContext | None = None
+) -> bool:
     """Whether `kind` may be sent this tenant's text for this capability: the same rules as a model
     call (routing.residency: the endpoint actually called decides, the catalog's regions only when
     the adapter cannot say)."""
@@ -61,8 +63,9 @@ def may_receive_text(kind: str, adapter, *, eu_only: bool, allowed_providers: tu
         return False
     if not eu_only:
         return True
-    context = context or RequestContext(tenant_id="", tenant_region="", tenant_country="", locale="", feature="",
-                                        offline=False, eu_only=True)
+    context = context or RequestContext(
+        tenant_id="", tenant_region="", tenant_country="", locale="", feature="", offline=False, eu_only=True
+    )
     return eu_resident(provider=kind, adapter=adapter, context=context, fallback=provider.regions)
 
 
@@ -75,25 +78,34 @@ class OpenAIModerator:
         self._thresholds = resolve_thresholds(thresholds)
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict | None:
-        if self._breakers is not None and not self._breakers.allow("openai"):
+        called = call_provider(
+            lambda: self._adapter.moderate(text, timeout=MODERATION_TIMEOUT_SECONDS),
+            provider="openai",
+            model=getattr(getattr(self._adapter, "config", None), "moderation_model", "moderation"),
+            breakers=self._breakers,
+            breaker="openai",
+        )
+        if called.value is None:
+            if called.error is not None:
+                logger.warning("provider moderation unavailable; local verdict only", extra={"kind": called.error.kind})
             return None
-        try:
-            result = self._adapter.moderate(text, timeout=MODERATION_TIMEOUT_SECONDS)
-        except ProviderError as exc:
-            logger.warning("provider moderation unavailable; local verdict only", extra={"kind": exc.kind})
-            if self._breakers is not None and exc.kind not in ("bad_request", "refused"):
-                self._breakers.record_failure("openai")
-            return None
-        if self._breakers is not None:
-            self._breakers.record_success("openai")
-        return verdict_from_scores(from_openai_categories(result.scores), thresholds=self._thresholds,
-                                   moderator=self.name)
+        return verdict_from_scores(
+            from_openai_categories(called.value.scores), thresholds=self._thresholds, moderator=self.name
+        )
 
 
-def provider_moderators(*, eu_only: bool, allowed_providers: tuple[str, ...] = (), breakers=None,
-                        thresholds: Mapping[str, float] | None = None,
-                        context: RequestContext | None = None) -> list[OpenAIModerator]:
-    """Provider moderators that may see this tenant's (redacted) text."""
+def provider_moderators(
+    *,
+    eu_only: bool,
+    allowed_providers: tuple[str, ...] = (),
+    breakers=None,
+    thresholds: Mapping[str, float] | None = None,
+    context: RequestContext | None = None,
+) -> list[OpenAIModerator]:
+    """Provider moderators that may see this tenant's (redacted) text (a provider a feature flag
+    switched off for the tenant, `context.disabled_providers`, is not asked either)."""
+    if context is not None and "openai" in context.disabled_providers:
+        return []
     adapter = adapter_for("openai")
     if adapter is None or not adapter.is_configured():
         return []

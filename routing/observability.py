@@ -12,9 +12,14 @@ from routing.models import Provider
 
 def breaker_names() -> list[str]:
     names = list(Provider.objects.exclude(kind="deterministic").values_list("kind", flat=True))
-    names += [f"self_hosted:{name}" for name in
-              Provider.objects.get(kind="self_hosted").models.values_list("name", flat=True)
-              ] if Provider.objects.filter(kind="self_hosted").exists() else []
+    names += (
+        [
+            f"self_hosted:{name}"
+            for name in Provider.objects.get(kind="self_hosted").models.values_list("name", flat=True)
+        ]
+        if Provider.objects.filter(kind="self_hosted").exists()
+        else []
+    )
     return names
 
 
@@ -25,9 +30,11 @@ def circuit_states() -> dict:
 
 class CircuitStateCollector:
     def collect(self):
-        gauge = GaugeMetricFamily("melmastoon_provider_circuit_state",
-                                  "Circuit breaker state per provider (0 closed, 1 half-open, 2 open)",
-                                  labels=["breaker"])
+        gauge = GaugeMetricFamily(
+            "melmastoon_provider_circuit_state",
+            "Circuit breaker state per provider (0 closed, 1 half-open, 2 open)",
+            labels=["breaker"],
+        )
         try:
             states = circuit_states()
         except Exception:  # a scrape must not fail because the database or Redis blinked

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from routing.providers.base import RequestContext
 
-IN_HOUSE_PROVIDERS = frozenset({"edge", "deterministic", "self_hosted"})  # data stays on our infrastructure
+# data stays on our infrastructure
+IN_HOUSE_PROVIDERS = frozenset({"edge", "deterministic", "self_hosted", "in_process"})
 
 
 def is_eu_region(region: str) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from melmastoon_ai.registry_cache import RegistryCache
-from routing.models import Model, ModelDeployment
+from routing.models import EmbeddingChain, Model, ModelDeployment
 
 REGISTRY_CACHE = RegistryCache("routing")
 
@@ -37,21 +37,35 @@ class DeploymentSpec:
 
 def _load_models() -> list[dict]:
     return [
-        {"name": m.name, "provider": m.provider.kind, "provider_enabled": m.provider.enabled, "enabled": m.enabled,
-         "modality": m.modality, "context_window": m.context_window, "cost_class": m.cost_class,
-         "price_unit": m.price_unit, "input_price_per_million": str(m.input_price_per_million),
-         "output_price_per_million": str(m.output_price_per_million), "regions": list(m.regions)}
+        {
+            "name": m.name,
+            "provider": m.provider.kind,
+            "provider_enabled": m.provider.enabled,
+            "enabled": m.enabled,
+            "modality": m.modality,
+            "context_window": m.context_window,
+            "cost_class": m.cost_class,
+            "price_unit": m.price_unit,
+            "input_price_per_million": str(m.input_price_per_million),
+            "output_price_per_million": str(m.output_price_per_million),
+            "regions": list(m.regions),
+        }
         for m in Model.objects.select_related("provider")
     ]
 
 
 def _index_models(rows: list[dict]) -> dict[str, ModelSpec]:
     return {
-        row["name"]: ModelSpec(**(row | {
-            "input_price_per_million": Decimal(row["input_price_per_million"]),
-            "output_price_per_million": Decimal(row["output_price_per_million"]),
-            "regions": tuple(row["regions"]),
-        }))
+        row["name"]: ModelSpec(
+            **(
+                row
+                | {
+                    "input_price_per_million": Decimal(row["input_price_per_million"]),
+                    "output_price_per_million": Decimal(row["output_price_per_million"]),
+                    "regions": tuple(row["regions"]),
+                }
+            )
+        )
         for row in rows
     }
 
@@ -66,8 +80,13 @@ def model_get(*, name: str) -> ModelSpec | None:
 
 def _load_deployments() -> list[dict]:
     return [
-        {"model": d.model.name, "endpoint_url": d.endpoint_url, "environment": d.environment, "status": d.status,
-         "health": d.last_health_status}
+        {
+            "model": d.model.name,
+            "endpoint_url": d.endpoint_url,
+            "environment": d.environment,
+            "status": d.status,
+            "health": d.last_health_status,
+        }
         for d in ModelDeployment.objects.select_related("model")
     ]
 
@@ -79,3 +98,13 @@ def deployment_for(*, model_name: str, environment: str) -> DeploymentSpec | Non
         if row["model"] == model_name and row["environment"] == environment and row["status"] == "ready":
             return DeploymentSpec(**row)
     return None
+
+
+def _load_embedding_chains() -> dict[str, list[str]]:
+    return {row.use: list(row.chain) for row in EmbeddingChain.objects.all()}
+
+
+def embedding_chain(*, use: str) -> tuple[str, ...]:
+    """The embedding models that answer `use`, first tried first (routing.models.EmbeddingChain);
+    empty when the catalog has not been seeded."""
+    return tuple(REGISTRY_CACHE.get_or_load("embedding_chains", _load_embedding_chains).get(use, ()))

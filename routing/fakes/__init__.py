@@ -10,5 +10,11 @@ from routing.fakes.openai_server import FakeOpenAIServer
 from routing.fakes.server import FakeProviderServer, ReceivedRequest
 from routing.fakes.vertex_server import FakeVertexServer
 
-__all__ = ["FakeAnthropicServer", "FakeKmsServer", "FakeOpenAIServer", "FakeProviderServer", "FakeVertexServer",
-           "ReceivedRequest"]
+__all__ = [
+    "FakeAnthropicServer",
+    "FakeKmsServer",
+    "FakeOpenAIServer",
+    "FakeProviderServer",
+    "FakeVertexServer",
+    "ReceivedRequest",
+]

@@ -62,12 +62,30 @@ class FakeKmsServer(FakeProviderServer):
         if claimed is not None and str(claimed) != crc32c(digest):
             return Reply(google_error(400), 400)
         signature = self.private_key(name).sign(digest, PSS, utils.Prehashed(hashes.SHA256()))
-        return Reply({"signature": base64.b64encode(signature).decode(), "signatureCrc32c": crc32c(signature),
-                      "verifiedDigestCrc32c": claimed is not None, "name": name, "protectionLevel": "SOFTWARE"})
+        return Reply(
+            {
+                "signature": base64.b64encode(signature).decode(),
+                "signatureCrc32c": crc32c(signature),
+                "verifiedDigestCrc32c": claimed is not None,
+                "name": name,
+                "protectionLevel": "SOFTWARE",
+            }
+        )
 
     def public_key(self, call: Call) -> Reply:
         name = call.params["name"]
-        pem = self.private_key(name).public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-        return Reply({"pem": pem, "algorithm": ALGORITHM, "pemCrc32c": crc32c(pem.encode()), "name": name,
-                      "protectionLevel": "SOFTWARE"})
+        pem = (
+            self.private_key(name)
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+        return Reply(
+            {
+                "pem": pem,
+                "algorithm": ALGORITHM,
+                "pemCrc32c": crc32c(pem.encode()),
+                "name": name,
+                "protectionLevel": "SOFTWARE",
+            }
+        )

@@ -22,10 +22,14 @@ class Behaviour:
     refusal: bool = False  # the provider's own refusal / safety block
     degraded: bool = False  # a schema-valid but worse answer (answers.degrade): a model regression
     output: dict | None = None  # answer exactly this model output (an untrusted answer a test needs)
+    # streamed answers (`stream: true`, `:streamGenerateContent`): `truncated` closes the connection
+    # after half the events; `stream_error` sends the provider's error event there instead
+    stream_error: bool = False
+    chunk_delay_ms: int = 0  # wait between two events of a streamed answer
 
     def __post_init__(self) -> None:
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must be >= 0")
+        if self.latency_ms < 0 or self.chunk_delay_ms < 0:
+            raise ValueError("latency_ms and chunk_delay_ms must be >= 0")
         if self.status is not None and self.status not in ERROR_STATUSES:
             raise ValueError(f"status must be one of {sorted(ERROR_STATUSES)}")
 

@@ -38,6 +38,13 @@ class Reply:
     payload: object
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    # a streamed answer: its Server-Sent Events, already framed, sent one by one (chunked), and the
+    # event the provider sends when it fails in the middle of one
+    events: list[bytes] | None = None
+    error_event: bytes = b""
+    # a binary body (a Cloud Storage object's media download) sent as is, with this content type
+    raw: bytes | None = None
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -125,13 +132,36 @@ class FakeProviderServer:
 
     # --- control --------------------------------------------------------------------------------
 
-    def script(self, *, times: int | None = 1, latency_ms: int = 0, status: int | None = None, hang: bool = False,
-               malformed_json: bool = False, schema_invalid: bool = False, truncated: bool = False,
-               refusal: bool = False, degraded: bool = False, output: dict | None = None) -> None:
+    def script(
+        self,
+        *,
+        times: int | None = 1,
+        latency_ms: int = 0,
+        status: int | None = None,
+        hang: bool = False,
+        malformed_json: bool = False,
+        schema_invalid: bool = False,
+        truncated: bool = False,
+        refusal: bool = False,
+        degraded: bool = False,
+        output: dict | None = None,
+        stream_error: bool = False,
+        chunk_delay_ms: int = 0,
+    ) -> None:
         """The next `times` responses (every response when `times` is None) behave so."""
-        behaviour = Behaviour(latency_ms=latency_ms, status=status, hang=hang, malformed_json=malformed_json,
-                              schema_invalid=schema_invalid, truncated=truncated, refusal=refusal,
-                              degraded=degraded, output=output)
+        behaviour = Behaviour(
+            latency_ms=latency_ms,
+            status=status,
+            hang=hang,
+            malformed_json=malformed_json,
+            schema_invalid=schema_invalid,
+            truncated=truncated,
+            refusal=refusal,
+            degraded=degraded,
+            output=output,
+            stream_error=stream_error,
+            chunk_delay_ms=chunk_delay_ms,
+        )
         self._script.add(behaviour, times=times)
 
     def reset(self) -> None:
@@ -202,11 +232,14 @@ class FakeProviderServer:
         return Reply({"ok": True, "pending": self._script.pending()})
 
     def _send(self, handler: _Handler, reply: Reply, behaviour: Behaviour) -> None:
-        data = json.dumps(reply.payload).encode()
+        if reply.events is not None:
+            self._send_stream(handler, reply, behaviour)
+            return
+        data = reply.raw if reply.raw is not None else json.dumps(reply.payload).encode()
         if behaviour.malformed_json:
             data = data[: len(data) // 2]  # an honest length, an unparseable body
         handler.send_response(reply.status)
-        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Type", reply.content_type)
         handler.send_header("Content-Length", str(len(data)))
         for name, value in reply.headers.items():
             handler.send_header(name, value)
@@ -216,6 +249,46 @@ class FakeProviderServer:
             handler.close_connection = True
         handler.wfile.write(data)
         handler.wfile.flush()
+
+    def _send_stream(self, handler: _Handler, reply: Reply, behaviour: Behaviour) -> None:
+        """Server-Sent Events in HTTP/1.1 chunks, one event a chunk, as the providers stream."""
+        handler.send_response(reply.status)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Transfer-Encoding", "chunked")
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        events = reply.events
+        broken = behaviour.truncated or behaviour.stream_error
+        if broken:
+            events = events[: max(1, len(events) // 2)]
+        for index, event in enumerate(events):
+            if index and behaviour.chunk_delay_ms:
+                self._released.wait(behaviour.chunk_delay_ms / 1000)
+            _write_chunk(handler, event)
+        if behaviour.truncated:  # no terminating chunk: the client sees the answer break off
+            handler.close_connection = True
+            return
+        if behaviour.stream_error:
+            _write_chunk(handler, reply.error_event)
+        _write_chunk(handler, b"")
+
+
+def _write_chunk(handler: _Handler, data: bytes) -> None:
+    handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    handler.wfile.flush()
+
+
+def sse_frame(data: object, event: str | None = None) -> bytes:
+    """One Server-Sent Event: `data` as JSON (or as given, when a string)."""
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    return (f"event: {event}\n" if event else "").encode() + f"data: {text}\n\n".encode()
+
+
+def text_pieces(text: str, size: int = 4) -> list[str]:
+    """A model's answer as it streams: about a token (four characters) a piece."""
+    return [text[start : start + size] for start in range(0, len(text), size)] or [""]
 
 
 def _json_or_none(raw: bytes) -> object | None:

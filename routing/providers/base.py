@@ -6,6 +6,7 @@ call); only they import a provider SDK. The router sees nothing provider-specifi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,10 +15,27 @@ from typing import Any, Protocol
 class FaqEntry:
     """One passage of the tenant's knowledge base (FAQ, SOP) given to a retrieving capability."""
 
-    id: str
-    question: str
-    answer: str
+    id: str  # the chunk's id: what `sources` cites
+    question: str  # the FAQ question, or the passage's section heading / document title
+    answer: str  # the passage's text
     locale: str
+    document_id: str = ""
+    similarity: float | None = None  # cosine similarity to the query, from the search that found it
+    embedding_model: str = ""  # the model (and version) of that similarity
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """An image or a recording a capability's input carries, as bytes: decoded from its base64
+    field, or read from its `gcs://` / `gs://` reference (routing/media.py). Never logged."""
+
+    kind: str  # "image" or "audio"
+    data: bytes
+    content_type: str  # what the bytes are, sniffed (inline) or as the bucket stored them (a reference)
+    ref: str = ""  # the reference it was read from; empty for inline bytes
+
+    def __repr__(self) -> str:  # the bytes are personal data (an ID scan, a voice): never in a traceback
+        return f"MediaItem(kind={self.kind!r}, bytes={len(self.data)}, content_type={self.content_type!r})"
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,12 @@ class RequestContext:
     offline: bool
     eu_only: bool = False
     faq_entries: tuple[FaqEntry, ...] = ()
+    disabled_providers: frozenset[str] = frozenset()  # switched off for this tenant (routing/flags.py)
+    as_of: str = ""  # ISO date the deterministic fallbacks take as today (a replay pins the original's)
+    media: tuple[MediaItem, ...] = ()  # the input's image / audio as bytes, for the adapters that read them
+
+    def media_of(self, kind: str) -> MediaItem | None:
+        return next((item for item in self.media if item.kind == kind), None)
 
 
 @dataclass(frozen=True)
@@ -46,6 +70,7 @@ class ProviderRequest:
     temperature: float
     timeout_seconds: float
     context: RequestContext
+    seed: int | None = None  # sent to the providers that take one (OpenAI, self-hosted, Vertex)
 
 
 @dataclass
@@ -55,6 +80,56 @@ class ProviderResponse:
     output_tokens: int = 0
     model_version: str = ""
     safety: dict = field(default_factory=dict)
+    # What a service priced per page, minute, character or image billed (the model's price_unit);
+    # 0 for token-priced models, which are billed by their tokens.
+    billed_units: float = 0.0
+
+
+@dataclass
+class StreamChunk:
+    """One piece of a streamed answer: its text, and (mostly on the last piece) the usage, the
+    model version and the provider's safety ratings."""
+
+    text: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    model_version: str = ""
+    safety: dict | None = None
+
+
+@dataclass(frozen=True)
+class AuxiliaryRequest:
+    """A pre-step of a capability (`auxiliary_models`: Document AI before the OCR prompt,
+    Speech-to-Text before the STT prompt): the media to read and what helps reading it."""
+
+    capability_id: str
+    model: str
+    media: MediaItem
+    payload: dict  # the redacted input, without its media fields
+    timeout_seconds: float
+    context: RequestContext
+    phrase_hints: tuple[str, ...] = ()  # words the speech is likely to contain (locale's hotel vocabulary, caller's)
+
+
+@dataclass
+class AuxiliaryResult:
+    """What a pre-step read: the text, the named fields it found, and how sure it is (0..1)."""
+
+    text: str
+    confidence: float
+    fields: dict[str, str] = field(default_factory=dict)
+    model_version: str = ""
+    billed_units: float = 0.0  # pages, minutes...: what the service bills for this read (its price_unit)
+
+
+class AuxiliaryAdapter(Protocol):
+    kind: str
+
+    def is_configured(self, model: str | None = None) -> bool: ...
+
+    def processing_regions(self, context: RequestContext) -> tuple[str, ...]: ...
+
+    def extract(self, request: AuxiliaryRequest) -> AuxiliaryResult: ...
 
 
 class ProviderError(Exception):
@@ -80,3 +155,12 @@ class ProviderAdapter(Protocol):
         only: edge, self-hosted and deterministic run on our own infrastructure."""
 
     def complete(self, request: ProviderRequest) -> ProviderResponse: ...
+
+
+class StreamingAdapter(ProviderAdapter, Protocol):
+    """An adapter that can also stream (the router streams through it when the caller asked)."""
+
+    def stream(self, request: ProviderRequest) -> Iterator[StreamChunk]:
+        """The answer's text as it arrives. A failure before the call is answered raises
+        ProviderError from this call itself; one during the answer from the iterator. Closing the
+        iterator closes the provider's stream."""

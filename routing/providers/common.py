@@ -7,18 +7,31 @@ Pure helpers only: no provider SDK is imported here (each adapter imports its ow
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 
 import httpx2
 
-from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from melmastoon_ai.observability.tracing import current_traceparent
+from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse, StreamChunk
 
 # Sent with every provider call: lets a fake provider server (routing/fakes) answer the right
 # capability, and lets a proxy in front of a provider attribute spend. Carries no tenant data.
 CAPABILITY_HEADER = "X-Melmastoon-Capability"
+
+
+def call_headers(request: ProviderRequest) -> dict[str, str]:
+    """The headers of every provider call: the capability, and the caller's W3C trace context
+    (`traceparent` of the provider-call span the router opened, melmastoon_ai/observability/tracing.py)
+    so the provider's side of the call joins the trace."""
+    headers = {CAPABILITY_HEADER: request.capability_id}
+    traceparent = current_traceparent()
+    if traceparent:
+        headers["traceparent"] = traceparent
+    return headers
+
 
 RETRYABLE_KINDS = frozenset({"timeout", "rate_limited", "overloaded", "server", "malformed", "unavailable"})
 
@@ -32,8 +45,10 @@ def system_text(request: ProviderRequest) -> str:
     """The prompt version's system text, or a neutral instruction when the capability has none."""
     if request.system_prompt:
         return request.system_prompt
-    return (f"You perform the '{request.capability_id}' task of a hotel platform. "
-            "Answer with one JSON object valid against the given output schema, and nothing else.")
+    return (
+        f"You perform the '{request.capability_id}' task of a hotel platform. "
+        "Answer with one JSON object valid against the given output schema, and nothing else."
+    )
 
 
 def user_text(request: ProviderRequest) -> str:
@@ -77,6 +92,41 @@ def chat_completion_response(data: dict, *, provider: str) -> ProviderResponse:
         output_tokens=int(usage.get("completion_tokens") or 0),
         model_version=str(data.get("model") or ""),
     )
+
+
+def chat_completion_chunk(data: dict, *, provider: str) -> StreamChunk:
+    """One OpenAI-compatible `chat.completion.chunk` (as JSON) to our chunk. A refusal or a
+    content-filter stop is `refused`, as for a whole completion."""
+    choices = data.get("choices") or []
+    text = ""
+    if choices:
+        choice = choices[0]
+        delta = choice.get("delta") or {}
+        if delta.get("refusal") or choice.get("finish_reason") == "content_filter":
+            raise ProviderError("refused", f"{provider} refused the request", retryable=False)
+        text = delta.get("content") or ""
+    usage = data.get("usage") or {}
+    return StreamChunk(
+        text=text,
+        input_tokens=usage.get("prompt_tokens"),
+        output_tokens=usage.get("completion_tokens"),
+        model_version=str(data.get("model") or ""),
+    )
+
+
+def chat_stream_chunks(
+    stream: Iterable, errors: Callable[[], AbstractContextManager], *, provider: str
+) -> Iterator[StreamChunk]:
+    """An SDK's stream of chat chunks (openai: OpenAI itself, vLLM, TGI) as ours, its errors
+    classified by `errors` (the adapter's translated_errors); closing this closes the SDK stream."""
+    try:
+        with errors():
+            for chunk in stream:
+                yield chat_completion_chunk(chunk.model_dump(mode="json"), provider=provider)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def provider_error(kind: str, message: str) -> ProviderError:
@@ -134,5 +184,11 @@ def translated_sdk_errors(sdk: ModuleType, provider: str, *, base_error: type[Ex
         raise provider_error("malformed", f"{provider} broke off its answer") from exc
     except (sdk.APIResponseValidationError, json.JSONDecodeError) as exc:
         raise provider_error("malformed", f"{provider} answered an unreadable body") from exc
+    except sdk.APIError as exc:  # an error event in the middle of a streamed answer
+        raise provider_error("server", f"{provider} reported an error during its answer") from exc
+    except httpx2.TimeoutException as exc:  # a stream's read, which some SDKs do not wrap
+        raise provider_error("timeout", f"{provider} did not answer in time") from exc
+    except httpx2.TransportError as exc:
+        raise provider_error("malformed", f"{provider} broke off its answer") from exc
     except base_error as exc:
         raise provider_error("bad_request", f"{provider} rejected the call: {type(exc).__name__}") from exc

@@ -21,6 +21,7 @@ from routing.providers.base import ProviderAdapter
 
 logger = logging.getLogger(__name__)
 
+
 def adapters() -> dict[str, str]:
     """Provider kind -> dotted path of its adapter class, from settings.PROVIDER_ADAPTERS."""
     return settings.PROVIDER_ADAPTERS

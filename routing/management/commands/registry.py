@@ -27,10 +27,18 @@ class Command(BaseCommand):
         register.add_argument("model")
         register.add_argument("endpoint_url")
         register.add_argument("--environment", default="development", choices=ModelDeployment.Environment.values)
-        register.add_argument("--context-window", type=_tokens, default=0, metavar="TOKENS",
-                              help="for --create: the new model's context window")
-        register.add_argument("--create", action="store_true",
-                              help="add the model to the catalog as a self-hosted model if it is not there")
+        register.add_argument(
+            "--context-window",
+            type=_tokens,
+            default=0,
+            metavar="TOKENS",
+            help="for --create: the new model's context window",
+        )
+        register.add_argument(
+            "--create",
+            action="store_true",
+            help="add the model to the catalog as a self-hosted model if it is not there",
+        )
         for action in ("deregister", "enable", "disable"):
             command = sub.add_parser(action)
             command.add_argument("model")
@@ -43,8 +51,10 @@ class Command(BaseCommand):
         try:
             if action == "register":
                 deployment = services.deployment_register(
-                    model_name=options["model"], endpoint_url=options["endpoint_url"],
-                    environment=options["environment"], context_window=options["context_window"],
+                    model_name=options["model"],
+                    endpoint_url=options["endpoint_url"],
+                    environment=options["environment"],
+                    context_window=options["context_window"],
                     create_model=options["create"],
                 )
                 self.stdout.write(f"registered {deployment}")
@@ -68,5 +78,7 @@ class Command(BaseCommand):
             rows = rows.filter(environment=environment)
         self.stdout.write(f"{'MODEL':32} {'ENVIRONMENT':12} {'STATUS':9} {'HEALTH':10} ENDPOINT")
         for row in rows:
-            self.stdout.write(f"{row.model.name:32} {row.environment:12} {row.status:9} "
-                              f"{row.last_health_status or '-':10} {row.endpoint_url}")
+            self.stdout.write(
+                f"{row.model.name:32} {row.environment:12} {row.status:9} "
+                f"{row.last_health_status or '-':10} {row.endpoint_url}"
+            )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse, StreamChunk
 from routing.providers.common import parse_output, provider_schema, system_text, user_text
 
 PROVIDER = "anthropic"
@@ -34,11 +34,35 @@ def messages_body(request: ProviderRequest, *, vertex: bool = False) -> dict:
         "model": model_id(request.model, vertex=vertex),
         "system": system_text(request),
         "messages": [{"role": "user", "content": user_text(request)}],
-        "tools": [{"name": name, "description": f"Record the {request.capability_id} output.",
-                   "input_schema": provider_schema(request.output_schema)}],
+        "tools": [
+            {
+                "name": name,
+                "description": f"Record the {request.capability_id} output.",
+                "input_schema": provider_schema(request.output_schema),
+            }
+        ],
         "tool_choice": {"type": "tool", "name": name},
         "max_tokens": request.max_output_tokens,
     }
+
+
+def stream_event(data: dict) -> StreamChunk:
+    """One event of a streamed Messages answer: the forced tool's input arrives as
+    `input_json_delta`s (text as `text_delta`s); usage in message_start and message_delta."""
+    kind = data.get("type")
+    if kind == "message_start":
+        message = data.get("message") or {}
+        return StreamChunk(
+            input_tokens=(message.get("usage") or {}).get("input_tokens"), model_version=str(message.get("model") or "")
+        )
+    if kind == "content_block_delta":
+        delta = data.get("delta") or {}
+        return StreamChunk(text=delta.get("partial_json") or delta.get("text") or "")
+    if kind == "message_delta":
+        if (data.get("delta") or {}).get("stop_reason") == "refusal":
+            raise ProviderError("refused", f"{PROVIDER} refused the request", retryable=False)
+        return StreamChunk(output_tokens=(data.get("usage") or {}).get("output_tokens"))
+    return StreamChunk()
 
 
 def messages_response(data: dict, *, capability_id: str) -> ProviderResponse:

@@ -24,7 +24,7 @@ def embed_text(text: str) -> list[float]:
     padded = f" {_normalise(text)} "
     for size in NGRAM_SIZES:
         for start in range(max(0, len(padded) - size + 1)):
-            digest = hashlib.blake2b(padded[start:start + size].encode(), digest_size=8).digest()
+            digest = hashlib.blake2b(padded[start : start + size].encode(), digest_size=8).digest()
             bucket = int.from_bytes(digest[:4], "big") % DIMENSIONS
             vector[bucket] += 1.0 if digest[4] & 1 else -1.0
     norm = math.sqrt(sum(value * value for value in vector))

@@ -7,15 +7,17 @@ Django settings, which the registry calls once per process. Nothing here logs pr
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import openai
 from django.conf import settings
 
-from routing.providers.base import ProviderRequest, ProviderResponse, RequestContext
+from routing.providers.base import ProviderRequest, ProviderResponse, RequestContext, StreamChunk
 from routing.providers.common import (
-    CAPABILITY_HEADER,
     Moderation,
+    call_headers,
+    chat_stream_chunks,
     provider_error,
     timeout_seconds,
     translated_sdk_errors,
@@ -44,8 +46,12 @@ class OpenAIAdapter:
 
     @classmethod
     def from_settings(cls) -> OpenAIAdapter:
-        return cls(OpenAIConfig(api_key=getattr(settings, "OPENAI_API_KEY", None) or None,
-                                base_url=getattr(settings, "OPENAI_BASE_URL", None) or DEFAULT_BASE_URL))
+        return cls(
+            OpenAIConfig(
+                api_key=getattr(settings, "OPENAI_API_KEY", None) or None,
+                base_url=getattr(settings, "OPENAI_BASE_URL", None) or DEFAULT_BASE_URL,
+            )
+        )
 
     def is_configured(self, model: str | None = None) -> bool:
         return bool(self.config.api_key)
@@ -56,10 +62,23 @@ class OpenAIAdapter:
     def complete(self, request: ProviderRequest) -> ProviderResponse:
         with translated_errors():
             completion = self._sdk().chat.completions.create(
-                **mapping.chat_body(request), timeout=timeout_seconds(request),
-                extra_headers={CAPABILITY_HEADER: request.capability_id},
+                **mapping.chat_body(request),
+                timeout=timeout_seconds(request),
+                extra_headers=call_headers(request),
             )
         return mapping.chat_response(completion.model_dump(mode="json"))
+
+    def stream(self, request: ProviderRequest) -> Iterator[StreamChunk]:
+        """Chat Completions with `stream: true`; the last chunk carries the usage (`include_usage`)."""
+        with translated_errors():
+            chunks = self._sdk().chat.completions.create(
+                **mapping.chat_body(request),
+                stream=True,
+                stream_options={"include_usage": True},
+                timeout=timeout_seconds(request),
+                extra_headers=call_headers(request),
+            )
+        return chat_stream_chunks(chunks, translated_errors, provider=mapping.PROVIDER)
 
     def moderate(self, text: str, *, timeout: float = 5.0) -> Moderation:
         with translated_errors():
@@ -71,8 +90,12 @@ class OpenAIAdapter:
             raise provider_error("auth", "openai is not configured")
         with self._lock:
             if self._client is None:
-                self._client = openai.OpenAI(api_key=self.config.api_key, base_url=self.config.base_url,
-                                             max_retries=0, timeout=CLIENT_TIMEOUT_SECONDS)
+                self._client = openai.OpenAI(
+                    api_key=self.config.api_key,
+                    base_url=self.config.base_url,
+                    max_retries=0,
+                    timeout=CLIENT_TIMEOUT_SECONDS,
+                )
             return self._client
 
 

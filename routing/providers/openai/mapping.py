@@ -24,16 +24,26 @@ def schema_name(capability_id: str) -> str:
 def chat_body(request: ProviderRequest) -> dict:
     """The Chat Completions body: structured output against the capability's schema, not strict
     (strict mode rejects schemas with optional properties, which ours have)."""
-    return {
+    body = {
         "model": request.model,
-        "messages": [{"role": "system", "content": system_text(request)},
-                     {"role": "user", "content": user_text(request)}],
-        "response_format": {"type": "json_schema", "json_schema": {
-            "name": schema_name(request.capability_id), "schema": provider_schema(request.output_schema),
-            "strict": False}},
+        "messages": [
+            {"role": "system", "content": system_text(request)},
+            {"role": "user", "content": user_text(request)},
+        ],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {
+                "name": schema_name(request.capability_id),
+                "schema": provider_schema(request.output_schema),
+                "strict": False,
+            },
+        },
         "temperature": request.temperature,
         "max_completion_tokens": request.max_output_tokens,
     }
+    if request.seed is not None:
+        body["seed"] = request.seed
+    return body
 
 
 def chat_response(data: dict) -> ProviderResponse:

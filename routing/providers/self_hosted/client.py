@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import openai
 from django.conf import settings
 
 from melmastoon_ai.outbound import UnsafeDestination, check_destination
-from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse
-from routing.providers.common import CAPABILITY_HEADER, timeout_seconds, translated_sdk_errors
+from routing.providers.base import ProviderError, ProviderRequest, ProviderResponse, StreamChunk
+from routing.providers.common import call_headers, chat_stream_chunks, timeout_seconds, translated_sdk_errors
 from routing.providers.self_hosted import mapping
 from routing.selectors import deployment_for, model_catalog
 
@@ -44,10 +45,12 @@ class SelfHostedAdapter:
 
     @classmethod
     def from_settings(cls) -> SelfHostedAdapter:
-        return cls(SelfHostedConfig(
-            environment=getattr(settings, "DEPLOYMENT_ENVIRONMENT", None) or "development",
-            allowed_hosts=tuple(getattr(settings, "MODEL_ENDPOINT_ALLOWED_HOSTS", ())),
-        ))
+        return cls(
+            SelfHostedConfig(
+                environment=getattr(settings, "DEPLOYMENT_ENVIRONMENT", None) or "development",
+                allowed_hosts=tuple(getattr(settings, "MODEL_ENDPOINT_ALLOWED_HOSTS", ())),
+            )
+        )
 
     def is_configured(self, model: str | None = None) -> bool:
         """Whether `model` (or, without one, any self-hosted model) has a ready deployment here."""
@@ -56,17 +59,36 @@ class SelfHostedAdapter:
         return any(self._endpoint(spec.name) for spec in model_catalog().values() if spec.provider == self.kind)
 
     def complete(self, request: ProviderRequest) -> ProviderResponse:
-        endpoint = self._endpoint(request.model)
-        if endpoint is None:
-            raise ProviderError("unavailable", f"no ready deployment of {request.model} in {self.config.environment}",
-                                retryable=False)
-        self.check_endpoint(endpoint)
+        endpoint = self._ready_endpoint(request.model)
         with translated_errors():
             completion = self._sdk(endpoint).chat.completions.create(
-                **mapping.chat_body(request), timeout=timeout_seconds(request),
-                extra_headers={CAPABILITY_HEADER: request.capability_id},
+                **mapping.chat_body(request),
+                timeout=timeout_seconds(request),
+                extra_headers=call_headers(request),
             )
         return mapping.chat_response(completion.model_dump(mode="json"))
+
+    def stream(self, request: ProviderRequest) -> Iterator[StreamChunk]:
+        """`stream: true` as vLLM and TGI serve it (OpenAI's chunk format, usage on the last one)."""
+        endpoint = self._ready_endpoint(request.model)
+        with translated_errors():
+            chunks = self._sdk(endpoint).chat.completions.create(
+                **mapping.chat_body(request),
+                stream=True,
+                stream_options={"include_usage": True},
+                timeout=timeout_seconds(request),
+                extra_headers=call_headers(request),
+            )
+        return chat_stream_chunks(chunks, translated_errors, provider=mapping.PROVIDER)
+
+    def _ready_endpoint(self, model: str) -> str:
+        endpoint = self._endpoint(model)
+        if endpoint is None:
+            raise ProviderError(
+                "unavailable", f"no ready deployment of {model} in {self.config.environment}", retryable=False
+            )
+        self.check_endpoint(endpoint)
+        return endpoint
 
     def probe(self, endpoint: str, *, timeout: float) -> str:
         """`healthy`, or `unhealthy:<kind>`: does the endpoint answer the OpenAI model list (vLLM, TGI)?"""
@@ -84,8 +106,9 @@ class SelfHostedAdapter:
             check_destination(endpoint, allowed=self.config.allowed_hosts)
         except UnsafeDestination as exc:
             logger.warning("self-hosted endpoint refused", extra={"reason": exc.details.get("reason", exc.message)})
-            raise ProviderError("refused", f"{mapping.PROVIDER} endpoint refused: {exc.message}",
-                                retryable=False) from exc
+            raise ProviderError(
+                "refused", f"{mapping.PROVIDER} endpoint refused: {exc.message}", retryable=False
+            ) from exc
 
     def _endpoint(self, model: str) -> str | None:
         """The endpoint of the model's ready deployment here, unless its last health probe failed."""
@@ -98,8 +121,9 @@ class SelfHostedAdapter:
         with self._lock:
             client = self._clients.get(endpoint)
             if client is None:
-                client = openai.OpenAI(api_key=self.config.api_key, base_url=endpoint, max_retries=0,
-                                       timeout=CLIENT_TIMEOUT_SECONDS)
+                client = openai.OpenAI(
+                    api_key=self.config.api_key, base_url=endpoint, max_retries=0, timeout=CLIENT_TIMEOUT_SECONDS
+                )
                 self._clients[endpoint] = client
             return client
 

@@ -20,13 +20,16 @@ PROVIDER = "self_hosted"
 
 def chat_body(request: ProviderRequest) -> dict:
     system = f"{system_text(request)}\n\n{schema_instruction(provider_schema(request.output_schema))}"
-    return {
+    body = {
         "model": request.model,
         "messages": [{"role": "system", "content": system}, {"role": "user", "content": user_text(request)}],
         "response_format": {"type": "json_object"},
         "temperature": request.temperature,
         "max_tokens": request.max_output_tokens,
     }
+    if request.seed is not None:
+        body["seed"] = request.seed
+    return body
 
 
 def chat_response(data: dict) -> ProviderResponse:

@@ -24,8 +24,8 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from google.oauth2.credentials import Credentials
 
-from routing.providers.base import ProviderRequest, ProviderResponse, RequestContext
-from routing.providers.common import CAPABILITY_HEADER, provider_error, status_error, timeout_seconds, user_text
+from routing.providers.base import ProviderRequest, ProviderResponse, RequestContext, StreamChunk
+from routing.providers.common import call_headers, provider_error, status_error, timeout_seconds, user_text
 from routing.providers.vertex import mapping
 
 DEFAULT_LOCATION = "europe-west1"
@@ -54,12 +54,14 @@ class VertexAdapter:
 
     @classmethod
     def from_settings(cls) -> VertexAdapter:
-        return cls(VertexConfig(
-            project=getattr(settings, "VERTEX_PROJECT", None) or None,
-            location=getattr(settings, "VERTEX_LOCATION", None) or DEFAULT_LOCATION,
-            base_url=getattr(settings, "VERTEX_BASE_URL", None) or None,
-            access_token=getattr(settings, "VERTEX_ACCESS_TOKEN", None) or None,
-        ))
+        return cls(
+            VertexConfig(
+                project=getattr(settings, "VERTEX_PROJECT", None) or None,
+                location=getattr(settings, "VERTEX_LOCATION", None) or DEFAULT_LOCATION,
+                base_url=getattr(settings, "VERTEX_BASE_URL", None) or None,
+                access_token=getattr(settings, "VERTEX_ACCESS_TOKEN", None) or None,
+            )
+        )
 
     def is_configured(self, model: str | None = None) -> bool:
         return bool(self.config.project)
@@ -70,16 +72,31 @@ class VertexAdapter:
     def complete(self, request: ProviderRequest) -> ProviderResponse:
         config = types.GenerateContentConfig(
             **mapping.generation_config(request),
-            http_options=_call_options(timeout_seconds(request), request.capability_id),
+            http_options=_call_options(timeout_seconds(request), call_headers(request)),
         )
         with translated_errors():
             response = self._sdk(request.context.tenant_region).models.generate_content(
-                model=request.model, contents=user_text(request), config=config)
+                model=request.model, contents=user_text(request), config=config
+            )
             data = response.model_dump(mode="json", by_alias=True, exclude_none=True)
         return mapping.generate_content_response(data)
 
-    def embed(self, texts: list[str], *, region: str | None = None, timeout: float = 10.0,
-              model: str = EMBEDDING_MODEL) -> list[list[float]]:
+    def stream(self, request: ProviderRequest) -> Iterator[StreamChunk]:
+        """`:streamGenerateContent` (server-sent events). google-genai sends the request on the first
+        read, so a failure to answer at all surfaces there, before any text, as it should."""
+        config = types.GenerateContentConfig(
+            **mapping.generation_config(request),
+            http_options=_call_options(timeout_seconds(request), call_headers(request)),
+        )
+        with translated_errors():
+            responses = self._sdk(request.context.tenant_region).models.generate_content_stream(
+                model=request.model, contents=user_text(request), config=config
+            )
+        return _stream_chunks(responses)
+
+    def embed(
+        self, texts: list[str], *, region: str | None = None, timeout: float = 10.0, model: str = EMBEDDING_MODEL
+    ) -> list[list[float]]:
         """One vector per text (768 dimensions for text-embedding-004), in order."""
         if not texts:
             return []
@@ -103,12 +120,23 @@ class VertexAdapter:
     def _new_client(self, location: str) -> genai.Client:
         credentials = Credentials(token=self.config.access_token) if self.config.access_token else None
         options = types.HttpOptions(base_url=self.config.base_url) if self.config.base_url else None
-        return genai.Client(vertexai=True, project=self.config.project, location=location,
-                            credentials=credentials, http_options=options)
+        return genai.Client(
+            vertexai=True, project=self.config.project, location=location, credentials=credentials, http_options=options
+        )
 
 
-def _call_options(seconds: float, capability_id: str | None) -> types.HttpOptions:
-    headers = {CAPABILITY_HEADER: capability_id} if capability_id else None
+def _stream_chunks(responses: Iterator) -> Iterator[StreamChunk]:
+    try:
+        with translated_errors():
+            for response in responses:
+                yield mapping.stream_chunk(response.model_dump(mode="json", by_alias=True, exclude_none=True))
+    finally:
+        close = getattr(responses, "close", None)
+        if close is not None:
+            close()
+
+
+def _call_options(seconds: float, headers: dict[str, str] | None) -> types.HttpOptions:
     return types.HttpOptions(timeout=max(1, round(seconds * 1000)), headers=headers)
 
 
