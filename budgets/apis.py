@@ -42,8 +42,15 @@ class BudgetSetInputSerializer(serializers.Serializer):
     feature = StrictCharField(max_length=64, required=False, allow_blank=True, default="", trim_whitespace=False)
     period = serializers.ChoiceField(choices=Budget.Period.choices, default=Budget.Period.MONTHLY)
     token_limit = StrictIntegerField(min_value=0, required=False, allow_null=True, default=None)
-    cost_limit_usd = serializers.DecimalField(max_digits=14, decimal_places=6, min_value=0, required=False,
-                                              allow_null=True, default=None, coerce_to_string=False)
+    cost_limit_usd = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=6,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        default=None,
+        coerce_to_string=False,
+    )
     soft_cap_pct = StrictIntegerField(min_value=1, max_value=100, default=80)
     hard_cap_pct = StrictIntegerField(min_value=1, max_value=100, default=100)
     enabled = StrictBooleanField(required=False, default=True)
@@ -54,8 +61,11 @@ class BudgetAdminApi(TenantAPIView):
 
     required_scope = "ai:admin"
 
-    @extend_schema(request=BudgetSetInputSerializer, responses={200: BudgetOverviewSerializer(many=True)},
-                   operation_id="budgets_set")
+    @extend_schema(
+        request=BudgetSetInputSerializer,
+        responses={200: BudgetOverviewSerializer(many=True)},
+        operation_id="budgets_set",
+    )
     def put(self, request):
         data = BudgetSetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

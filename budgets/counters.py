@@ -33,17 +33,22 @@ local function release(key, id)
 end
 """
 
-_PURGE = _RELEASE + """
+_PURGE = (
+    _RELEASE
+    + """
 local function purge(key, now)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', key .. ':res', '-inf', now)) do
     release(key, id)
   end
 end
 """
+)
 
 # KEYS: period hash keys. ARGV: now, expiry, reservation id, tokens, micros, then per key: token_limit, micro_limit
 # (-1 = none). Returns 0 when all fit (and reserves on all), else the 1-based index of the first that does not.
-_RESERVE = _PURGE + """
+_RESERVE = (
+    _PURGE
+    + """
 local now, expiry, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local tokens, micros = tonumber(ARGV[4]), tonumber(ARGV[5])
 for i, key in ipairs(KEYS) do
@@ -66,10 +71,13 @@ for _, key in ipairs(KEYS) do
 end
 return 0
 """
+)
 
 # KEYS: period hash keys. ARGV: reservation id (may be ''), actual tokens, actual micros. A period
 # Redis no longer has is left alone: its next use rebuilds it from the ledger, which has this usage.
-_SETTLE = _RELEASE + """
+_SETTLE = (
+    _RELEASE
+    + """
 local id, tokens, micros = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 for _, key in ipairs(KEYS) do
   if id ~= '' then
@@ -82,6 +90,7 @@ for _, key in ipairs(KEYS) do
 end
 return 1
 """
+)
 
 
 # KEYS[1] period hash. ARGV: used tokens, used micros (from the ledger). Only seeds a missing period.
@@ -142,18 +151,26 @@ class BudgetCounters:
     def reserve(self, *, reservation_id: str, period_limits: dict[int, Limits], tokens: int, micros: int) -> int:
         """0 when reserved on every period, else the 1-based position of the period that is full."""
         keys = [period_key(period_id) for period_id in period_limits]
-        args: list = [int(time.time() * 1000), int((time.time() + RESERVATION_TTL_SECONDS) * 1000),
-                      reservation_id, tokens, micros]
+        args: list = [
+            int(time.time() * 1000),
+            int((time.time() + RESERVATION_TTL_SECONDS) * 1000),
+            reservation_id,
+            tokens,
+            micros,
+        ]
         for limits in period_limits.values():
             args += [-1 if limits.tokens is None else limits.tokens, -1 if limits.micros is None else limits.micros]
         return int(self._reserve(keys=keys, args=args))
 
     def settle(self, *, reservation_id: str, period_ids: list[int], tokens: int, micros: int) -> None:
-        self._settle(keys=[period_key(period_id) for period_id in period_ids],
-                     args=[reservation_id, tokens, micros])
+        self._settle(keys=[period_key(period_id) for period_id in period_ids], args=[reservation_id, tokens, micros])
 
     def usage(self, period_id: int) -> Usage:
         raw = self._client.hgetall(period_key(period_id))
         value = {key.decode(): int(number) for key, number in raw.items()}
-        return Usage(value.get("used_tokens", 0), value.get("reserved_tokens", 0),
-                     value.get("used_micros", 0), value.get("reserved_micros", 0))
+        return Usage(
+            value.get("used_tokens", 0),
+            value.get("reserved_tokens", 0),
+            value.get("used_micros", 0),
+            value.get("reserved_micros", 0),
+        )

@@ -9,26 +9,32 @@ from prometheus_client.core import GaugeMetricFamily
 from budgets.counters import BudgetCounters
 from budgets.models import BudgetPeriod
 from melmastoon_ai.observability.metrics import register_scrape_collector
-from melmastoon_ai.tenancy.context import platform_access
+from melmastoon_ai.tenancy.context import metrics_read_access
 
 logger = logging.getLogger(__name__)
 
 
 class BudgetCollector:
     def collect(self):
-        used = GaugeMetricFamily("melmastoon_budget_used_tokens", "Tokens used in the current period",
-                                 labels=["tenant", "feature"])
-        remaining = GaugeMetricFamily("melmastoon_budget_remaining_tokens", "Tokens left before the hard cap",
-                                      labels=["tenant", "feature"])
-        spend = GaugeMetricFamily("melmastoon_budget_spend_usd", "Spend in the current period (USD)",
-                                  labels=["tenant", "feature"])
+        used = GaugeMetricFamily(
+            "melmastoon_budget_used_tokens", "Tokens used in the current period", labels=["tenant", "feature"]
+        )
+        remaining = GaugeMetricFamily(
+            "melmastoon_budget_remaining_tokens", "Tokens left before the hard cap", labels=["tenant", "feature"]
+        )
+        spend = GaugeMetricFamily(
+            "melmastoon_budget_spend_usd", "Spend in the current period (USD)", labels=["tenant", "feature"]
+        )
         try:
             counters = BudgetCounters()
-            with platform_access(actor="metrics", reason="budget gauges"):
+            with metrics_read_access():
                 from django.utils import timezone
 
-                periods = list(BudgetPeriod.objects.select_related("budget")
-                               .filter(starts_at__lte=timezone.now(), ends_at__gt=timezone.now()))
+                periods = list(
+                    BudgetPeriod.objects.select_related("budget").filter(
+                        starts_at__lte=timezone.now(), ends_at__gt=timezone.now()
+                    )
+                )
             for period in periods:
                 usage = counters.usage(period.id)
                 labels = [str(period.tenant_id), period.budget.feature or "-"]

@@ -22,12 +22,15 @@ class Budget(TenantOwnedModel):
     feature = models.CharField(max_length=64, blank=True, help_text="empty: the whole tenant")
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTHLY)
     token_limit = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
-    cost_limit_usd = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True,
-                                         validators=[MinValueValidator(0)])
-    soft_cap_pct = models.PositiveSmallIntegerField(default=80, validators=[MinValueValidator(1),
-                                                                           MaxValueValidator(100)])
-    hard_cap_pct = models.PositiveSmallIntegerField(default=100, validators=[MinValueValidator(1),
-                                                                            MaxValueValidator(100)])
+    cost_limit_usd = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    soft_cap_pct = models.PositiveSmallIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    hard_cap_pct = models.PositiveSmallIntegerField(
+        default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
     enabled = models.BooleanField(default=True)
     history = HistoricalRecords(get_user=history_user)
 

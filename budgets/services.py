@@ -57,15 +57,16 @@ def current_period(*, budget: Budget, moment: dt.datetime | None = None) -> Budg
 def period_open(*, budget: Budget, moment: dt.datetime | None = None) -> BudgetPeriod:
     """The budget's period containing `moment`, created once even when several processes race."""
     starts_at, ends_at = period_bounds(budget.period, moment or timezone.now())
-    period = BudgetPeriod.objects.filter(budget=budget, starts_at=starts_at).first()
+    period = BudgetPeriod.objects.filter(tenant_id=budget.tenant_id, budget=budget, starts_at=starts_at).first()
     if period is not None:
         return period
     try:
         with transaction.atomic():
-            return BudgetPeriod.objects.create(tenant_id=budget.tenant_id, budget=budget, starts_at=starts_at,
-                                               ends_at=ends_at)
+            return BudgetPeriod.objects.create(
+                tenant_id=budget.tenant_id, budget=budget, starts_at=starts_at, ends_at=ends_at
+            )
     except IntegrityError:
-        return BudgetPeriod.objects.get(budget=budget, starts_at=starts_at)
+        return BudgetPeriod.objects.get(tenant_id=budget.tenant_id, budget=budget, starts_at=starts_at)
 
 
 def _limits(budget: Budget, pct: int) -> Limits:
@@ -128,23 +129,34 @@ def _emit_cap(period: BudgetPeriod, budget: Budget, cap: str) -> None:
     """Once per budget per period: the conditional UPDATE lets exactly one request through."""
     column = f"{cap}_cap_notified_at"
     with tenant_context(budget.tenant_id):
-        if not BudgetPeriod.objects.filter(pk=period.pk, **{f"{column}__isnull": True}).update(
-                **{column: timezone.now()}):
+        if not BudgetPeriod.objects.filter(
+            tenant_id=budget.tenant_id, pk=period.pk, **{f"{column}__isnull": True}
+        ).update(**{column: timezone.now()}):
             return
-        outbox_emit(topic=f"budget.{cap}_cap_reached", key=str(budget.id), tenant_id=budget.tenant_id,
-                    payload={"budget_id": str(budget.id), "feature": budget.feature,
-                             "period_start": period.starts_at.isoformat(), "token_limit": budget.token_limit,
-                             "cost_limit_usd": None if budget.cost_limit_usd is None else str(budget.cost_limit_usd)})
+        outbox_emit(
+            topic=f"budget.{cap}_cap_reached",
+            key=str(budget.id),
+            tenant_id=budget.tenant_id,
+            payload={
+                "budget_id": str(budget.id),
+                "feature": budget.feature,
+                "period_start": period.starts_at.isoformat(),
+                "token_limit": budget.token_limit,
+                "cost_limit_usd": None if budget.cost_limit_usd is None else str(budget.cost_limit_usd),
+            },
+        )
 
 
 def _over(limits: Limits, tokens: int, micros: int) -> bool:
     return (limits.tokens is not None and tokens > limits.tokens) or (
-        limits.micros is not None and micros > limits.micros)
+        limits.micros is not None and micros > limits.micros
+    )
 
 
 def _reached(limits: Limits, tokens: int, micros: int) -> bool:
     return (limits.tokens is not None and tokens >= limits.tokens) or (
-        limits.micros is not None and micros >= limits.micros)
+        limits.micros is not None and micros >= limits.micros
+    )
 
 
 def _first_full_by_ledger(periods: list[BudgetPeriod], budgets: list[Budget], tokens: int, micros: int) -> int:
@@ -157,8 +169,9 @@ def _first_full_by_ledger(periods: list[BudgetPeriod], budgets: list[Budget], to
     return 0
 
 
-def budget_reserve(*, tenant_id: uuid.UUID, feature: str, tokens: int, cost_usd: Decimal,
-                   counters: BudgetCounters | None = None) -> Reservation | None:
+def budget_reserve(
+    *, tenant_id: uuid.UUID, feature: str, tokens: int, cost_usd: Decimal, counters: BudgetCounters | None = None
+) -> Reservation | None:
     """None when the tenant has no budget; else a reservation, or `skip_models` past the hard cap.
 
     Redis down: the check runs against the ledger instead, and conservatively (what other
@@ -168,15 +181,24 @@ def budget_reserve(*, tenant_id: uuid.UUID, feature: str, tokens: int, cost_usd:
         return None
     counters = counters or BudgetCounters()
     periods = [current_period(budget=budget) for budget in budgets]
-    reservation = Reservation(tenant_id=tenant_id, periods=periods,
-                              budgets={period.id: budget for period, budget in zip(periods, budgets, strict=True)})
+    reservation = Reservation(
+        tenant_id=tenant_id,
+        periods=periods,
+        budgets={period.id: budget for period, budget in zip(periods, budgets, strict=True)},
+    )
     micros = int(cost_usd * MICROS)
     try:
         for period in periods:
             ensure_counters(period, counters)
         reservation_id = uuid.uuid4().hex
-        full = counters.reserve(reservation_id=reservation_id, tokens=tokens, micros=micros, period_limits={
-            period.id: _limits(budget, budget.hard_cap_pct) for period, budget in zip(periods, budgets, strict=True)})
+        full = counters.reserve(
+            reservation_id=reservation_id,
+            tokens=tokens,
+            micros=micros,
+            period_limits={
+                period.id: _limits(budget, budget.hard_cap_pct) for period, budget in zip(periods, budgets, strict=True)
+            },
+        )
     except redis.RedisError:
         logger.warning("budget counters unavailable; checking the ledger", extra={"tenant_id": str(tenant_id)})
         full, reservation_id = _first_full_by_ledger(periods, budgets, tokens, micros), ""
@@ -188,8 +210,15 @@ def budget_reserve(*, tenant_id: uuid.UUID, feature: str, tokens: int, cost_usd:
     return reservation
 
 
-def budget_settle(*, reservation: Reservation, inference_id: uuid.UUID, tokens: int, cost_usd: Decimal,
-                  counters: BudgetCounters | None = None, into: list | None = None) -> None:
+def budget_settle(
+    *,
+    reservation: Reservation,
+    inference_id: uuid.UUID,
+    tokens: int,
+    cost_usd: Decimal,
+    counters: BudgetCounters | None = None,
+    into: list | None = None,
+) -> None:
     """Charge the actual usage to the periods reserved in (even after a rollover), in the caller's
     transaction: the ledger rows commit with the inference record. The Redis counters take the
     usage (and release the reservation) only once that commit has happened, so Redis never counts
@@ -199,8 +228,12 @@ def budget_settle(*, reservation: Reservation, inference_id: uuid.UUID, tokens: 
     when Redis answers again. `into`: the caller inserts the ledger rows with the rest of its change
     (melmastoon_ai/rows.py); else they are inserted here."""
     counters = counters or BudgetCounters()
-    ledger = [BudgetLedgerEntry(tenant_id=reservation.tenant_id, period=period, inference_id=inference_id,
-                                tokens=tokens, cost_usd=cost_usd) for period in reservation.periods]
+    ledger = [
+        BudgetLedgerEntry(
+            tenant_id=reservation.tenant_id, period=period, inference_id=inference_id, tokens=tokens, cost_usd=cost_usd
+        )
+        for period in reservation.periods
+    ]
     if into is None:
         BudgetLedgerEntry.objects.bulk_create(ledger)
     else:
@@ -215,13 +248,13 @@ def budget_settle(*, reservation: Reservation, inference_id: uuid.UUID, tokens: 
     transaction.on_commit(lambda: _settle_counters(counters, reservation.reservation_id, period_ids, tokens, micros))
 
 
-def _settle_counters(counters: BudgetCounters, reservation_id: str, period_ids: list[int], tokens: int,
-                     micros: int) -> None:
+def _settle_counters(
+    counters: BudgetCounters, reservation_id: str, period_ids: list[int], tokens: int, micros: int
+) -> None:
     try:
         counters.settle(reservation_id=reservation_id, period_ids=period_ids, tokens=tokens, micros=micros)
     except redis.RedisError:
-        logger.warning("budget counters unavailable at settlement; the ledger has it",
-                       extra={"period_ids": period_ids})
+        logger.warning("budget counters unavailable at settlement; the ledger has it", extra={"period_ids": period_ids})
         with _stale_lock:
             _STALE_PERIODS.update(period_ids)
 
@@ -232,8 +265,12 @@ def budget_release(*, reservation: Reservation, counters: BudgetCounters | None 
     if not reservation.reservation_id:
         return
     try:
-        (counters or BudgetCounters()).settle(reservation_id=reservation.reservation_id,
-                                              period_ids=[p.id for p in reservation.periods], tokens=0, micros=0)
+        (counters or BudgetCounters()).settle(
+            reservation_id=reservation.reservation_id,
+            period_ids=[p.id for p in reservation.periods],
+            tokens=0,
+            micros=0,
+        )
     except redis.RedisError:
         logger.warning("budget counters unavailable; the reservation expires by itself")
 
@@ -244,8 +281,9 @@ def tenant_budget_default(*, tenant) -> Budget:
     limit = tenant.monthly_token_limit
     if limit is None:
         limit = settings.DEFAULT_TENANT_MONTHLY_TOKEN_LIMIT
-    budget, _ = Budget.objects.get_or_create(tenant=tenant, feature="", defaults={
-        "period": Budget.Period.MONTHLY, "token_limit": limit})
+    budget, _ = Budget.objects.get_or_create(
+        tenant=tenant, feature="", defaults={"period": Budget.Period.MONTHLY, "token_limit": limit}
+    )
     return budget
 
 
@@ -254,7 +292,7 @@ def budgets_rollover(*, moment: dt.datetime | None = None) -> int:
     opened = 0
     for budget in Budget.objects.filter(enabled=True):
         starts_at, _ = period_bounds(budget.period, moment or timezone.now())
-        existed = BudgetPeriod.objects.filter(budget=budget, starts_at=starts_at).exists()
+        existed = BudgetPeriod.objects.filter(tenant_id=budget.tenant_id, budget=budget, starts_at=starts_at).exists()
         period_open(budget=budget, moment=moment)
         opened += not existed
     return opened

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from hitl.models import HitlDecision, HitlGate
 from melmastoon_ai.admin_site import AppendOnlyAdmin
@@ -19,10 +21,15 @@ class HitlGateAdmin(admin.ModelAdmin):
 
     list_display = ("capability", "status", "tenant", "reviewer_group", "sla_due_at", "opened_at", "decided_at")
     list_filter = ("status", "capability")
-    readonly_fields = [field.name for field in HitlGate._meta.fields]
+    readonly_fields = [*(field.name for field in HitlGate._meta.fields), "inference_link"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="inference record")
+    def inference_link(self, obj):
+        url = reverse("admin:capabilities_inferencerecord_change", args=[obj.inference_id])
+        return format_html('<a href="{}">{}</a>', url, obj.inference_id)
 
 
 @admin.register(HitlDecision)

@@ -63,12 +63,19 @@ def output_fields(schema: dict, output: dict) -> list[OutputField]:
     for name, spec in schema.get("properties", {}).items():
         kind = _kind(spec)
         max_length = spec.get("maxLength")
-        fields.append(OutputField(
-            name=name, kind=kind, value=_shown(kind, output.get(name)), required=name in required,
-            choices=[str(choice) for choice in spec.get("enum", [])], max_length=max_length,
-            minimum=spec.get("minimum"), maximum=spec.get("maximum"),
-            multiline=kind == "json" or (kind == "text" and (max_length is None or max_length > LONG_TEXT)),
-        ))
+        fields.append(
+            OutputField(
+                name=name,
+                kind=kind,
+                value=_shown(kind, output.get(name)),
+                required=name in required,
+                choices=[str(choice) for choice in spec.get("enum", [])],
+                max_length=max_length,
+                minimum=spec.get("minimum"),
+                maximum=spec.get("maximum"),
+                multiline=kind == "json" or (kind == "text" and (max_length is None or max_length > LONG_TEXT)),
+            )
+        )
     return fields
 
 
@@ -118,8 +125,9 @@ def attach_schema_errors(fields: list[OutputField], errors: list[dict]) -> list[
         if pointer == "/" and missing:
             top = missing["name"]
         if top in by_name:
-            by_name[top].error = f"{pointer}: {error.get('message')}" if pointer.count("/") > 1 else error.get(
-                "message", "")
+            by_name[top].error = (
+                f"{pointer}: {error.get('message')}" if pointer.count("/") > 1 else error.get("message", "")
+            )
         else:
             unplaced.append(f"{pointer}: {error.get('message')}")
     return unplaced
@@ -143,6 +151,9 @@ def text_direction(output: dict, input_redacted: dict) -> tuple[str, str]:
 
 def readable(output: dict) -> list[dict]:
     """An output as a reviewer reads it: text as text (line breaks kept), anything else as JSON."""
-    return [{"name": name, "text": value} if isinstance(value, str) else
-            {"name": name, "json": json.dumps(value, ensure_ascii=False, indent=2)}
-            for name, value in (output or {}).items()]
+    return [
+        {"name": name, "text": value}
+        if isinstance(value, str)
+        else {"name": name, "json": json.dumps(value, ensure_ascii=False, indent=2)}
+        for name, value in (output or {}).items()
+    ]

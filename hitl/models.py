@@ -28,13 +28,23 @@ class HitlGate(TenantOwnedModel):
     reason = models.CharField(max_length=300)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reviewer_group = models.CharField(max_length=64)
-    assignee = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 help_text="the reviewer who took the gate; the group may still decide it")
+    assignee = models.ForeignKey(
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the reviewer who took the gate; the group may still decide it",
+    )
     draft_output = models.JSONField()
     # What the draft was made against, stored when the gate opens: an edit is validated against the
     # schema of the capability version that made the draft, not whatever the catalog holds by then.
     capability_version = models.CharField(max_length=32, blank=True)
     output_schema = models.JSONField(default=dict, blank=True)
+    # "<NAME_1>" -> the guest's name: the reviewer page shows it in the input and the draft while
+    # the gate is open (the record keeps the placeholder); emptied when the gate is decided or
+    # expires, and by the guest's erasure (privacy/)
+    guest_names = models.JSONField(default=dict, blank=True)
     sla_due_at = models.DateTimeField()
     opened_at = models.DateTimeField(default=timezone.now)
     escalated_at = models.DateTimeField(null=True, blank=True)

@@ -40,7 +40,8 @@ def _grant(table_model, holder_column: str, holder_id: int, gate: HitlGate) -> N
             "JOIN django_content_type ct ON ct.id = p.content_type_id "
             "WHERE ct.app_label = 'hitl' AND ct.model = 'hitlgate' "
             "AND p.codename IN ('view_hitlgate', 'decide_hitlgate') ON CONFLICT DO NOTHING",
-            [holder_id, gate.pk])
+            [holder_id, gate.pk],
+        )
 
 
 def gate_grant(*, gate: HitlGate, group: str) -> None:
@@ -53,8 +54,9 @@ def gates_for_reviewer(user, *, tenant_id, perm: str = VIEW) -> QuerySet[HitlGat
     """The tenant's gates this account holds `perm` on, through its groups or directly. Global
     (model-level) permissions and superuser status grant nothing here: a gate is shown to whom
     it was given."""
-    return get_objects_for_user(user, perm, klass=HitlGate.objects.filter(tenant_id=tenant_id),
-                                accept_global_perms=False, with_superuser=False)
+    return get_objects_for_user(
+        user, perm, klass=HitlGate.objects.filter(tenant_id=tenant_id), accept_global_perms=False, with_superuser=False
+    )
 
 
 def gate_grant_user(*, gate: HitlGate, user) -> None:

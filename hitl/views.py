@@ -25,10 +25,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from guardrails import restore_output
 from hitl.editor import attach_schema_errors, output_fields, parse_output, readable, text_direction
 from hitl.models import HitlDecision, HitlGate
 from hitl.permissions import DECIDE, gates_for_reviewer
-from hitl.services import hitl_gate_assign, hitl_gate_decide
+from hitl.services import hitl_gate_assign, hitl_gate_decide, with_names_pseudonymised
 from melmastoon_ai.errors import ApplicationError, Conflict, SchemaViolation
 from melmastoon_ai.login_throttle import ThrottledLoginFormMixin, login_status
 from melmastoon_ai.tenancy.context import activate_tenant
@@ -36,8 +37,11 @@ from melmastoon_ai.tenancy.models import TenantMembership
 from melmastoon_ai.tenancy.selectors import membership_for_user
 
 PAGE_SIZE = 25
-STATUS_FILTERS = {"open": HitlGate.OPEN_STATUSES, "all": None,
-                  **{status.value: (status.value,) for status in HitlGate.Status}}
+STATUS_FILTERS = {
+    "open": HitlGate.OPEN_STATUSES,
+    "all": None,
+    **{status.value: (status.value,) for status in HitlGate.Status},
+}
 
 
 class ReviewerLoginForm(ThrottledLoginFormMixin, AuthenticationForm):
@@ -119,34 +123,60 @@ def queue(request):
     rows = []
     for gate in page:
         left, urgency = time_left(gate.sla_due_at, now)
-        rows.append({"gate": gate, "time_left": left if gate.status in HitlGate.OPEN_STATUSES else "",
-                     "urgency": urgency if gate.status in HitlGate.OPEN_STATUSES else "done"})
+        rows.append(
+            {
+                "gate": gate,
+                "time_left": left if gate.status in HitlGate.OPEN_STATUSES else "",
+                "urgency": urgency if gate.status in HitlGate.OPEN_STATUSES else "done",
+            }
+        )
     capabilities = sorted(set(visible.values_list("capability", flat=True).distinct()))
-    return render(request, "hitl/queue.html", {
-        "rows": rows, "page": page, "status": status, "capability": capability, "capabilities": capabilities,
-        "statuses": list(STATUS_FILTERS), "tenant": request.reviewer_tenant, "mine": mine,
-    })
+    return render(
+        request,
+        "hitl/queue.html",
+        {
+            "rows": rows,
+            "page": page,
+            "status": status,
+            "capability": capability,
+            "capabilities": capabilities,
+            "statuses": list(STATUS_FILTERS),
+            "tenant": request.reviewer_tenant,
+            "mine": mine,
+        },
+    )
 
 
 def _gate_context(request, gate: HitlGate, decidable: bool, fields=None, problems=()) -> dict:
     inference = gate.inference  # the record the draft belongs to (its redacted input, its provenance)
     schema = gate.output_schema
     input_redacted = inference.input_redacted if inference else {}
+    names = gate.guest_names if gate.status in HitlGate.OPEN_STATUSES else {}
     direction, lang = text_direction(gate.draft_output, input_redacted if isinstance(input_redacted, dict) else {})
     may_decide = decidable and gate.status in HitlGate.OPEN_STATUSES
     left, urgency = time_left(gate.sla_due_at, timezone.now())
     decision = HitlDecision.objects.filter(tenant_id=gate.tenant_id, gate=gate).first()
     return {
-        "gate": gate, "inference": inference, "tenant": request.reviewer_tenant, "decision": decision,
+        "gate": gate,
+        "inference": inference,
+        "tenant": request.reviewer_tenant,
+        "decision": decision,
         "edited": readable(decision.edited_output) if decision and decision.edited_output else [],
-        "input_json": json.dumps(input_redacted, ensure_ascii=False, indent=2),
-        "draft": readable(gate.draft_output),
+        "input_json": json.dumps(restore_output(input_redacted, names), ensure_ascii=False, indent=2),
+        "draft": readable(restore_output(gate.draft_output, names)),
         "provenance": inference.provenance if inference else {},
-        "fields": fields if fields is not None else output_fields(schema, gate.draft_output),
-        "members": list(TenantMembership.objects.filter(tenant_id=gate.tenant_id)
-                        .values_list("user__username", flat=True)) if may_decide else [],
-        "problems": problems, "may_decide": may_decide, "dir": direction, "lang": lang,
-        "time_left": left, "urgency": urgency,
+        "fields": fields if fields is not None else output_fields(schema, restore_output(gate.draft_output, names)),
+        "members": list(
+            TenantMembership.objects.filter(tenant_id=gate.tenant_id).values_list("user__username", flat=True)
+        )
+        if may_decide
+        else [],
+        "problems": problems,
+        "may_decide": may_decide,
+        "dir": direction,
+        "lang": lang,
+        "time_left": left,
+        "urgency": urgency,
     }
 
 
@@ -163,16 +193,19 @@ def gate_page(request, gate_id):
     # Asked once per request: may this reviewer decide (and assign) this gate, not only see it?
     decidable = gates_for_reviewer(request.user, tenant_id=gate.tenant_id, perm=DECIDE).filter(pk=gate.pk).exists()
     if request.method == "POST":
-        return (_assign(request, gate, decidable) if "assignee" in request.POST
-                else _decide(request, gate, decidable))
+        return _assign(request, gate, decidable) if "assignee" in request.POST else _decide(request, gate, decidable)
     return _render_gate(request, gate, decidable)
 
 
 def _assign(request, gate: HitlGate, decidable: bool):
     try:
         with transaction.atomic():
-            hitl_gate_assign(tenant_id=gate.tenant_id, gate_id=gate.id, by=request.user,
-                             assignee_username=request.POST["assignee"] or request.user.username)
+            hitl_gate_assign(
+                tenant_id=gate.tenant_id,
+                gate_id=gate.id,
+                by=request.user,
+                assignee_username=request.POST["assignee"] or request.user.username,
+            )
     except ApplicationError as exc:
         gate.refresh_from_db()
         status = 403 if exc.status == 404 else exc.status  # seen but not decidable by this reviewer
@@ -193,19 +226,38 @@ def _decide(request, gate: HitlGate, decidable: bool):
     if decision == HitlDecision.Decision.EDIT:
         edited, fields = parse_output(schema, request.POST)
         if any(item.error for item in fields):
-            return _render_gate(request, gate, decidable, fields=fields, status=422,
-                                problems=["Some fields could not be read; nothing was saved."])
+            return _render_gate(
+                request,
+                gate,
+                decidable,
+                fields=fields,
+                status=422,
+                problems=["Some fields could not be read; nothing was saved."],
+            )
+        edited = with_names_pseudonymised(edited, gate.guest_names)
         if edited == gate.draft_output:
             decision, edited = HitlDecision.Decision.APPROVE, None  # nothing changed: an approval
     try:
         with transaction.atomic():  # a refusal rolls back to here, leaving no half-decided gate
-            record = hitl_gate_decide(tenant_id=gate.tenant_id, gate_id=gate.id, decision=decision,
-                                      reviewer=f"user:{request.user.username}", edited_output=edited, comment=comment)
+            record = hitl_gate_decide(
+                tenant_id=gate.tenant_id,
+                gate_id=gate.id,
+                decision=decision,
+                reviewer=f"user:{request.user.username}",
+                edited_output=edited,
+                comment=comment,
+            )
     except SchemaViolation as exc:
         fields = fields or output_fields(schema, edited or {})
         unplaced = attach_schema_errors(fields, exc.details.get("errors", []))
-        return _render_gate(request, gate, decidable, fields=fields, status=422, problems=[
-            "The edited output does not match the capability's schema; nothing was saved.", *unplaced])
+        return _render_gate(
+            request,
+            gate,
+            decidable,
+            fields=fields,
+            status=422,
+            problems=["The edited output does not match the capability's schema; nothing was saved.", *unplaced],
+        )
     except Conflict as exc:
         gate.refresh_from_db()
         return _render_gate(request, gate, decidable, problems=[exc.message], status=409)

@@ -1,6 +1,8 @@
 """Prompt registry admin: history, side-by-side comparison with the active version, and lifecycle
 actions that call the services (refusals shown as messages). django-guardian decides which
-staff may change the lifecycle of which prompts (permission `promote_prompt` on the prompt)."""
+staff may change the lifecycle of which prompts (permission `promote_prompt` on the prompt).
+Eval-gated promotion and the gate panel are added by evals/admin.py, which re-registers
+PromptVersion with a subclass: the registry itself knows nothing of evaluations."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from guardian.admin import GuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -33,8 +34,12 @@ class PromptAdmin(GuardedModelAdminMixin, SimpleHistoryAdmin):
 def _sample_values(version: PromptVersion) -> dict[str, str]:
     capability = version.prompt.capabilities.first()
     example = capability.examples[0] if capability and capability.examples else {}
-    samples = {"input_json": json.dumps(example, ensure_ascii=False), "locale": "en", "context": "(retrieved context)",
-               "output_schema_json": json.dumps(capability.output_schema) if capability else "{}"}
+    samples = {
+        "input_json": json.dumps(example, ensure_ascii=False),
+        "locale": "en",
+        "context": "(retrieved context)",
+        "output_schema_json": json.dumps(capability.output_schema) if capability else "{}",
+    }
     return {name: samples.get(name, f"<{name}>") for name in version.variables}
 
 
@@ -42,19 +47,24 @@ def _rendered(version: PromptVersion | None) -> tuple[str, str]:
     if version is None:
         return "(no active version)", ""
     try:
-        rendered = render(system_template=version.system_template, user_template=version.user_template,
-                          variables=list(version.variables), values=_sample_values(version))
+        rendered = render(
+            system_template=version.system_template,
+            user_template=version.user_template,
+            variables=list(version.variables),
+            values=_sample_values(version),
+        )
     except PromptRenderError as exc:
         return f"(does not render: {exc})", ""
     return rendered.system, rendered.user
 
 
-def _lifecycle_action(service, verb: str):
+def lifecycle_action(service, verb: str):
     def action(modeladmin, request, queryset):
         for version in queryset.select_related("prompt"):
             if not request.user.has_perm("prompts.promote_prompt", version.prompt):
-                modeladmin.message_user(request, f"{version.label}: you may not {verb} versions of "
-                                        f"{version.prompt.key}.", messages.ERROR)
+                modeladmin.message_user(
+                    request, f"{version.label}: you may not {verb} versions of {version.prompt.key}.", messages.ERROR
+                )
                 continue
             try:
                 service(version_id=version.id)
@@ -82,8 +92,11 @@ class PromptVersionForm(forms.ModelForm):
             return data
         try:
             services.check_new_draft(
-                prompt=data["prompt"], version=data["version"], system_template=data["system_template"],
-                user_template=data["user_template"], variables=list(data.get("variables") or []),
+                prompt=data["prompt"],
+                version=data["version"],
+                system_template=data["system_template"],
+                user_template=data["user_template"],
+                variables=list(data.get("variables") or []),
                 replacing=self.instance if self.instance.pk else None,
             )
         except ApplicationError as exc:
@@ -100,14 +113,20 @@ class PromptVersionAdmin(SimpleHistoryAdmin):
     list_display = ("prompt", "version", "status", "canary_percent", "created_at", "activated_at")
     list_filter = ("status", "prompt__domain")
     search_fields = ("prompt__key", "version", "system_template", "user_template")
-    readonly_fields = ("status", "canary_percent", "canary_started_at", "activated_at", "deprecated_at",
-                       "retired_at", "side_by_side", "promotion_check")
+    readonly_fields = (
+        "status",
+        "canary_percent",
+        "canary_started_at",
+        "activated_at",
+        "deprecated_at",
+        "retired_at",
+        "side_by_side",
+    )
     actions = [
-        _lifecycle_action(services.prompt_version_start_canary, "start canary"),
-        _lifecycle_action(services.prompt_version_stop_canary, "stop canary"),
-        _lifecycle_action(services.prompt_version_promote, "promote"),
-        _lifecycle_action(services.prompt_version_deprecate, "deprecate"),
-        _lifecycle_action(services.prompt_version_retire, "retire"),
+        lifecycle_action(services.prompt_version_start_canary, "start canary"),
+        lifecycle_action(services.prompt_version_stop_canary, "stop canary"),
+        lifecycle_action(services.prompt_version_deprecate, "deprecate"),
+        lifecycle_action(services.prompt_version_retire, "retire"),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -134,33 +153,13 @@ class PromptVersionAdmin(SimpleHistoryAdmin):
         active = obj.prompt.versions.filter(status=PromptVersion.Status.ACTIVE).exclude(pk=obj.pk).first()
         mine, theirs = _rendered(obj), _rendered(active)
         rows = format_html_join(
-            "", "<tr><th>{}</th><td><pre class='wrap'>{}</pre></td>"
-                "<td><pre class='wrap'>{}</pre></td></tr>",
+            "",
+            "<tr><th>{}</th><td><pre class='wrap'>{}</pre></td><td><pre class='wrap'>{}</pre></td></tr>",
             [("system", mine[0], theirs[0]), ("user", mine[1], theirs[1])],
         )
         header = f"active {active.version}" if active else "no other active version"
-        return format_html("<table><tr><th></th><th>this version ({})</th><th>{}</th></tr>{}</table>",
-                           obj.version, header, rows)
-
-    @admin.display(description="promotion gate")
-    def promotion_check(self, obj):
-        if obj is None or obj.pk is None:
-            return "-"
-        decision = services.check_promotion(obj)
-        rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            [(row.metric, row.candidate, row.active, "ok" if row.ok else "REFUSED", row.reason)
-             for row in decision.comparisons],
-        )
-        reasons = format_html_join("", "<li>{}</li>", [(reason,) for reason in decision.reasons])
-        compared = (("this version's", decision.candidate_run), ("the active version's", decision.active_run))
-        runs = format_html_join(" ", "<a href='{}'>{} run report</a>", [
-            (reverse("admin:evals_evalrun_report", args=[run.pk]), label)
-            for label, run in compared if run is not None])
         return format_html(
-            "<p><strong>{}</strong></p><ul>{}</ul><table><tr><th>metric</th><th>this version</th>"
-            "<th>active</th><th></th><th>why</th></tr>{}</table><p>{}</p>",
-            "may be promoted" if decision.allowed else "may not be promoted", reasons, rows, runs,
+            "<table><tr><th></th><th>this version ({})</th><th>{}</th></tr>{}</table>", obj.version, header, rows
         )
 
     def save_model(self, request, obj, form, change):
@@ -168,7 +167,11 @@ class PromptVersionAdmin(SimpleHistoryAdmin):
             super().save_model(request, obj, form, change)
             return
         created = services.prompt_version_create_draft(
-            prompt_key=obj.prompt.key, version=obj.version, system_template=obj.system_template,
-            user_template=obj.user_template, variables=list(obj.variables), model_parameters=obj.model_parameters,
+            prompt_key=obj.prompt.key,
+            version=obj.version,
+            system_template=obj.system_template,
+            user_template=obj.user_template,
+            variables=list(obj.variables),
+            model_parameters=obj.model_parameters,
         )
         obj.pk = created.pk

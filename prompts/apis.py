@@ -18,9 +18,22 @@ class PromptVersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PromptVersion
-        fields = ["id", "prompt", "version", "status", "system_template", "user_template", "variables",
-                  "model_parameters", "canary_percent", "canary_started_at", "created_at", "activated_at",
-                  "deprecated_at", "retired_at"]
+        fields = [
+            "id",
+            "prompt",
+            "version",
+            "status",
+            "system_template",
+            "user_template",
+            "variables",
+            "model_parameters",
+            "canary_percent",
+            "canary_started_at",
+            "created_at",
+            "activated_at",
+            "deprecated_at",
+            "retired_at",
+        ]
 
 
 class PromptSerializer(serializers.ModelSerializer):
@@ -31,13 +44,7 @@ class PromptSerializer(serializers.ModelSerializer):
         fields = ["key", "domain", "description", "created_at", "versions"]
 
 
-class GateSerializer(serializers.Serializer):
-    allowed = serializers.BooleanField()
-    reasons = serializers.ListField(child=serializers.CharField())
-    comparisons = serializers.ListField(child=serializers.DictField())
-
-
-def _version(key: str, version: str) -> PromptVersion:
+def version_by_label(key: str, version: str) -> PromptVersion:
     found = PromptVersion.objects.select_related("prompt").filter(prompt__key=key, version=version).first()
     if found is None:
         raise NotFound(f"no version {version} of {key}")
@@ -54,8 +61,9 @@ class PromptListApi(PlatformAdminAPIView):
     def get(self, request):
         return Response(PromptSerializer(Prompt.objects.prefetch_related("versions"), many=True).data)
 
-    @extend_schema(request=PromptCreateInputSerializer, responses={201: PromptSerializer},
-                   operation_id="prompts_create")
+    @extend_schema(
+        request=PromptCreateInputSerializer, responses={201: PromptSerializer}, operation_id="prompts_create"
+    )
     def post(self, request):
         data = self.PromptCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -80,8 +88,11 @@ class PromptVersionCreateApi(PlatformAdminAPIView):
         variables = serializers.ListField(child=StrictCharField(max_length=64), max_length=50)
         model_parameters = serializers.DictField(required=False, default=dict)
 
-    @extend_schema(request=PromptVersionCreateInputSerializer, responses={201: PromptVersionSerializer},
-                   operation_id="prompt_versions_create")
+    @extend_schema(
+        request=PromptVersionCreateInputSerializer,
+        responses={201: PromptVersionSerializer},
+        operation_id="prompt_versions_create",
+    )
     def post(self, request, key: str):
         data = self.PromptVersionCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -93,41 +104,36 @@ class PromptVersionCanaryApi(PlatformAdminAPIView):
     class CanaryStartInputSerializer(serializers.Serializer):
         percent = StrictIntegerField(min_value=1, max_value=50, default=5)
 
-    @extend_schema(request=CanaryStartInputSerializer, responses=PromptVersionSerializer,
-                   operation_id="prompt_canary_start")
+    @extend_schema(
+        request=CanaryStartInputSerializer, responses=PromptVersionSerializer, operation_id="prompt_canary_start"
+    )
     def post(self, request, key: str, version: str):
         data = self.CanaryStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        updated = services.prompt_version_start_canary(version_id=_version(key, version).id, **data.validated_data)
+        updated = services.prompt_version_start_canary(
+            version_id=version_by_label(key, version).id, **data.validated_data
+        )
         return Response(PromptVersionSerializer(updated).data)
 
     @extend_schema(request=None, responses=PromptVersionSerializer, operation_id="prompt_canary_stop")
     def delete(self, request, key: str, version: str):
-        updated = services.prompt_version_stop_canary(version_id=_version(key, version).id)
+        updated = services.prompt_version_stop_canary(version_id=version_by_label(key, version).id)
         return Response(PromptVersionSerializer(updated).data)
 
 
-def _transition_api(service, operation_id: str):
+def transition_api(service, operation_id: str):
+    """A POST that runs one lifecycle service on the version named in the URL."""
+
     class TransitionApi(PlatformAdminAPIView):
         @extend_schema(request=None, responses=PromptVersionSerializer, operation_id=operation_id)
         def post(self, request, key: str, version: str):
-            updated = service(version_id=_version(key, version).id)
+            updated = service(version_id=version_by_label(key, version).id)
             return Response(PromptVersionSerializer(updated).data)
 
     TransitionApi.__name__ = f"{operation_id.title().replace('_', '')}Api"
     return TransitionApi
 
 
-PromptVersionPromoteApi = _transition_api(services.prompt_version_promote, "prompt_version_promote")
-PromptVersionDeprecateApi = _transition_api(services.prompt_version_deprecate, "prompt_version_deprecate")
-PromptVersionRetireApi = _transition_api(services.prompt_version_retire, "prompt_version_retire")
-
-
-class PromptVersionPromotionCheckApi(PlatformAdminAPIView):
-    @extend_schema(responses=GateSerializer, operation_id="prompt_version_promotion_check")
-    def get(self, request, key: str, version: str):
-        decision = services.check_promotion(_version(key, version))
-        return Response({
-            "allowed": decision.allowed, "reasons": decision.reasons,
-            "comparisons": [row.__dict__ for row in decision.comparisons],
-        })
+# Promotion (eval-gated) and its check are evals' APIs (evals/apis.py), on the same paths.
+PromptVersionDeprecateApi = transition_api(services.prompt_version_deprecate, "prompt_version_deprecate")
+PromptVersionRetireApi = transition_api(services.prompt_version_retire, "prompt_version_retire")

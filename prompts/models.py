@@ -59,12 +59,15 @@ class PromptVersion(models.Model):
         ordering = ["prompt__key", "-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["prompt", "version"], name="prompt_version_unique"),
-            models.UniqueConstraint(fields=["prompt"], condition=Q(status="active"),
-                                    name="one_active_version_per_prompt"),
-            models.UniqueConstraint(fields=["prompt"], condition=Q(canary_percent__isnull=False),
-                                    name="one_canary_per_prompt"),
-            models.CheckConstraint(condition=Q(canary_percent__isnull=True) | Q(status="draft"),
-                                   name="only_drafts_run_as_canary"),
+            models.UniqueConstraint(
+                fields=["prompt"], condition=Q(status="active"), name="one_active_version_per_prompt"
+            ),
+            models.UniqueConstraint(
+                fields=["prompt"], condition=Q(canary_percent__isnull=False), name="one_canary_per_prompt"
+            ),
+            models.CheckConstraint(
+                condition=Q(canary_percent__isnull=True) | Q(status="draft"), name="only_drafts_run_as_canary"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -45,8 +45,9 @@ def render(*, system_template: str, user_template: str, variables: list[str], va
         raise PromptRenderError(f"undeclared prompt variables: {sorted(supplied - declared)}")
     strings = {name: str(value) for name, value in values.items()}
     try:
-        return RenderedPrompt(system=Template(system_template).substitute(strings),
-                              user=Template(user_template).substitute(strings))
+        return RenderedPrompt(
+            system=Template(system_template).substitute(strings), user=Template(user_template).substitute(strings)
+        )
     except KeyError as exc:  # the template uses a variable the version does not declare
         raise PromptRenderError(f"templates use undeclared variables: [{exc.args[0]!r}]") from exc
     except ValueError as exc:

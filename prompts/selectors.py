@@ -43,10 +43,17 @@ def tenant_bucket(tenant_id: uuid.UUID | str, prompt_key: str) -> int:
 
 def _fields(row: PromptVersion) -> dict:
     """A version as the registry cache stores it (JSON)."""
-    return {"id": row.id, "prompt_key": row.prompt.key, "version": row.version, "status": row.status,
-            "system_template": row.system_template, "user_template": row.user_template,
-            "variables": list(row.variables), "model_parameters": row.model_parameters,
-            "canary_percent": row.canary_percent}
+    return {
+        "id": row.id,
+        "prompt_key": row.prompt.key,
+        "version": row.version,
+        "status": row.status,
+        "system_template": row.system_template,
+        "user_template": row.user_template,
+        "variables": list(row.variables),
+        "model_parameters": row.model_parameters,
+        "canary_percent": row.canary_percent,
+    }
 
 
 def _spec(fields: dict) -> PromptVersionSpec:
@@ -59,8 +66,11 @@ def prompt_version_spec(row: PromptVersion) -> PromptVersionSpec:
 
 
 def active_version(*, prompt_key: str) -> PromptVersion | None:
-    return PromptVersion.objects.select_related("prompt").filter(
-        prompt__key=prompt_key, status=PromptVersion.Status.ACTIVE).first()
+    return (
+        PromptVersion.objects.select_related("prompt")
+        .filter(prompt__key=prompt_key, status=PromptVersion.Status.ACTIVE)
+        .first()
+    )
 
 
 def _load_servable() -> dict[str, dict]:
@@ -77,10 +87,7 @@ def _load_servable() -> dict[str, dict]:
 
 
 def _index(data: dict[str, dict]) -> dict[str, dict[str, PromptVersionSpec]]:
-    return {
-        key: {slot: _spec(fields) for slot, fields in slots.items()}
-        for key, slots in data.items()
-    }
+    return {key: {slot: _spec(fields) for slot, fields in slots.items()} for key, slots in data.items()}
 
 
 def prompt_version_for(*, tenant_id: uuid.UUID | str, prompt_key: str) -> PromptVersionSpec | None:

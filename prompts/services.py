@@ -7,13 +7,15 @@ Only these functions change a version's status; the database refuses any other t
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import transaction
 from django.utils import timezone
 
-from evals.services import GateDecision, promotion_gate
 from melmastoon_ai.errors import ApplicationError, NotFound
 from prompts.models import PROMPT_KEY, SEMVER, Prompt, PromptVersion
 from prompts.rendering import PromptRenderError, check_templates
@@ -52,7 +54,9 @@ def _locked_prompt(key: str) -> Prompt:
     return prompt
 
 
-def _locked_version(version_id: int) -> PromptVersion:
+def locked_version(version_id: int) -> PromptVersion:
+    """The version, with its prompt's row locked: lifecycle changes are serialised per prompt
+    (also for callers inside their own transaction: the promotion gate)."""
     version = PromptVersion.objects.select_related("prompt").filter(pk=version_id).first()
     if version is None:
         raise NotFound("no such prompt version")
@@ -60,8 +64,15 @@ def _locked_version(version_id: int) -> PromptVersion:
     return PromptVersion.objects.select_related("prompt").get(pk=version_id)
 
 
-def check_new_draft(*, prompt: Prompt, version: str, system_template: str, user_template: str,
-                    variables: list[str], replacing: PromptVersion | None = None) -> None:
+def check_new_draft(
+    *,
+    prompt: Prompt,
+    version: str,
+    system_template: str,
+    user_template: str,
+    variables: list[str],
+    replacing: PromptVersion | None = None,
+) -> None:
     """A draft's version and templates; `replacing` is the draft being edited (admin), if any."""
     if not _matches(SEMVER, version):
         raise ApplicationError(f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
@@ -72,31 +83,48 @@ def check_new_draft(*, prompt: Prompt, version: str, system_template: str, user_
     others = prompt.versions.exclude(pk=replacing.pk) if replacing is not None else prompt.versions.all()
     existing = [_semver(v) for v in others.values_list("version", flat=True)]
     if existing and _semver(version) <= max(existing):
-        raise ApplicationError(f"version {version} must be greater than {'.'.join(map(str, max(existing)))}",
-                               code="conflict", status=409)
+        raise ApplicationError(
+            f"version {version} must be greater than {'.'.join(map(str, max(existing)))}", code="conflict", status=409
+        )
 
 
 def draft_is_editable(version: PromptVersion) -> bool:
     """A draft's text may change until it is evaluated or served as a canary. After that an edit
     would promote text the gate never saw (runs name the version, not its text): make a new version."""
-    return (version.status == Status.DRAFT and version.canary_percent is None
-            and not version.eval_runs.exists())
+    return version.status == Status.DRAFT and version.canary_percent is None and not version.eval_runs.exists()
 
 
 @transaction.atomic
-def prompt_version_create_draft(*, prompt_key: str, version: str, system_template: str, user_template: str,
-                                variables: list[str], model_parameters: dict | None = None) -> PromptVersion:
+def prompt_version_create_draft(
+    *,
+    prompt_key: str,
+    version: str,
+    system_template: str,
+    user_template: str,
+    variables: list[str],
+    model_parameters: dict | None = None,
+) -> PromptVersion:
     prompt = _locked_prompt(prompt_key)
-    check_new_draft(prompt=prompt, version=version, system_template=system_template,
-                    user_template=user_template, variables=variables)
-    return PromptVersion.objects.create(prompt=prompt, version=version, system_template=system_template,
-                                        user_template=user_template, variables=sorted(set(variables)),
-                                        model_parameters=model_parameters or {})
+    check_new_draft(
+        prompt=prompt,
+        version=version,
+        system_template=system_template,
+        user_template=user_template,
+        variables=variables,
+    )
+    return PromptVersion.objects.create(
+        prompt=prompt,
+        version=version,
+        system_template=system_template,
+        user_template=user_template,
+        variables=sorted(set(variables)),
+        model_parameters=model_parameters or {},
+    )
 
 
 @transaction.atomic
 def prompt_version_start_canary(*, version_id: int, percent: int = 5) -> PromptVersion:
-    version = _locked_version(version_id)
+    version = locked_version(version_id)
     if version.status != Status.DRAFT:
         raise LifecycleRefused(f"only a draft can run as a canary; {version.label} is {version.status}")
     if not 1 <= percent <= 50:
@@ -112,7 +140,7 @@ def prompt_version_start_canary(*, version_id: int, percent: int = 5) -> PromptV
 
 @transaction.atomic
 def prompt_version_stop_canary(*, version_id: int) -> PromptVersion:
-    version = _locked_version(version_id)
+    version = locked_version(version_id)
     if version.canary_percent is None:
         raise LifecycleRefused(f"{version.label} is not running as a canary")
     # canary_started_at stays: a stopped canary has not served its review, so promotion is
@@ -122,41 +150,58 @@ def prompt_version_stop_canary(*, version_id: int) -> PromptVersion:
     return version
 
 
-def check_promotion(version: PromptVersion, *, now: dt.datetime | None = None) -> GateDecision:
-    """Why a version may or may not become active: evaluation and canary review period."""
-    active = version.prompt.versions.filter(status=Status.ACTIVE).exclude(pk=version.pk).first()
-    decision = promotion_gate(version, active)
+@dataclass
+class LifecycleCheck:
+    """What the lifecycle rules say of a version becoming active: its status, then its canary."""
+
+    status: str | None = None  # why its status forbids it, if it does
+    canary: list[str] = field(default_factory=list)  # why its canary does not allow it yet
+
+    @property
+    def reasons(self) -> list[str]:
+        return ([self.status] if self.status else []) + self.canary
+
+
+def check_lifecycle(version: PromptVersion, *, now: dt.datetime | None = None) -> LifecycleCheck:
+    """The lifecycle rules (status, canary and its review period) for making a version active.
+    Evaluation evidence is the promotion gate's business (evals.services.promotion), which
+    drives `prompt_version_activate`."""
+    check = LifecycleCheck()
+    active = active_version_other_than(version)
     if version.status not in (Status.DRAFT, Status.DEPRECATED):
-        decision.allowed = False
-        decision.reasons.insert(
-            0, f"{version.label} is {version.status}; only a draft or deprecated version can be promoted"
-        )
+        check.status = f"{version.label} is {version.status}; only a draft or deprecated version can be promoted"
     # A canary shares traffic with the active version; a prompt's first version has none to
     # share, so only a successor must have served one.
-    if (settings.PROMPT_PROMOTION_REQUIRES_CANARY and active is not None and version.status == Status.DRAFT
-            and version.canary_started_at is None):
-        decision.allowed = False
-        decision.reasons.append("it has not run as a canary; start a canary and let it serve its review period")
+    if (
+        settings.PROMPT_PROMOTION_REQUIRES_CANARY
+        and active is not None
+        and version.status == Status.DRAFT
+        and version.canary_started_at is None
+    ):
+        check.canary.append("it has not run as a canary; start a canary and let it serve its review period")
     if version.canary_started_at is not None and version.canary_percent is None:
-        decision.allowed = False
-        decision.reasons.append("its canary was stopped before the review period ended; restart the canary")
+        check.canary.append("its canary was stopped before the review period ended; restart the canary")
     elif version.canary_started_at is not None:
         review = dt.timedelta(days=settings.PROMPT_CANARY_REVIEW_DAYS)
         elapsed = (now or timezone.now()) - version.canary_started_at
         if elapsed < review:
-            decision.allowed = False
-            decision.reasons.append(
-                f"canary review period not over: {elapsed.days} of {review.days} days served"
-            )
-    return decision
+            check.canary.append(f"canary review period not over: {elapsed.days} of {review.days} days served")
+    return check
+
+
+def active_version_other_than(version: PromptVersion) -> PromptVersion | None:
+    return version.prompt.versions.filter(status=Status.ACTIVE).exclude(pk=version.pk).first()
 
 
 @transaction.atomic
-def prompt_version_promote(*, version_id: int, now: dt.datetime | None = None) -> PromptVersion:
-    version = _locked_version(version_id)
-    decision = check_promotion(version, now=now)
-    if not decision.allowed:
-        raise LifecycleRefused(f"{version.label} cannot be promoted", details={"reasons": decision.reasons})
+def prompt_version_activate(*, version_id: int, now: dt.datetime | None = None) -> PromptVersion:
+    """The plain lifecycle primitive: make a version the active one (the previous active version
+    becomes deprecated), if the lifecycle rules allow it. It knows nothing of evaluations: callers
+    that need evidence (evals' `prompt_version_promote`) check it first, in the same transaction."""
+    version = locked_version(version_id)
+    reasons = check_lifecycle(version, now=now).reasons
+    if reasons:
+        raise LifecycleRefused(f"{version.label} cannot be promoted", details={"reasons": reasons})
     moment = now or timezone.now()
     for previous in version.prompt.versions.filter(status=Status.ACTIVE):  # saved one by one: history records it
         previous.status, previous.deprecated_at = Status.DEPRECATED, moment
@@ -171,7 +216,7 @@ def prompt_version_promote(*, version_id: int, now: dt.datetime | None = None) -
 
 @transaction.atomic
 def prompt_version_deprecate(*, version_id: int) -> PromptVersion:
-    version = _locked_version(version_id)
+    version = locked_version(version_id)
     if version.status != Status.ACTIVE:
         raise LifecycleRefused(f"only the active version can be deprecated; {version.label} is {version.status}")
     version.status = Status.DEPRECATED
@@ -182,7 +227,7 @@ def prompt_version_deprecate(*, version_id: int) -> PromptVersion:
 
 @transaction.atomic
 def prompt_version_retire(*, version_id: int) -> PromptVersion:
-    version = _locked_version(version_id)
+    version = locked_version(version_id)
     if version.status not in (Status.DRAFT, Status.DEPRECATED):
         raise LifecycleRefused(
             f"{version.label} is {version.status}; only a draft or deprecated version can be retired"
@@ -194,8 +239,15 @@ def prompt_version_retire(*, version_id: int) -> PromptVersion:
     return version
 
 
-def prompt_version_seed(*, prompt: Prompt, version: str, system_template: str, user_template: str,
-                        variables: list[str], model_parameters: dict) -> PromptVersion:
+def prompt_version_seed(
+    *,
+    prompt: Prompt,
+    version: str,
+    system_template: str,
+    user_template: str,
+    variables: list[str],
+    model_parameters: dict,
+) -> PromptVersion:
     """Bootstrap only (seed_catalog on an empty registry): the seed's versions are the ones in
     production today, so they start active when the prompt has no active version yet."""
     check_templates(system_template=system_template, user_template=user_template, variables=variables)
@@ -204,7 +256,35 @@ def prompt_version_seed(*, prompt: Prompt, version: str, system_template: str, u
         return found
     status = Status.DRAFT if prompt.versions.filter(status=Status.ACTIVE).exists() else Status.ACTIVE
     return PromptVersion.objects.create(
-        prompt=prompt, version=version, system_template=system_template, user_template=user_template,
-        variables=sorted(set(variables)), model_parameters=model_parameters, status=status,
+        prompt=prompt,
+        version=version,
+        system_template=system_template,
+        user_template=user_template,
+        variables=sorted(set(variables)),
+        model_parameters=model_parameters,
+        status=status,
         activated_at=timezone.now() if status == Status.ACTIVE else None,
     )
+
+
+PROMPT_SEED = Path(__file__).resolve().parent / "seed" / "prompts.json"
+
+
+@transaction.atomic
+def prompts_seed() -> dict[str, Prompt]:
+    """The registry's own seed (prompts/seed/prompts.json), by key; idempotent."""
+    prompts = {}
+    for row in json.loads(PROMPT_SEED.read_text(encoding="utf-8")):
+        prompt, _ = Prompt.objects.get_or_create(
+            key=row["key"], defaults={"domain": row["domain"], "description": row.get("description", "")}
+        )
+        prompt_version_seed(
+            prompt=prompt,
+            version=row["version"],
+            system_template=row["system_template"],
+            user_template=row["user_template"],
+            variables=row["variables"],
+            model_parameters=row.get("model_parameters", {}),
+        )
+        prompts[prompt.key] = prompt
+    return prompts
