@@ -22,7 +22,11 @@ from routing.providers.common import CAPABILITY_HEADER
 
 @functools.cache
 def _capability_by_title() -> dict[str, str]:
-    return {load_definition(cid)["output_schema"]["title"]: cid for cid in CAPABILITY_IDS}
+    titles = {load_definition(cid)["output_schema"]["title"]: cid for cid in CAPABILITY_IDS}
+    return titles | {
+        "AnomalyExplanation": "anomaly.detect/explanation",
+        "HousekeepingRouteAnnotation": "housekeeping.route/annotation",
+    }
 
 
 @functools.cache
@@ -38,7 +42,7 @@ def _titled(schema: object) -> str | None:
 def capability_for(headers: dict[str, str], schema: object, texts: list[str]) -> str | None:
     """The capability a request is for: the header, else the requested schema, else a schema in the prompt."""
     named = headers.get(CAPABILITY_HEADER.lower())
-    if named in CAPABILITY_IDS:
+    if named in CAPABILITY_IDS or named in STAGE_IDS:
         return named
     if (found := _titled(schema)) is not None:
         return found
@@ -75,9 +79,42 @@ def find_input(capability_id: str, texts: list[str]) -> dict | None:
     return None
 
 
+STAGE_IDS = {"anomaly.detect/explanation": "verdict", "housekeeping.route/annotation": "route"}
+INVENTED = "INVENTED-1"  # what a degraded second stage cites: a code or room the first answer does not have
+
+
+def _stage_answer(stage_id: str, texts: list[str], *, degraded: bool) -> dict:
+    """A second stage's answer (capabilities/stages.py) on the first answer found in the prompt:
+    an explanation of each reason, a note on each urgent stop. Degraded: it cites what is not there."""
+    key = STAGE_IDS[stage_id]
+    first: dict = next(
+        (found[key] for text in texts for found in _json_objects(text) if isinstance(found.get(key), dict)), {}
+    )
+    if stage_id == "anomaly.detect/explanation":
+        reasons = [
+            {"code": reason["code"], "message": f"Explained: {reason['message']}"[:500]}
+            for reason in first.get("reasons", [])
+        ]
+        if degraded:
+            reasons.append({"code": INVENTED, "message": "A finding the classifier did not make."})
+        return {
+            "summary": f"The classifier found {len(reasons)} issue(s); verdict {first.get('verdict')}.",
+            "reasons": reasons,
+        }
+    urgent = [stop["room_number"] for stop in first.get("stops", []) if stop.get("priority") in ("vip", "high")]
+    notes = [{"text": f"Prepare room {room} first: priority guest.", "room_numbers": [room]} for room in urgent[:5]]
+    if degraded:
+        notes.append({"text": "Also clean the spa.", "room_numbers": [INVENTED]})
+    return {"notes": notes}
+
+
 def answer_for(capability_id: str, texts: list[str], *, degraded: bool = False) -> object:
     """A schema-valid output of the capability, derived from the input found in the prompt;
     `degrade()`d when asked to or when the prompt carries POOR_QUALITY_MARKER."""
+    if capability_id in STAGE_IDS:
+        return _stage_answer(
+            capability_id, texts, degraded=degraded or any(POOR_QUALITY_MARKER in text for text in texts)
+        )
     payload = find_input(capability_id, texts) or load_definition(capability_id)["examples"][0]
     output = run_fallback(capability_id, payload, FallbackContext())
     if degraded or any(POOR_QUALITY_MARKER in text for text in texts):
@@ -98,8 +135,9 @@ def degrade(capability_id: str, output: dict) -> dict:
         output["deviation_pct"] = round(output["deviation_pct"] * 1.4 + 40, 2)
     elif capability_id == "anomaly.detect":
         anomalous = output["verdict"] != "normal"
-        output.update(verdict="normal" if anomalous else "anomalous", recommend_block=False,
-                      score=0.1 if anomalous else 0.9)
+        output.update(
+            verdict="normal" if anomalous else "anomalous", recommend_block=False, score=0.1 if anomalous else 0.9
+        )
     elif capability_id == "vision.photo_quality":
         output["pass"] = not output["pass"]
     elif capability_id == "message.draft":

@@ -72,18 +72,22 @@ def idempotency_claim(*, tenant_id: uuid.UUID, key: str, request_hash: str, leas
     if record is None:  # given back between our insert and this read: claim again
         return idempotency_claim(tenant_id=tenant_id, key=key, request_hash=request_hash, lease_seconds=lease_seconds)
     if record.request_hash != request_hash:
-        raise IdempotencyConflict("This Idempotency-Key was used with a different request body.",
-                                  details={"idempotency_key": key})
+        raise IdempotencyConflict(
+            "This Idempotency-Key was used with a different request body.", details={"idempotency_key": key}
+        )
     if record.state == IdempotencyRecord.State.COMPLETED:
         return Claim(stored=record)
     taken_over = IdempotencyRecord.objects.filter(
-        pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, claimed_until__lt=now,
+        pk=record.pk,
+        state=IdempotencyRecord.State.IN_PROGRESS,
+        claimed_until__lt=now,
     ).update(claimed_until=until)
     return Claim(record_id=record.pk) if taken_over else Claim()
 
 
-def idempotency_wait(*, tenant_id: uuid.UUID, key: str, request_hash: str, lease_seconds: float,
-                     deadline: float) -> Claim:
+def idempotency_wait(
+    *, tenant_id: uuid.UUID, key: str, request_hash: str, lease_seconds: float, deadline: float
+) -> Claim:
     """Another call holds the key: poll (a short transaction each time, nothing held in between)
     until it has answered (the stored record), gave the key back or died (then this call claims it),
     or `deadline` (time.monotonic) passes: 409 idempotency_in_progress."""
@@ -91,25 +95,33 @@ def idempotency_wait(*, tenant_id: uuid.UUID, key: str, request_hash: str, lease
     while time.monotonic() + pause < deadline:
         time.sleep(pause)
         with tenant_context(tenant_id):
-            claim = idempotency_claim(tenant_id=tenant_id, key=key, request_hash=request_hash,
-                                      lease_seconds=lease_seconds)
+            claim = idempotency_claim(
+                tenant_id=tenant_id, key=key, request_hash=request_hash, lease_seconds=lease_seconds
+            )
         release_connection()
         if not claim.held_elsewhere:
             return claim
         pause = min(pause * 2, POLL_MAX_SECONDS)
-    raise IdempotencyInProgress("A request with this Idempotency-Key is still being processed; retry shortly.",
-                                details={"idempotency_key": key}, headers={"Retry-After": "1"})
+    raise IdempotencyInProgress(
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+        details={"idempotency_key": key},
+        headers={"Retry-After": "1"},
+    )
 
 
 def idempotency_complete(*, tenant_id: uuid.UUID, record_id: int, status_code: int, response: dict) -> None:
     """In the transaction that persists the answer: the claim becomes the stored response."""
     IdempotencyRecord.objects.filter(tenant_id=tenant_id, pk=record_id).update(
-        state=IdempotencyRecord.State.COMPLETED, status_code=status_code, response=response, claimed_until=None,
+        state=IdempotencyRecord.State.COMPLETED,
+        status_code=status_code,
+        response=response,
+        claimed_until=None,
     )
 
 
 def idempotency_release(*, tenant_id: uuid.UUID, record_id: int) -> None:
     """The call failed or was refused: give the key back so a retry runs (a short transaction)."""
     with tenant_context(tenant_id):
-        IdempotencyRecord.objects.filter(tenant_id=tenant_id, pk=record_id,
-                                         state=IdempotencyRecord.State.IN_PROGRESS).delete()
+        IdempotencyRecord.objects.filter(
+            tenant_id=tenant_id, pk=record_id, state=IdempotencyRecord.State.IN_PROGRESS
+        ).delete()

@@ -35,6 +35,9 @@ class CapabilitySpec:
     uses_rag: bool
     phase: int
     enabled: bool
+    stream_field: str = ""
+    chat_mapping: dict = field(default_factory=dict)
+    explanation_chain: tuple[str, ...] = ()  # the second stage's models (capabilities/stages.py)
     hitl: HitlRule = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -44,26 +47,52 @@ class CapabilitySpec:
     def chain(self) -> tuple[str, ...]:
         return (self.default_model, *self.fallback_chain)
 
+    @property
+    def every_model(self) -> tuple[str, ...]:
+        """Both stages' models: what a call may be charged for."""
+        return (*self.chain, *self.explanation_chain)
+
+    @property
+    def streams(self) -> bool:
+        return bool(self.stream_field)
+
+    @property
+    def chat_compatible(self) -> bool:
+        return bool(self.chat_mapping)
+
 
 def _to_dict(capability: Capability) -> dict:
     return {
-        "id": capability.id, "version": capability.version, "description": capability.description,
+        "id": capability.id,
+        "version": capability.version,
+        "description": capability.description,
         "prompt_key": capability.prompt.key if capability.prompt_id else None,
         "default_model": capability.default_model.name,
         "offline_model": capability.offline_model.name if capability.offline_model_id else None,
-        "fallback_chain": list(capability.fallback_chain), "auxiliary_models": list(capability.auxiliary_models),
-        "hitl_rule": capability.hitl_rule, "latency_target_ms": capability.latency_target_ms,
-        "cost_class": capability.cost_class, "cache_ttl_seconds": capability.cache_ttl_seconds,
-        "allowed_providers": list(capability.allowed_providers), "input_schema": capability.input_schema,
-        "output_schema": capability.output_schema, "examples": capability.examples,
-        "output_type": capability.output_type, "eval_suite_key": capability.eval_suite_key,
-        "max_output_tokens": capability.max_output_tokens, "uses_rag": capability.uses_rag,
-        "phase": capability.phase, "enabled": capability.enabled,
+        "fallback_chain": list(capability.fallback_chain),
+        "auxiliary_models": list(capability.auxiliary_models),
+        "hitl_rule": capability.hitl_rule,
+        "latency_target_ms": capability.latency_target_ms,
+        "cost_class": capability.cost_class,
+        "cache_ttl_seconds": capability.cache_ttl_seconds,
+        "allowed_providers": list(capability.allowed_providers),
+        "input_schema": capability.input_schema,
+        "output_schema": capability.output_schema,
+        "examples": capability.examples,
+        "output_type": capability.output_type,
+        "eval_suite_key": capability.eval_suite_key,
+        "max_output_tokens": capability.max_output_tokens,
+        "uses_rag": capability.uses_rag,
+        "phase": capability.phase,
+        "enabled": capability.enabled,
+        "stream_field": capability.stream_field,
+        "chat_mapping": capability.chat_mapping,
+        "explanation_chain": list(capability.explanation_chain),
     }
 
 
 def _spec(data: dict) -> CapabilitySpec:
-    tuples = ("fallback_chain", "auxiliary_models", "allowed_providers")
+    tuples = ("fallback_chain", "auxiliary_models", "allowed_providers", "explanation_chain")
     return CapabilitySpec(**{key: tuple(value) if key in tuples else value for key, value in data.items()})
 
 

@@ -103,8 +103,9 @@ def _price_errors(payload: dict, output: dict) -> list[str]:
             errors.append(f"suggested_price.amount {amount} breaks the input's {bound} {given}")
     computed, claimed = deviation_pct(payload, output), _number(output.get("deviation_pct"))
     if computed is not None and claimed is not None and abs(computed - claimed) > DEVIATION_TOLERANCE_PCT:
-        errors.append(f"deviation_pct {claimed} does not follow from the numbers: (amount - BAR) / BAR * 100 "
-                      f"is {computed}")
+        errors.append(
+            f"deviation_pct {claimed} does not follow from the numbers: (amount - BAR) / BAR * 100 is {computed}"
+        )
     return errors
 
 
@@ -130,18 +131,23 @@ CHECKS: dict[str, tuple[Check, ...]] = {
     # a draft may be written in English when the asked locale has no templates; it then says which was asked
     "message.draft": (Same("/locale", "/locale", also="/requested_locale").errors,),
     "review.summarize": (Cited("/themes/*/review_ids/*", "/reviews/*/review_id").errors,),
-    "staff.shift_optimize": (Cited("/assignments/*/shift_id", "/shifts/*/shift_id").errors,
-                             Cited("/assignments/*/staff_ids/*", "/staff/*/staff_id").errors,
-                             Cited("/unmet_demand/*/shift_id", "/shifts/*/shift_id").errors,
-                             Cited("/staff_load/*/staff_id", "/staff/*/staff_id").errors),
-    "translation.draft": (Same("/source_locale", "/source_locale").errors,
-                          Same("/target_locale", "/target_locale").errors),
+    "staff.shift_optimize": (
+        Cited("/assignments/*/shift_id", "/shifts/*/shift_id").errors,
+        Cited("/assignments/*/staff_ids/*", "/staff/*/staff_id").errors,
+        Cited("/unmet_demand/*/shift_id", "/shifts/*/shift_id").errors,
+        Cited("/staff_load/*/staff_id", "/staff/*/staff_id").errors,
+    ),
+    "translation.draft": (
+        Same("/source_locale", "/source_locale").errors,
+        Same("/target_locale", "/target_locale").errors,
+    ),
     "upsell.recommend": (Cited("/offers/*/code", "/catalog/*/code").errors,),
 }
 
 
-def answer_errors(capability_id: str, payload: dict, output: object, *,
-                  allowed_sources: Iterable[str] | None = None) -> list[str]:
+def answer_errors(
+    capability_id: str, payload: dict, output: object, *, allowed_sources: Iterable[str] | None = None
+) -> list[str]:
     """What is wrong with a model's (schema-valid) answer to this request. `allowed_sources`: the
     ids a retrieving capability was given; its `sources` must be among them."""
     if not isinstance(output, dict):

@@ -15,6 +15,8 @@ class CapabilitySummarySerializer(serializers.Serializer):
     default_model = serializers.CharField()
     fallback_chain = serializers.ListField(child=serializers.CharField())
     eval_suite = serializers.CharField(source="eval_suite_key")
+    stream_field = serializers.CharField(help_text="the output field streamed as Server-Sent Events; empty: none")
+    chat_compatible = serializers.BooleanField(help_text="callable as a model of /v1/chat/completions")
 
 
 class CapabilityDetailSerializer(CapabilitySummarySerializer):

@@ -33,8 +33,7 @@ def _local_hour(event: dict) -> int | None:
 
 
 def _reason(code: str, message: str, events: list[dict], subject: str | None = None) -> Reason:
-    return {"code": code, "message": message, "event_ids": [event["event_id"] for event in events],
-            "subject": subject}
+    return {"code": code, "message": message, "event_ids": [event["event_id"] for event in events], "subject": subject}
 
 
 def _by_key(events: list[dict], key: str) -> dict[str, list[dict]]:
@@ -51,8 +50,12 @@ def _void_rules(events: list[dict], thresholds: dict, currency: str) -> list[tup
     for user, user_voids in sorted(_by_key(voids, "user_id").items()):
         at_night = [event for event in user_voids if _local_hour(event) in NIGHT_HOURS]
         if len(at_night) >= thresholds["void_count"]:
-            findings.append((0.5, _reason("night_void_spree", f"{len(at_night)} voids by {user} during night audit",
-                                          at_night, user)))
+            findings.append(
+                (
+                    0.5,
+                    _reason("night_void_spree", f"{len(at_night)} voids by {user} during night audit", at_night, user),
+                )
+            )
         elif len(user_voids) >= 2 * thresholds["void_count"]:
             findings.append((0.35, _reason("void_spree", f"{len(user_voids)} voids by {user}", user_voids, user)))
     return findings
@@ -64,14 +67,28 @@ def _refund_rules(events: list[dict], thresholds: dict, currency: str) -> list[t
     findings = []
     large = [event for event in refunds if event.get("amount", 0) > limit]
     if large:
-        findings.append((0.4, _reason("refund_over_threshold",
-                                      f"{len(large)} refund(s) above {format_money(limit, currency)}", large)))
+        findings.append(
+            (
+                0.4,
+                _reason(
+                    "refund_over_threshold", f"{len(large)} refund(s) above {format_money(limit, currency)}", large
+                ),
+            )
+        )
     for user, user_refunds in sorted(_by_key(refunds, "user_id").items()):
         total = sum(event.get("amount", 0) for event in user_refunds)
         if total > 2 * limit and len(user_refunds) > 1:
-            findings.append((0.3, _reason("refunds_total_over_threshold",
-                                          f"refunds by {user} total {format_money(total, currency)}",
-                                          user_refunds, user)))
+            findings.append(
+                (
+                    0.3,
+                    _reason(
+                        "refunds_total_over_threshold",
+                        f"refunds by {user} total {format_money(total, currency)}",
+                        user_refunds,
+                        user,
+                    ),
+                )
+            )
     return findings
 
 
@@ -90,9 +107,17 @@ def _cash_drawer_rules(events: list[dict], thresholds: dict, currency: str) -> l
     for user, user_opens in sorted(opens.items()):
         surplus = len(user_opens) - len(payments.get(user, ()))
         if surplus >= thresholds["void_count"]:
-            findings.append((0.2, _reason("drawer_open_without_payment",
-                                          f"cash drawer opened {surplus} more times than payments by {user}",
-                                          user_opens, user)))
+            findings.append(
+                (
+                    0.2,
+                    _reason(
+                        "drawer_open_without_payment",
+                        f"cash drawer opened {surplus} more times than payments by {user}",
+                        user_opens,
+                        user,
+                    ),
+                )
+            )
     return findings
 
 
@@ -116,13 +141,27 @@ def _keycard_rules(events: list[dict], thresholds: dict, currency: str) -> list[
     findings = []
     for room, room_failures in sorted(_by_key(failures, "room_number").items()):
         if len(room_failures) >= thresholds["keycard_failures"]:
-            findings.append((0.35, _reason("keycard_failures", f"{len(room_failures)} failed key-card attempts "
-                                                                f"on room {room}", room_failures, f"room:{room}")))
+            findings.append(
+                (
+                    0.35,
+                    _reason(
+                        "keycard_failures",
+                        f"{len(room_failures)} failed key-card attempts on room {room}",
+                        room_failures,
+                        f"room:{room}",
+                    ),
+                )
+            )
     return findings
 
 
 _RULES: tuple[Rule, ...] = (
-    _void_rules, _refund_rules, _missing_reason_rules, _rate_rules, _keycard_rules, _cash_drawer_rules,
+    _void_rules,
+    _refund_rules,
+    _missing_reason_rules,
+    _rate_rules,
+    _keycard_rules,
+    _cash_drawer_rules,
 )
 
 

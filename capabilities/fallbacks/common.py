@@ -45,9 +45,30 @@ def shift_date(day: datetime.date, days: int) -> datetime.date | None:
 
 # ISO 4217 minor units that differ from the usual two decimals.
 _MINOR_UNITS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "ISK": 0,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "PYG": 0,
+    "RWF": 0,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
 }
 
 
@@ -82,13 +103,15 @@ _ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 
 # Persian and Arabic spell the same letters with different code points (ی/ي, ک/ك); the
 # final ta marbuta is often typed as ha. Matching must not depend on the keyboard.
-_LETTER_VARIANTS = str.maketrans({
-    "\u06cc": "\u064a",  # Persian yeh > Arabic yeh
-    "\u0649": "\u064a",  # alef maksura > Arabic yeh
-    "\u06a9": "\u0643",  # Persian keheh > Arabic kaf
-    "\u0629": "\u0647",  # ta marbuta > heh
-    "\u200c": " ",  # zero-width non-joiner (Persian half-space) separates words
-})
+_LETTER_VARIANTS = str.maketrans(
+    {
+        "\u06cc": "\u064a",  # Persian yeh > Arabic yeh
+        "\u0649": "\u064a",  # alef maksura > Arabic yeh
+        "\u06a9": "\u0643",  # Persian keheh > Arabic kaf
+        "\u0629": "\u0647",  # ta marbuta > heh
+        "\u200c": " ",  # zero-width non-joiner (Persian half-space) separates words
+    }
+)
 
 
 def normalize_text(text: str) -> str:
@@ -104,7 +127,7 @@ def tokenize(text: str) -> list[str]:
     for token in _TOKEN.findall(normalize_text(text)):
         for prefix in _ARABIC_PREFIXES:
             if token.startswith(prefix) and len(token) - len(prefix) >= 3:
-                token = token[len(prefix):]
+                token = token[len(prefix) :]
                 break
         tokens.append(token)
     return tokens

@@ -68,10 +68,12 @@ def run(payload: dict, ctx: FallbackContext) -> dict:
             notes.append("The horizon reaches past the last representable date and was cut.")
             break
         rooms, method = _forecast_night(day, by_date, mean)
-        days.append({
-            "date": day.isoformat(),
-            "expected_rooms_sold": rooms,
-            "expected_occupancy_pct": round(rooms / room_count * 100, 2),
-            "method": method,
-        })
+        days.append(
+            {
+                "date": day.isoformat(),
+                "expected_rooms_sold": rooms,
+                "expected_occupancy_pct": round(rooms / room_count * 100, 2),
+                "method": method,
+            }
+        )
     return {"start_date": start.isoformat(), "horizon_days": horizon, "days": days, "notes": notes}

@@ -31,18 +31,38 @@ ROOM_AMENITIES: dict[str, Localized] = {
     "kettle": ("kettle", "غلاية كهربائية", "کتری برقی", "برقي چاینکه", "bouilloire"),
     "safe": ("in-room safe", "خزنة", "گاوصندوق", "خوندي صندوق", "coffre-fort"),
     "workspace": ("work desk", "مكتب للعمل", "میز کار", "د کار مېز", "bureau"),
-    "prayer_mat": ("prayer mat and qibla direction", "سجادة صلاة واتجاه القبلة", "جانماز و نشان قبله",
-                   "جاینماز او د قبلې لوري نښه", "tapis de prière et indication de la qibla"),
+    "prayer_mat": (
+        "prayer mat and qibla direction",
+        "سجادة صلاة واتجاه القبلة",
+        "جانماز و نشان قبله",
+        "جاینماز او د قبلې لوري نښه",
+        "tapis de prière et indication de la qibla",
+    ),
 }
 HOTEL_AMENITIES: dict[str, Localized] = {
     "restaurant": ("restaurant", "مطعم", "رستوران", "رستورانت", "restaurant"),
     "parking": ("parking", "موقف سيارات", "پارکینگ", "پارکینګ", "parking"),
-    "airport_shuttle": ("airport shuttle", "خدمة نقل من المطار وإليه", "سرویس رفت‌وآمد فرودگاه",
-                        "د هوايي ډګر ترانسپورټ", "navette aéroport"),
-    "backup_power": ("backup power generator", "مولد كهرباء احتياطي", "ژنراتور برق اضطراری",
-                     "د برېښنا احتیاطي جنراتور", "groupe électrogène de secours"),
-    "reception_24h": ("24-hour reception", "استقبال على مدار الساعة", "پذیرش شبانه‌روزی", "شپه او ورځ ریسپشن",
-                      "réception 24 h/24"),
+    "airport_shuttle": (
+        "airport shuttle",
+        "خدمة نقل من المطار وإليه",
+        "سرویس رفت‌وآمد فرودگاه",
+        "د هوايي ډګر ترانسپورټ",
+        "navette aéroport",
+    ),
+    "backup_power": (
+        "backup power generator",
+        "مولد كهرباء احتياطي",
+        "ژنراتور برق اضطراری",
+        "د برېښنا احتیاطي جنراتور",
+        "groupe électrogène de secours",
+    ),
+    "reception_24h": (
+        "24-hour reception",
+        "استقبال على مدار الساعة",
+        "پذیرش شبانه‌روزی",
+        "شپه او ورځ ریسپشن",
+        "réception 24 h/24",
+    ),
     "garden": ("garden", "حديقة", "باغ", "باغ", "jardin"),
     "gym": ("fitness room", "صالة رياضية", "باشگاه ورزشی", "د ورزش خونه", "salle de sport"),
     "pool": ("swimming pool", "مسبح", "استخر", "لامبو ځای", "piscine"),
@@ -67,28 +87,66 @@ VIEWS: dict[str, Localized] = {
     "river": ("the river", "النهر", "رودخانه", "سیند", "la rivière"),
 }
 SENTENCES: dict[str, Localized] = {
-    "room_intro": ("Enjoy a comfortable stay in the {room} at {hotel}.", "استمتعوا بإقامة مريحة في {room} لدى {hotel}.",
-                   "از اقامتی راحت در {room} در {hotel} لذت ببرید.",
-                   "په {hotel} کې په {room} کې د آرامې اوسېدنې خوند واخلئ.",
-                   "{room}, {hotel} : un séjour confortable vous attend."),
-    "hotel_intro": ("Welcome to {hotel}.", "مرحباً بكم في {hotel}.", "به {hotel} خوش آمدید.",
-                    "{hotel} ته ښه راغلاست.", "Bienvenue à {hotel}."),
+    "room_intro": (
+        "Enjoy a comfortable stay in the {room} at {hotel}.",
+        "استمتعوا بإقامة مريحة في {room} لدى {hotel}.",
+        "از اقامتی راحت در {room} در {hotel} لذت ببرید.",
+        "په {hotel} کې په {room} کې د آرامې اوسېدنې خوند واخلئ.",
+        "{room}, {hotel} : un séjour confortable vous attend.",
+    ),
+    "hotel_intro": (
+        "Welcome to {hotel}.",
+        "مرحباً بكم في {hotel}.",
+        "به {hotel} خوش آمدید.",
+        "{hotel} ته ښه راغلاست.",
+        "Bienvenue à {hotel}.",
+    ),
     "city": ("Located in {city}.", "يقع في {city}.", "واقع در {city}.", "په {city} کې موقعیت لري.", "Situé à {city}."),
-    "occupancy": ("Maximum occupancy: {n}.", "الحد الأقصى لعدد الضيوف: {n}.", "حداکثر ظرفیت: {n} نفر.",
-                  "د مېلمنو اعظمي شمېر: {n}.", "Capacité maximale : {n}."),
-    "size": ("Room size: {size} m².", "المساحة: {size} م².", "متراژ: {size} متر مربع.", "مساحت: {size} مربع متره.",
-             "Superficie : {size} m²."),
+    "occupancy": (
+        "Maximum occupancy: {n}.",
+        "الحد الأقصى لعدد الضيوف: {n}.",
+        "حداکثر ظرفیت: {n} نفر.",
+        "د مېلمنو اعظمي شمېر: {n}.",
+        "Capacité maximale : {n}.",
+    ),
+    "size": (
+        "Room size: {size} m².",
+        "المساحة: {size} م².",
+        "متراژ: {size} متر مربع.",
+        "مساحت: {size} مربع متره.",
+        "Superficie : {size} m².",
+    ),
     "bed": ("Bed: {bed}.", "السرير: {bed}.", "تخت: {bed}.", "کټ: {bed}.", "Literie : {bed}."),
     "view": ("Overlooking {view}.", "تطل على {view}.", "رو به {view}.", "د {view} منظره.", "Vue sur {view}."),
-    "room_amenities": ("In the room: {items}.", "في الغرفة: {items}.", "امکانات اتاق: {items}.",
-                       "د خونې اسانتیاوې: {items}.", "Dans la chambre : {items}."),
+    "room_amenities": (
+        "In the room: {items}.",
+        "في الغرفة: {items}.",
+        "امکانات اتاق: {items}.",
+        "د خونې اسانتیاوې: {items}.",
+        "Dans la chambre : {items}.",
+    ),
     "stars": ("Rating: {stars}.", "التصنيف: {stars}.", "درجه: {stars}.", "درجه: {stars}.", "Classement : {stars}."),
-    "distance": ("{km} km from the city centre.", "على بعد {km} كم من وسط المدينة.", "{km} کیلومتر تا مرکز شهر.",
-                 "د ښار له مرکز څخه {km} کیلومتره لرې.", "À {km} km du centre-ville."),
-    "hotel_amenities": ("Facilities: {items}.", "المرافق: {items}.", "امکانات: {items}.", "اسانتیاوې: {items}.",
-                        "Équipements : {items}."),
-    "closing": ("We look forward to welcoming you.", "نتطلع إلى استقبالكم.", "مشتاق دیدار شما هستیم.",
-                "ستاسو د هرکلي په تمه یو.", "Au plaisir de vous accueillir."),
+    "distance": (
+        "{km} km from the city centre.",
+        "على بعد {km} كم من وسط المدينة.",
+        "{km} کیلومتر تا مرکز شهر.",
+        "د ښار له مرکز څخه {km} کیلومتره لرې.",
+        "À {km} km du centre-ville.",
+    ),
+    "hotel_amenities": (
+        "Facilities: {items}.",
+        "المرافق: {items}.",
+        "امکانات: {items}.",
+        "اسانتیاوې: {items}.",
+        "Équipements : {items}.",
+    ),
+    "closing": (
+        "We look forward to welcoming you.",
+        "نتطلع إلى استقبالكم.",
+        "مشتاق دیدار شما هستیم.",
+        "ستاسو د هرکلي په تمه یو.",
+        "Au plaisir de vous accueillir.",
+    ),
 }
 GENERIC_ROOM_NAME: Localized = ("room", "الغرفة", "اتاق", "خونه", "Chambre")
 
@@ -159,8 +217,11 @@ def run(payload: dict, ctx: FallbackContext) -> dict:
     sentences = [intro] + [localized(SENTENCES[key], family).format(**values) for key, values in facts]
     sentences.append(localized(SENTENCES["closing"], family))
     body = _fit(sentences, payload.get("max_length", DEFAULT_MAX_LENGTH))
-    notes = [] if locale == payload["locale"] else [
-        f"No template for locale '{payload['locale']}': written in English, translate before publishing."]
+    notes = (
+        []
+        if locale == payload["locale"]
+        else [f"No template for locale '{payload['locale']}': written in English, translate before publishing."]
+    )
     return {
         "title": truncate(title, 200),
         "body": body,

@@ -9,8 +9,16 @@ from __future__ import annotations
 from capabilities.fallbacks import FallbackContext
 from capabilities.fallbacks.common import decode_base64, media_reference
 
-ID_FIELDS = ("surname", "given_names", "document_number", "nationality", "issuing_country", "sex",
-             "date_of_birth", "date_of_expiry")
+ID_FIELDS = (
+    "surname",
+    "given_names",
+    "document_number",
+    "nationality",
+    "issuing_country",
+    "sex",
+    "date_of_birth",
+    "date_of_expiry",
+)
 
 
 def run(payload: dict, ctx: FallbackContext) -> dict:

@@ -22,8 +22,9 @@ from capabilities.fallbacks.message_templates import (
 def _known_fields(payload: dict, family: str) -> dict[str, str]:
     """Every value a template may insert, as display text; absent facts are left out."""
     stay = payload.get("stay", {})
-    fields = {key: str(stay[key]) for key in ("check_in", "check_out", "room_type", "booking_ref", "guests")
-              if key in stay}
+    fields = {
+        key: str(stay[key]) for key in ("check_in", "check_out", "room_type", "booking_ref", "guests") if key in stay
+    }
     for key in ("check_in_time", "check_out_time", "due_date", "apology_reason", "contact_phone"):
         if key in payload:
             fields[key] = payload[key]

@@ -21,8 +21,12 @@ from capabilities.fallbacks.common import decode_base64
 logger = logging.getLogger(__name__)
 
 DEFAULT_PURPOSE = "room_listing"
-MIN_SIZE = {"room_listing": (1280, 720), "id_document": (1000, 700), "damage_report": (640, 480),
-            "housekeeping_proof": (640, 480)}
+MIN_SIZE = {
+    "room_listing": (1280, 720),
+    "id_document": (1000, 700),
+    "damage_report": (640, 480),
+    "housekeeping_proof": (640, 480),
+}
 # Decoding is refused above this many pixels: a small file can claim a huge canvas.
 MAX_PIXELS = 40_000_000
 # Measured on a copy at most this wide/high, so cost and sharpness scale the same for every photo.
@@ -35,12 +39,18 @@ PASS_SCORE = 0.6
 PASS_COMPONENT = 0.5
 
 _EMPTY_MEASUREMENTS = dict.fromkeys(
-    ("width", "height", "mean_luminance", "highlight_clip_fraction", "shadow_clip_fraction", "sharpness"))
+    ("width", "height", "mean_luminance", "highlight_clip_fraction", "shadow_clip_fraction", "sharpness")
+)
 
 
 def _unmeasured(reason: str, purpose: str) -> dict:
-    return {"score": 0.0, "pass": False, "reasons": [reason], "measurements": dict(_EMPTY_MEASUREMENTS),
-            "purpose": purpose}
+    return {
+        "score": 0.0,
+        "pass": False,
+        "reasons": [reason],
+        "measurements": dict(_EMPTY_MEASUREMENTS),
+        "purpose": purpose,
+    }
 
 
 def _grey_pixels(data: bytes) -> tuple[tuple[int, int], np.ndarray] | str:
@@ -141,9 +151,13 @@ def run(payload: dict, ctx: FallbackContext) -> dict:
         reasons.append("image is too small to measure sharpness")
     elif components["sharpness"] < PASS_COMPONENT:
         reasons.append(
-            f"blurred (Laplacian variance {sharpness:.0f}, sharp photos reach {SHARP_LAPLACIAN_VARIANCE:.0f})")
-    passed = (score >= PASS_SCORE and components["resolution"] >= 1.0
-              and min(components["exposure"], components["sharpness"]) >= PASS_COMPONENT)
+            f"blurred (Laplacian variance {sharpness:.0f}, sharp photos reach {SHARP_LAPLACIAN_VARIANCE:.0f})"
+        )
+    passed = (
+        score >= PASS_SCORE
+        and components["resolution"] >= 1.0
+        and min(components["exposure"], components["sharpness"]) >= PASS_COMPONENT
+    )
     if passed and not reasons:
         reasons.append("resolution, exposure and sharpness meet the bar")
     result = {

@@ -38,8 +38,9 @@ def _interval(shift: dict) -> tuple[int, int]:
 
 def _keeps_rest(state: _StaffState, interval: tuple[int, int], min_rest: int) -> bool:
     start, end = interval
-    return all(start >= other_end + min_rest or end + min_rest <= other_start
-               for other_start, other_end in state.intervals)
+    return all(
+        start >= other_end + min_rest or end + min_rest <= other_start for other_start, other_end in state.intervals
+    )
 
 
 def _qualifies(state: _StaffState, shift: dict, min_rest: int) -> bool:
@@ -55,12 +56,15 @@ def _staff_states(staff: list[dict], weekly_limit: int) -> list[_StaffState]:
     states: dict[str, _StaffState] = {}
     for person in staff:
         # A repeated id is the same person: the first record wins.
-        states.setdefault(person["staff_id"], _StaffState(
-            staff_id=person["staff_id"],
-            roles=frozenset(person["roles"]),
-            unavailable_days=frozenset(person.get("unavailable_days", ())),
-            max_shifts=min(person.get("max_shifts_per_week", weekly_limit), weekly_limit),
-        ))
+        states.setdefault(
+            person["staff_id"],
+            _StaffState(
+                staff_id=person["staff_id"],
+                roles=frozenset(person["roles"]),
+                unavailable_days=frozenset(person.get("unavailable_days", ())),
+                max_shifts=min(person.get("max_shifts_per_week", weekly_limit), weekly_limit),
+            ),
+        )
     return list(states.values())
 
 
@@ -80,24 +84,32 @@ def run(payload: dict, ctx: FallbackContext) -> dict:
             if _qualifies(state, shift, min_rest):
                 state.intervals.append(_interval(shift))
                 assigned.append(state.staff_id)
-        assignments.append({
-            "shift_id": shift["shift_id"],
-            "day_index": shift["day_index"],
-            "start_hour": shift["start_hour"],
-            "duration_hours": shift["duration_hours"],
-            "role": shift["role"],
-            "required_staff": shift["required_staff"],
-            "staff_ids": assigned,
-        })
+        assignments.append(
+            {
+                "shift_id": shift["shift_id"],
+                "day_index": shift["day_index"],
+                "start_hour": shift["start_hour"],
+                "duration_hours": shift["duration_hours"],
+                "role": shift["role"],
+                "required_staff": shift["required_staff"],
+                "staff_ids": assigned,
+            }
+        )
         if len(assigned) < shift["required_staff"]:
-            unmet.append({"shift_id": shift["shift_id"], "role": shift["role"],
-                          "missing": shift["required_staff"] - len(assigned)})
+            unmet.append(
+                {
+                    "shift_id": shift["shift_id"],
+                    "role": shift["role"],
+                    "missing": shift["required_staff"] - len(assigned),
+                }
+            )
 
     result = {
         "assignments": assignments,
         "unmet_demand": unmet,
-        "staff_load": [{"staff_id": state.staff_id, "shifts": len(state.intervals), "hours": state.hours}
-                       for state in states],
+        "staff_load": [
+            {"staff_id": state.staff_id, "shifts": len(state.intervals), "hours": state.hours} for state in states
+        ],
         "rules_applied": {"min_rest_hours": min_rest, "max_shifts_per_week": weekly_limit},
     }
     week_start = parse_iso_date(payload["week_start"])

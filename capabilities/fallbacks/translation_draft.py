@@ -30,8 +30,10 @@ def run(payload: dict, ctx: FallbackContext) -> dict:
         notes.append("No translation engine was available: the source text is returned for a human translator.")
         lowered = payload["source_text"].casefold()
         used_terms = [entry for entry in payload.get("glossary", ()) if entry["term"].casefold() in lowered]
-        notes.extend(truncate(f"Glossary: translate '{entry['term']}' as '{entry['translation']}'.", 300)
-                     for entry in used_terms[:MAX_GLOSSARY_NOTES])
+        notes.extend(
+            truncate(f"Glossary: translate '{entry['term']}' as '{entry['translation']}'.", 300)
+            for entry in used_terms[:MAX_GLOSSARY_NOTES]
+        )
     return {
         "translated_text": payload["source_text"],
         "source_locale": source,

@@ -29,12 +29,14 @@ SAME_LANGUAGE_BOOST = 1.25
 MIN_COVERAGE = 0.35
 QUESTION_WEIGHT = 2  # a match in the FAQ question says more than one in its answer
 
-_STOPWORDS = frozenset(tokenize(
-    "a an the is are was be to of in on for and or do does did i we you it my our your how what when where which "
-    "who can should with at by from this that le la les un une des de du et ou est en pour que qui quoi comment "
-    "je nous vous il dans sur في من على إلى الى عن ما ماذا كيف هل هو هي أن او أو و از به در با که را این آن "
-    "چه چگونه آیا است و یا د په له ته چې څه څنګه کې دا"
-))
+_STOPWORDS = frozenset(
+    tokenize(
+        "a an the is are was be to of in on for and or do does did i we you it my our your how what when where which "
+        "who can should with at by from this that le la les un une des de du et ou est en pour que qui quoi comment "
+        "je nous vous il dans sur في من على إلى الى عن ما ماذا كيف هل هو هي أن او أو و از به در با که را این آن "
+        "چه چگونه آیا است و یا د په له ته چې څه څنګه کې دا"
+    )
+)
 
 NO_ANSWER = NO_ANSWER_IN_GUIDE
 

@@ -24,14 +24,29 @@ OFFER_TITLES: dict[str, Localized] = {
     "late_check_out": ("Late check-out", "تسجيل مغادرة متأخر", "تخلیه دیرهنگام اتاق", "ناوخته وتل", "Départ tardif"),
     "room_upgrade": ("Room upgrade", "ترقية الغرفة", "ارتقای اتاق", "ښې خونې ته لېږد", "Surclassement de chambre"),
     "breakfast": ("Breakfast", "وجبة الإفطار", "صبحانه", "سهارنی", "Petit-déjeuner"),
-    "airport_transfer": ("Airport transfer", "النقل من المطار وإليه", "سرویس رفت‌وآمد فرودگاه",
-                         "د هوايي ډګر ترانسپورټ", "Transfert aéroport"),
+    "airport_transfer": (
+        "Airport transfer",
+        "النقل من المطار وإليه",
+        "سرویس رفت‌وآمد فرودگاه",
+        "د هوايي ډګر ترانسپورټ",
+        "Transfert aéroport",
+    ),
     "extra_bed": ("Extra bed", "سرير إضافي", "تخت اضافه", "اضافي کټ", "Lit d'appoint"),
     "dinner": ("Dinner", "العشاء", "شام", "د ماښام ډوډۍ", "Dîner"),
-    "city_tour": ("Guided city tour", "جولة في المدينة مع مرشد", "گشت شهری با راهنما", "له لارښود سره د ښار سیل",
-                  "Visite guidée de la ville"),
-    "laundry": ("Laundry service", "خدمة غسيل الملابس", "خدمات لباسشویی", "د جامو مینځلو خدمت",
-                "Service de blanchisserie"),
+    "city_tour": (
+        "Guided city tour",
+        "جولة في المدينة مع مرشد",
+        "گشت شهری با راهنما",
+        "له لارښود سره د ښار سیل",
+        "Visite guidée de la ville",
+    ),
+    "laundry": (
+        "Laundry service",
+        "خدمة غسيل الملابس",
+        "خدمات لباسشویی",
+        "د جامو مینځلو خدمت",
+        "Service de blanchisserie",
+    ),
     "parking": ("Parking", "موقف السيارات", "پارکینگ", "پارکینګ", "Parking"),
 }
 
@@ -97,19 +112,23 @@ def run(payload: dict, ctx: FallbackContext) -> dict:
     catalog = {item["code"]: item for item in payload.get("catalog", ()) if item.get("available", True)}
     has_catalog = "catalog" in payload
 
-    ranked = sorted(_scores(payload, _season(payload, ctx)).items(),
-                    key=lambda entry: (-entry[1][0], list(OFFER_TITLES).index(entry[0])))
+    ranked = sorted(
+        _scores(payload, _season(payload, ctx)).items(),
+        key=lambda entry: (-entry[1][0], list(OFFER_TITLES).index(entry[0])),
+    )
     offers = []
     for code, (_, reasons) in ranked:
         if code in purchased or (has_catalog and code not in catalog):
             continue
-        offers.append({
-            "code": code,
-            "title": localized(OFFER_TITLES[code], family),
-            "reason": "; ".join(reasons)[:300],
-            "price": catalog[code]["price"] if code in catalog else None,
-            "priority": len(offers) + 1,
-        })
+        offers.append(
+            {
+                "code": code,
+                "title": localized(OFFER_TITLES[code], family),
+                "reason": "; ".join(reasons)[:300],
+                "price": catalog[code]["price"] if code in catalog else None,
+                "priority": len(offers) + 1,
+            }
+        )
         if len(offers) == payload.get("max_offers", DEFAULT_MAX_OFFERS):
             break
     return {"offers": offers, "locale": locale}
