@@ -7,19 +7,25 @@ A golden case's `expected` may hold any of:
 
     "output":  {...}                 the exact output (exact_match_rate)
     "fields":  {"a.b": value}        field-level match (field_match_rate)
+    "at_most": {"a.b": 12.5}         the number there is no larger       } properties, not one exact
+    "each_once": {"a.*.b": [v, ...]} those values, each once, any order } answer: each counts as a
+    "never":   {"a.*.b": value}      no value there equals it            } field of field_match_rate
+    "before":  {"a.*.b": [[x, y]]}   x comes before y there              }
     "label":   value                 the value at config.label_field (precision, recall, accuracy)
     "number":  123.4                 the value at config.numeric_field (MAPE)
     "numbers": {"days.0.x": 12}      several numeric fields, their mean absolute percentage error
     "rubric":  {"required": [...], "forbidden": [...], "locale": "fr", "min_length": 40, "max_length": 900}
                checked on the text at config.text_field (rubric_pass_rate)
 
-The suite's `config` says where to read: label_field, positive_labels, numeric_field,
+A `*` in those paths stands for every item of a list ("stops.*.room_number": the room of each
+stop, in order). The suite's `config` says where to read: label_field, positive_labels, numeric_field,
 text_field, locale_field (default "locale") and case_max_ape (default 0.10: a case whose error
 is larger fails).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -33,13 +39,39 @@ _MISSING = object()
 
 # Every metric a suite may declare; anything else is a configuration error.
 KNOWN_METRICS = (
-    "schema_valid_rate", "pass_rate", "exact_match_rate", "field_match_rate", "accuracy", "precision", "recall",
-    "f1", "mape", "rubric_pass_rate", "latency_ms_p50", "latency_ms_p95", "latency_ms_mean", "cost_usd_mean",
-    "cost_usd_total", "fallback_rate", "repair_rate", "degraded_rate",
+    "schema_valid_rate",
+    "pass_rate",
+    "exact_match_rate",
+    "field_match_rate",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "mape",
+    "rubric_pass_rate",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "latency_ms_mean",
+    "cost_usd_mean",
+    "cost_usd_total",
+    "fallback_rate",
+    "repair_rate",
+    "degraded_rate",
 )
 # Lower is better for these; higher for every other metric.
-LOWER_IS_BETTER = frozenset({"mape", "latency_ms_p50", "latency_ms_p95", "latency_ms_mean", "cost_usd_mean",
-                             "cost_usd_total", "fallback_rate", "repair_rate", "degraded_rate"})
+LOWER_IS_BETTER = frozenset(
+    {
+        "mape",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "latency_ms_mean",
+        "cost_usd_mean",
+        "cost_usd_total",
+        "fallback_rate",
+        "repair_rate",
+        "degraded_rate",
+    }
+)
 # Recorded on every run, whatever its suite declares: whether a model answered at all decides
 # whether the run measured anything (a run no model answered is inconclusive).
 RUN_VALIDITY_METRICS = ("degraded_rate",)
@@ -85,6 +117,51 @@ def get_path(value: object, path: str, default: object = _MISSING) -> object:
         else:
             return default
     return current
+
+
+def get_all(value: object, path: str) -> list:
+    """Every value at a path whose `*` parts stand for each item of a list, in order; the
+    absent ones left out."""
+    head, star, rest = path.partition("*")
+    if not star:
+        found = get_path(value, path)
+        return [] if found is _MISSING else [found]
+    items = get_path(value, head.rstrip("."), None) if head.rstrip(".") else value
+    if not isinstance(items, list):
+        return []
+    return [found for item in items for found in get_all(item, rest.lstrip("."))]
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def property_checks(output: object, expected: dict) -> list[tuple[str, bool]]:
+    """The property expectations of a case (at_most, each_once, never, before) as (what was
+    wanted, whether the output has it): what a route, a schedule or a ranking must respect
+    whatever order a better solver finds."""
+    checks = []
+    for path, bound in (expected.get("at_most") or {}).items():
+        got = get_path(output, path, None)
+        ok = (
+            isinstance(got, int | float)
+            and not isinstance(got, bool)
+            and (got <= bound or math.isclose(got, bound, rel_tol=1e-9, abs_tol=1e-9))
+        )
+        checks.append((f"{path}: at most {bound!r}, got {got!r}", ok))
+    for path, items in (expected.get("each_once") or {}).items():
+        got = get_all(output, path)
+        ok = sorted(map(_canonical, got)) == sorted(map(_canonical, items))
+        checks.append((f"{path}: each of {len(items)} expected value(s) once, got {got[:20]!r}", ok))
+    for path, value in (expected.get("never") or {}).items():
+        got = get_all(output, path)
+        checks.append((f"{path}: never {value!r}", not any(values_equal(item, value) for item in got)))
+    for path, pairs in (expected.get("before") or {}).items():
+        got = get_all(output, path)
+        for first, then in pairs:
+            ok = first in got and then in got and got.index(first) < got.index(then)
+            checks.append((f"{path}: {first!r} before {then!r}", ok))
+    return checks
 
 
 def values_equal(actual: object, expected: object) -> bool:
@@ -171,20 +248,25 @@ def score_case(*, output: object, expected: dict, config: dict, schema_errors: S
     result = CaseScore()
     result.scores["schema_valid"] = not schema_errors and output is not None
     if not result.scores["schema_valid"]:
-        result.failures.append("output does not match the output schema"
-                               + (f": {schema_errors[0]}" if schema_errors else ""))
+        result.failures.append(
+            "output does not match the output schema" + (f": {schema_errors[0]}" if schema_errors else "")
+        )
     if "output" in expected:
         result.scores["exact"] = values_equal(output, expected["output"])
         if not result.scores["exact"]:
             result.failures.append("output differs from the expected output")
-    if expected.get("fields"):
-        matched = [path for path, value in expected["fields"].items()
-                   if values_equal(get_path(output, path), value)]  # absent never matches, not even null
-        result.scores["field_match"] = len(matched) / len(expected["fields"])
-        for path, value in expected["fields"].items():
+    fields = expected.get("fields") or {}
+    checks = property_checks(output, expected)
+    if fields or checks:
+        matched = [
+            path for path, value in fields.items() if values_equal(get_path(output, path), value)
+        ]  # absent never matches, not even null
+        result.scores["field_match"] = (len(matched) + sum(ok for _, ok in checks)) / (len(fields) + len(checks))
+        for path, value in fields.items():
             if path not in matched:
                 got = get_path(output, path)
                 result.failures.append(f"{path}: expected {value!r}, got {'nothing' if got is _MISSING else repr(got)}")
+        result.failures.extend(wanted for wanted, ok in checks if not ok)
     if "label" in expected:
         label_field = config.get("label_field", "label")
         predicted = get_path(output, label_field, None)
@@ -198,8 +280,11 @@ def score_case(*, output: object, expected: dict, config: dict, schema_errors: S
     numbers = dict(expected.get("numbers") or {})
     if "number" in expected:
         numbers[config.get("numeric_field", "value")] = expected["number"]
-    errors = [(path, ape) for path, value in numbers.items()
-              if (ape := absolute_percentage_error(get_path(output, path, None), value)) is not None]
+    errors = [
+        (path, ape)
+        for path, value in numbers.items()
+        if (ape := absolute_percentage_error(get_path(output, path, None), value)) is not None
+    ]
     if errors:
         ape = sum(error for _, error in errors) / len(errors)
         result.scores["ape"] = ape
@@ -247,7 +332,8 @@ def aggregate(cases: Sequence[ScoredCase], metrics: Sequence[str] = ()) -> dict[
     out["pass_rate"] = _weighted_mean((c.passed, c.weight) for c in cases)
     out["exact_match_rate"] = _weighted_mean((c.scores["exact"], c.weight) for c in cases if "exact" in c.scores)
     out["field_match_rate"] = _weighted_mean(
-        (c.scores["field_match"], c.weight) for c in cases if "field_match" in c.scores)
+        (c.scores["field_match"], c.weight) for c in cases if "field_match" in c.scores
+    )
     labelled = [c for c in cases if "label_expected" in c.scores]
     if labelled:
         tp = sum(c.weight for c in labelled if c.scores["expected_positive"] and c.scores["predicted_positive"])
@@ -259,10 +345,12 @@ def aggregate(cases: Sequence[ScoredCase], metrics: Sequence[str] = ()) -> dict[
         p, r = out["precision"], out["recall"]
         out["f1"] = _ratio(2 * p * r, p + r, empty=0.0)
         out["accuracy"] = _weighted_mean(
-            (values_equal(c.scores["label_predicted"], c.scores["label_expected"]), c.weight) for c in labelled)
+            (values_equal(c.scores["label_predicted"], c.scores["label_expected"]), c.weight) for c in labelled
+        )
     out["mape"] = _weighted_mean((c.scores["ape"], c.weight) for c in cases if "ape" in c.scores)
     out["rubric_pass_rate"] = _weighted_mean(
-        (c.scores["rubric_pass"], c.weight) for c in cases if "rubric_pass" in c.scores)
+        (c.scores["rubric_pass"], c.weight) for c in cases if "rubric_pass" in c.scores
+    )
     latencies = [float(c.latency_ms) for c in cases]
     out["latency_ms_p50"] = percentile(latencies, 50)
     out["latency_ms_p95"] = percentile(latencies, 95)

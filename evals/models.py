@@ -23,11 +23,17 @@ class EvalSuite(models.Model):
     key = models.CharField(max_length=64, unique=True)
     capability_id = models.CharField(max_length=64, db_index=True)
     description = models.TextField(blank=True)
-    metrics = models.JSONField(default=list, blank=True,
-                               help_text='the metrics a run computes, e.g. ["schema_valid_rate", "mape"]')
-    config = models.JSONField(default=dict, blank=True, help_text=(
-        'how outputs are read: {"label_field": "verdict", "positive_labels": ["anomalous"], '
-        '"numeric_field": "suggested_price.amount", "text_field": "body", "case_max_ape": 0.1}'))
+    metrics = models.JSONField(
+        default=list, blank=True, help_text='the metrics a run computes, e.g. ["schema_valid_rate", "mape"]'
+    )
+    config = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'how outputs are read: {"label_field": "verdict", "positive_labels": ["anomalous"], '
+            '"numeric_field": "suggested_price.amount", "text_field": "body", "case_max_ape": 0.1}'
+        ),
+    )
     thresholds = models.JSONField(default=dict, blank=True, help_text='{"schema_valid_rate": {"min": 1.0}, ...}')
     tolerances = models.JSONField(default=dict, blank=True, help_text="allowed regression against the active version")
     history = HistoricalRecords(get_user=history_user)
@@ -81,20 +87,34 @@ class EvalRun(models.Model):
     class Purpose(models.TextChoices):
         MANUAL = "manual"  # admin, API or command: usually a candidate before promotion
         DRIFT = "drift"  # the nightly re-run of an active version
+        SHADOW = "shadow"  # a candidate replayed on a sample of last week's production (evals/services/shadow.py)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     suite = models.ForeignKey(EvalSuite, on_delete=models.PROTECT, related_name="runs")
-    prompt_version = models.ForeignKey("prompts.PromptVersion", null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="eval_runs")
+    prompt_version = models.ForeignKey(
+        "prompts.PromptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="eval_runs"
+    )
     model_name = models.CharField(max_length=100, blank=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.MANUAL)
-    baseline = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 help_text="drift runs: the run this one is compared with")
+    baseline = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="drift runs: the run this one is compared with",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     thresholds = models.JSONField(default=dict, blank=True)
     cases_total = models.PositiveIntegerField(default=0)
+    shadow_sample = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="shadow runs: the production inferences replayed ({inference_id, "
+        "tenant_id}), drawn when the run was created",
+    )
     started_by = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
     error = models.TextField(blank=True)
@@ -105,8 +125,10 @@ class EvalRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["prompt_version", "-finished_at"], name="evalrun_version_latest_idx"),
-                   models.Index(fields=["suite", "-created_at"], name="evalrun_suite_recent_idx")]
+        indexes = [
+            models.Index(fields=["prompt_version", "-finished_at"], name="evalrun_version_latest_idx"),
+            models.Index(fields=["suite", "-created_at"], name="evalrun_suite_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.suite.key} {self.verdict or self.status} ({self.id})"
@@ -118,7 +140,17 @@ class EvalCaseResult(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     run = models.ForeignKey(EvalRun, on_delete=models.CASCADE, related_name="results")
-    case = models.ForeignKey(GoldenCase, on_delete=models.PROTECT, related_name="results")
+    case = models.ForeignKey(
+        GoldenCase,
+        on_delete=models.PROTECT,
+        related_name="results",
+        null=True,
+        blank=True,
+        help_text="the golden case; empty for a shadow run's case",
+    )
+    replayed_inference_id = models.UUIDField(
+        null=True, blank=True, help_text="shadow runs: the production inference replayed"
+    )
     output = models.JSONField(null=True, blank=True)
     scores = models.JSONField(default=dict, blank=True, help_text="per-check values: schema_valid, ape, label...")
     failures = models.JSONField(default=list, blank=True)
@@ -135,7 +167,14 @@ class EvalCaseResult(models.Model):
 
     class Meta:
         ordering = ["run", "passed", "case__key"]
-        constraints = [models.UniqueConstraint(fields=["run", "case"], name="one_result_per_run_case")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "case"], name="one_result_per_run_case"),
+            models.UniqueConstraint(
+                fields=["run", "replayed_inference_id"],
+                name="one_result_per_run_replayed_inference",
+                condition=models.Q(replayed_inference_id__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} {'pass' if self.passed else 'fail'}"
@@ -168,8 +207,9 @@ class DriftAlert(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     suite = models.ForeignKey(EvalSuite, on_delete=models.PROTECT, related_name="drift_alerts")
-    prompt_version = models.ForeignKey("prompts.PromptVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="drift_alerts")
+    prompt_version = models.ForeignKey(
+        "prompts.PromptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="drift_alerts"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     metric = models.CharField(max_length=64)
     baseline_value = models.FloatField(null=True, blank=True)

@@ -38,8 +38,11 @@ def comparison_run(run: EvalRun) -> EvalRun | None:
 
     if run.prompt_version is None:
         return None
-    active = PromptVersion.objects.filter(prompt=run.prompt_version.prompt,
-                                          status=PromptVersion.Status.ACTIVE).exclude(pk=run.prompt_version_id).first()
+    active = (
+        PromptVersion.objects.filter(prompt=run.prompt_version.prompt, status=PromptVersion.Status.ACTIVE)
+        .exclude(pk=run.prompt_version_id)
+        .first()
+    )
     return latest_finished_run(active) if active else None
 
 
@@ -50,8 +53,10 @@ def sparkline(values: list[float], *, current_index: int | None = None) -> SafeS
     low, high = min(values), max(values)
     span = (high - low) or 1.0
     step = (CHART_WIDTH - LABELS - 2 * PAD) / max(len(values) - 1, 1)
-    points = [(PAD + i * step, CHART_HEIGHT - PAD - (value - low) / span * (CHART_HEIGHT - 2 * PAD))
-              for i, value in enumerate(values)]
+    points = [
+        (PAD + i * step, CHART_HEIGHT - PAD - (value - low) / span * (CHART_HEIGHT - 2 * PAD))
+        for i, value in enumerate(values)
+    ]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
     marker = ""
     if current_index is not None and 0 <= current_index < len(points):
@@ -62,13 +67,21 @@ def sparkline(values: list[float], *, current_index: int | None = None) -> SafeS
         'aria-label="last {n} runs: {low} to {high}"><polyline fill="none" stroke="#417690" stroke-width="1.5" '
         'points="{path}"/>{marker}<text x="{w}" y="10" font-size="9" text-anchor="end">{high}</text>'
         '<text x="{w}" y="{h}" font-size="9" text-anchor="end">{low}</text></svg>',
-        w=CHART_WIDTH, h=CHART_HEIGHT, n=len(values), low=f"{low:g}", high=f"{high:g}", path=path, marker=marker)
+        w=CHART_WIDTH,
+        h=CHART_HEIGHT,
+        n=len(values),
+        low=f"{low:g}",
+        high=f"{high:g}",
+        path=path,
+        marker=marker,
+    )
 
 
 def history(run: EvalRun) -> list[EvalRun]:
     """The suite's last finished runs up to this one, oldest first."""
-    finished = EvalRun.objects.filter(suite_id=run.suite_id, status=EvalRun.Status.FINISHED,
-                                      created_at__lte=run.created_at).order_by("-created_at")[:HISTORY_RUNS]
+    finished = EvalRun.objects.filter(
+        suite_id=run.suite_id, status=EvalRun.Status.FINISHED, created_at__lte=run.created_at
+    ).order_by("-created_at")[:HISTORY_RUNS]
     return list(reversed(finished))
 
 
@@ -96,15 +109,42 @@ def metric_rows(run: EvalRun) -> list[MetricRow]:
 
 def case_rows(run: EvalRun) -> list[dict]:
     """Failing cases first, then by key; expected and output as pretty JSON for the diff."""
-    results = run.results.select_related("case").order_by("passed", "case__key")
-    return [{
-        "key": result.case.key, "passed": result.passed, "failures": result.failures,
-        "tags": ", ".join(result.case.tags), "locale": result.case.locale, "weight": result.case.weight,
-        "provider": result.provider, "model": result.model, "latency_ms": result.latency_ms,
-        "cost_usd": result.cost_usd, "fallback_used": result.fallback_used,
-        "expected": json.dumps(result.case.expected, ensure_ascii=False, indent=1)[:4000],
-        "output": json.dumps(result.output, ensure_ascii=False, indent=1)[:4000],
-    } for result in results]
+    results = run.results.select_related("case").order_by("passed", "case__key", "replayed_inference_id")
+    return [
+        {
+            **_case_fields(result),
+            "passed": result.passed,
+            "failures": result.failures,
+            "provider": result.provider,
+            "model": result.model,
+            "latency_ms": result.latency_ms,
+            "cost_usd": result.cost_usd,
+            "fallback_used": result.fallback_used,
+            "output": json.dumps(result.output, ensure_ascii=False, indent=1)[:4000],
+        }
+        for result in results
+    ]
+
+
+def _case_fields(result) -> dict:
+    """A golden case's key, tags, locale, weight and expectation; a shadow run's case is the
+    production inference it replayed, expected to answer as it was served."""
+    case = result.case
+    if case is None:
+        return {
+            "key": f"inference:{result.replayed_inference_id}",
+            "tags": "shadow",
+            "locale": "",
+            "weight": 1.0,
+            "expected": f"the answer served by inference {result.replayed_inference_id}",
+        }
+    return {
+        "key": case.key,
+        "tags": ", ".join(case.tags),
+        "locale": case.locale,
+        "weight": case.weight,
+        "expected": json.dumps(case.expected, ensure_ascii=False, indent=1)[:4000],
+    }
 
 
 def direction(name: str) -> str:

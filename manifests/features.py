@@ -21,12 +21,29 @@ logger = logging.getLogger(__name__)
 # --- anomaly.detect ------------------------------------------------------------------------------
 
 ANOMALY_FEATURES = (
-    "events", "voids", "night_voids", "refunds", "refund_total_vs_threshold", "max_refund_vs_threshold",
-    "unexplained_voids_refunds", "rate_overrides", "max_override_pct", "discounts", "keycard_failures",
-    "cash_drawer_opens", "night_cash_drawer_opens", "folio_adjustments", "no_show_waivers", "night_fraction",
+    "events",
+    "voids",
+    "night_voids",
+    "refunds",
+    "refund_total_vs_threshold",
+    "max_refund_vs_threshold",
+    "unexplained_voids_refunds",
+    "rate_overrides",
+    "max_override_pct",
+    "discounts",
+    "keycard_failures",
+    "cash_drawer_opens",
+    "night_cash_drawer_opens",
+    "folio_adjustments",
+    "no_show_waivers",
+    "night_fraction",
 )
 NIGHT_HOURS = frozenset({23, 0, 1, 2, 3, 4, 5})  # the night audit, thinly staffed
 DEFAULT_REFUND_THRESHOLD = 500.0
+# The thresholds the classifier learnt its boundaries at (the rule fallback's defaults,
+# capabilities/fallbacks/anomaly_detect.py). A hotel's own threshold rescales the counts it governs
+# (a hotel alarmed at 3 key-card failures shows the model 3 as 5), as refunds are read against theirs.
+DEFAULT_COUNT_THRESHOLDS = {"void_count": 3.0, "keycard_failures": 5.0, "rate_override_pct": 30.0}
 SUSPICIOUS, ANOMALOUS = 0.3, 0.7
 _HOUR = re.compile(r"T(\d{2}):")
 _MONEY_OUT = ("voids", "refunds", "cash_drawer_opens", "folio_adjustments", "no_show_waivers")
@@ -53,8 +70,18 @@ def group_by_subject(events: list[dict]) -> dict[str, list[dict]]:
     return dict(sorted(grouped.items()))
 
 
-def anomaly_features(events: list[dict], *, refund_threshold: float = DEFAULT_REFUND_THRESHOLD) -> list[float]:
-    """One subject's events as the classifier's feature vector (ANOMALY_FEATURES, in order)."""
+def _scale(thresholds: dict | None, name: str) -> float:
+    """How much a hotel's own threshold magnifies the counts it governs (1.0: the default)."""
+    custom = (thresholds or {}).get(name)
+    return DEFAULT_COUNT_THRESHOLDS[name] / float(custom) if custom else 1.0
+
+
+def anomaly_features(
+    events: list[dict], *, refund_threshold: float = DEFAULT_REFUND_THRESHOLD, thresholds: dict | None = None
+) -> list[float]:
+    """One subject's events as the classifier's feature vector (ANOMALY_FEATURES, in order).
+    `thresholds`: the request's own (void_count, keycard_failures, rate_override_pct), if any."""
+
     def of(kind: str) -> list[dict]:
         return [event for event in events if event["type"] == kind]
 
@@ -62,18 +89,33 @@ def anomaly_features(events: list[dict], *, refund_threshold: float = DEFAULT_RE
     voids, refunds = of("void"), of("refund")
     refund_amounts = [float(event.get("amount", 0)) for event in refunds]
     threshold = refund_threshold or DEFAULT_REFUND_THRESHOLD
-    overrides = [event for event in events if event["type"] in ("rate_override", "discount")
-                 and event.get("original_amount") and event.get("amount") is not None]
+    overrides = [
+        event
+        for event in events
+        if event["type"] in ("rate_override", "discount")
+        and event.get("original_amount")
+        and event.get("amount") is not None
+    ]
     override_pct = [max(0.0, 100.0 * (1 - float(e["amount"]) / float(e["original_amount"]))) for e in overrides]
     drawer = of("cash_drawer_open")
+    voids_scale = _scale(thresholds, "void_count")
     return [
-        float(len(events)), float(len(voids)), float(sum(1 for event in voids if event in night)),
-        float(len(refunds)), min(sum(refund_amounts) / threshold, 50.0),
+        float(len(events)),
+        len(voids) * voids_scale,
+        sum(1 for event in voids if event in night) * voids_scale,
+        float(len(refunds)),
+        min(sum(refund_amounts) / threshold, 50.0),
         min(max(refund_amounts, default=0) / threshold, 50.0),
-        float(sum(1 for event in voids + refunds if not event.get("reason"))), float(len(of("rate_override"))),
-        min(max(override_pct, default=0.0), 100.0), float(len(of("discount"))), float(len(of("keycard_failure"))),
-        float(len(drawer)), float(sum(1 for event in drawer if event in night)), float(len(of("folio_adjustment"))),
-        float(len(of("no_show_waiver"))), len(night) / len(events) if events else 0.0,
+        sum(1 for event in voids + refunds if not event.get("reason")) * voids_scale,
+        float(len(of("rate_override"))),
+        min(max(override_pct, default=0.0) * _scale(thresholds, "rate_override_pct"), 100.0),
+        float(len(of("discount"))),
+        len(of("keycard_failure")) * _scale(thresholds, "keycard_failures"),
+        float(len(drawer)),
+        float(sum(1 for event in drawer if event in night)),
+        float(len(of("folio_adjustment"))),
+        float(len(of("no_show_waiver"))),
+        len(night) / len(events) if events else 0.0,
     ]
 
 
@@ -87,11 +129,17 @@ class SubjectScore:
 
 def _explain(features: dict[str, float]) -> str:
     parts = []
-    for name, label in (("night_voids", "night-audit voids"), ("voids", "voids"), ("refunds", "refunds"),
-                        ("unexplained_voids_refunds", "voids/refunds without a reason"),
-                        ("rate_overrides", "rate overrides"), ("keycard_failures", "key-card failures"),
-                        ("night_cash_drawer_opens", "cash-drawer opens at night"),
-                        ("folio_adjustments", "folio adjustments"), ("no_show_waivers", "no-show waivers")):
+    for name, label in (
+        ("night_voids", "night-audit voids"),
+        ("voids", "voids"),
+        ("refunds", "refunds"),
+        ("unexplained_voids_refunds", "voids/refunds without a reason"),
+        ("rate_overrides", "rate overrides"),
+        ("keycard_failures", "key-card failures"),
+        ("night_cash_drawer_opens", "cash-drawer opens at night"),
+        ("folio_adjustments", "folio adjustments"),
+        ("no_show_waivers", "no-show waivers"),
+    ):
         if features[name] >= 1:
             parts.append(f"{int(features[name])} {label}")
     if features["refund_total_vs_threshold"] >= 1:
@@ -103,26 +151,40 @@ def _explain(features: dict[str, float]) -> str:
 
 def anomaly_verdict(scores: list[SubjectScore]) -> dict:
     """The classifier's per-subject probabilities as an AnomalyVerdict."""
-    flagged = sorted((score for score in scores if score.probability >= SUSPICIOUS),
-                     key=lambda score: -score.probability)
+    flagged = sorted(
+        (score for score in scores if score.probability >= SUSPICIOUS), key=lambda score: -score.probability
+    )
     top = max((score.probability for score in scores), default=0.0)
     verdict = "anomalous" if top >= ANOMALOUS else "suspicious" if top >= SUSPICIOUS else "normal"
-    reasons = [{
-        "code": "edge_model_anomalous_pattern",
-        "message": f"{score.subject}: {_explain(score.features)} (model score {score.probability:.2f})"[:500],
-        "event_ids": score.event_ids[:200],
-    } for score in flagged[:20]]
-    money_out = any(score.probability >= ANOMALOUS and any(score.features[name] for name in _MONEY_OUT)
-                    for score in flagged)
-    return {"verdict": verdict, "score": round(min(max(top, 0.0), 1.0), 4), "reasons": reasons,
-            "recommend_block": bool(money_out), "subjects": [score.subject[:64] for score in flagged[:40]]}
+    reasons = [
+        {
+            "code": "edge_model_anomalous_pattern",
+            "message": f"{score.subject}: {_explain(score.features)} (model score {score.probability:.2f})"[:500],
+            "event_ids": score.event_ids[:200],
+        }
+        for score in flagged[:20]
+    ]
+    money_out = any(
+        score.probability >= ANOMALOUS and any(score.features[name] for name in _MONEY_OUT) for score in flagged
+    )
+    return {
+        "verdict": verdict,
+        "score": round(min(max(top, 0.0), 1.0), 4),
+        "reasons": reasons,
+        "recommend_block": bool(money_out),
+        "subjects": [score.subject[:64] for score in flagged[:40]],
+    }
 
 
 # --- vision.photo_quality ------------------------------------------------------------------------
 
 PHOTO_FEATURES = ("mean_luminance", "contrast", "highlight_clip_fraction", "shadow_clip_fraction", "log_sharpness")
-MIN_SIZE = {"room_listing": (1280, 720), "id_document": (1000, 700), "damage_report": (640, 480),
-            "housekeeping_proof": (640, 480)}
+MIN_SIZE = {
+    "room_listing": (1280, 720),
+    "id_document": (1000, 700),
+    "damage_report": (640, 480),
+    "housekeeping_proof": (640, 480),
+}
 MAX_PIXELS = 40_000_000
 ANALYSIS_SIDE = 512
 PASS_PROBABILITY = 0.5
@@ -139,8 +201,13 @@ class PhotoMeasurements:
     sharpness: float | None
 
     def features(self) -> list[float]:
-        return [self.mean_luminance / 255.0, self.contrast / 255.0, self.highlight_clip_fraction,
-                self.shadow_clip_fraction, math.log1p(self.sharpness or 0.0)]
+        return [
+            self.mean_luminance / 255.0,
+            self.contrast / 255.0,
+            self.highlight_clip_fraction,
+            self.shadow_clip_fraction,
+            math.log1p(self.sharpness or 0.0),
+        ]
 
 
 def measure_grey(pixels: np.ndarray, size: tuple[int, int]) -> PhotoMeasurements:
@@ -150,9 +217,15 @@ def measure_grey(pixels: np.ndarray, size: tuple[int, int]) -> PhotoMeasurements
         centre = pixels[1:-1, 1:-1]
         laplacian = pixels[:-2, 1:-1] + pixels[2:, 1:-1] + pixels[1:-1, :-2] + pixels[1:-1, 2:] - 4 * centre
         sharpness = float(laplacian.var())
-    return PhotoMeasurements(width=size[0], height=size[1], mean_luminance=float(pixels.mean()),
-                             contrast=float(pixels.std()), highlight_clip_fraction=float((pixels >= 250).mean()),
-                             shadow_clip_fraction=float((pixels <= 5).mean()), sharpness=sharpness)
+    return PhotoMeasurements(
+        width=size[0],
+        height=size[1],
+        mean_luminance=float(pixels.mean()),
+        contrast=float(pixels.std()),
+        highlight_clip_fraction=float((pixels >= 250).mean()),
+        shadow_clip_fraction=float((pixels <= 5).mean()),
+        sharpness=sharpness,
+    )
 
 
 def measure_image(data: bytes) -> PhotoMeasurements | str:
@@ -187,8 +260,10 @@ def resolution_ok(size: tuple[int, int], required: tuple[int, int]) -> bool:
 def photo_reasons(measured: PhotoMeasurements, required: tuple[int, int], purpose: str) -> list[str]:
     reasons = []
     if not resolution_ok((measured.width, measured.height), required):
-        reasons.append(f"resolution {measured.width}x{measured.height} is below the "
-                       f"{required[0]}x{required[1]} needed for {purpose}")
+        reasons.append(
+            f"resolution {measured.width}x{measured.height} is below the "
+            f"{required[0]}x{required[1]} needed for {purpose}"
+        )
     if measured.mean_luminance < 70:
         reasons.append(f"too dark (mean luminance {measured.mean_luminance:.0f} of 255)")
     elif measured.mean_luminance > 190:
@@ -218,9 +293,11 @@ def photo_score(measured: PhotoMeasurements, probability_good: float, payload: d
         reasons.append(f"the quality model rates this photo poor (score {probability_good:.2f})")
     result = {
         "score": round(min(max(probability_good, 0.0), 1.0), 3),
-        "pass": passed, "reasons": reasons[:10],
+        "pass": passed,
+        "reasons": reasons[:10],
         "measurements": {
-            "width": measured.width, "height": measured.height,
+            "width": measured.width,
+            "height": measured.height,
             "mean_luminance": round(measured.mean_luminance, 2),
             "highlight_clip_fraction": round(measured.highlight_clip_fraction, 4),
             "shadow_clip_fraction": round(measured.shadow_clip_fraction, 4),
@@ -234,6 +311,7 @@ def photo_score(measured: PhotoMeasurements, probability_good: float, payload: d
 
 
 # --- embeddings ----------------------------------------------------------------------------------
+
 
 def mean_pool_normalised(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """sentence-transformers' pooling for all-MiniLM-L6-v2: mean over real tokens, then L2 norm."""

@@ -57,8 +57,9 @@ class EdgeModel(models.Model):
     sha256 = models.CharField(max_length=64)
     input_signature = models.JSONField(default=dict)
     output_signature = models.JSONField(default=dict)
-    assets = models.JSONField(default=list, blank=True,
-                              help_text="other files the model needs (a tokenizer): [{file, size, sha256}]")
+    assets = models.JSONField(
+        default=list, blank=True, help_text="other files the model needs (a tokenizer): [{file, size, sha256}]"
+    )
     licence = models.CharField(max_length=100)
     source = models.TextField(help_text="where the weights came from, or how they were trained")
     enabled = models.BooleanField(default=True)
@@ -95,8 +96,9 @@ class EdgeModelManifest(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=models.Q(status="published"),
-                                    name="one_published_manifest"),
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="published"), name="one_published_manifest"
+            ),
         ]
 
     def __str__(self) -> str:

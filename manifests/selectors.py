@@ -5,8 +5,11 @@ from manifests.models import EdgeModel, EdgeModelManifest, SigningKeyVersion
 
 def manifest_published() -> EdgeModelManifest | None:
     """The one published manifest (a partial unique index allows only one), with its key version."""
-    return EdgeModelManifest.objects.select_related("key_version").filter(
-        status=EdgeModelManifest.Status.PUBLISHED).first()
+    return (
+        EdgeModelManifest.objects.select_related("key_version")
+        .filter(status=EdgeModelManifest.Status.PUBLISHED)
+        .first()
+    )
 
 
 def edge_models_enabled() -> list[EdgeModel]:

@@ -29,29 +29,63 @@ logger = logging.getLogger(__name__)
 
 
 def _describe_file(path: Path) -> dict:
-    return {"file": str(path.relative_to(files.model_dir().resolve())), "size": path.stat().st_size,
-            "sha256": files.file_sha256(path)}
+    return {
+        "file": str(path.relative_to(files.model_dir().resolve())),
+        "size": path.stat().st_size,
+        "sha256": files.file_sha256(path),
+    }
 
 
 @transaction.atomic
-def edge_model_register(*, name: str, version: str, task: str, path: Path, input_signature: dict,
-                        output_signature: dict, licence: str, source: str, assets: tuple[Path, ...] = ()) -> EdgeModel:
+def edge_model_register(
+    *,
+    name: str,
+    version: str,
+    task: str,
+    path: Path,
+    input_signature: dict,
+    output_signature: dict,
+    licence: str,
+    source: str,
+    assets: tuple[Path, ...] = (),
+) -> EdgeModel:
     """Record (or refresh) a model file that lies in EDGE_MODEL_DIR, with its size and digest."""
     described = _describe_file(Path(path).resolve())
-    model, _ = EdgeModel.objects.update_or_create(name=name, version=version, defaults={
-        "task": task, "runtime": "onnxruntime", "file": described["file"], "size": described["size"],
-        "sha256": described["sha256"], "input_signature": input_signature, "output_signature": output_signature,
-        "assets": [_describe_file(Path(asset).resolve()) for asset in assets], "licence": licence,
-        "source": source, "enabled": True,
-    })
+    model, _ = EdgeModel.objects.update_or_create(
+        name=name,
+        version=version,
+        defaults={
+            "task": task,
+            "runtime": "onnxruntime",
+            "file": described["file"],
+            "size": described["size"],
+            "sha256": described["sha256"],
+            "input_signature": input_signature,
+            "output_signature": output_signature,
+            "assets": [_describe_file(Path(asset).resolve()) for asset in assets],
+            "licence": licence,
+            "source": source,
+            "enabled": True,
+        },
+    )
     return model
 
 
 def manifest_entry(model: EdgeModel) -> dict:
-    return {"name": model.name, "version": model.version, "task": model.task, "runtime": model.runtime,
-            "file": model.file, "size": model.size, "sha256": model.sha256, "inputs": model.input_signature,
-            "outputs": model.output_signature, "assets": model.assets, "licence": model.licence,
-            "source": model.source}
+    return {
+        "name": model.name,
+        "version": model.version,
+        "task": model.task,
+        "runtime": model.runtime,
+        "file": model.file,
+        "size": model.size,
+        "sha256": model.sha256,
+        "inputs": model.input_signature,
+        "outputs": model.output_signature,
+        "assets": model.assets,
+        "licence": model.licence,
+        "source": model.source,
+    }
 
 
 def _next_version(latest: EdgeModelManifest | None) -> str:
@@ -64,8 +98,9 @@ def _next_version(latest: EdgeModelManifest | None) -> str:
 def _semver(version: str) -> tuple[int, int, int]:
     parts = version.split(".")
     if len(parts) != 3 or not all(part.isdigit() for part in parts):
-        raise ApplicationError(f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH)",
-                               details={"version": version})
+        raise ApplicationError(
+            f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH)", details={"version": version}
+        )
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
@@ -74,16 +109,20 @@ def _key_version_row(signer: Signer) -> SigningKeyVersion:
     name = signer.key_version
     row = SigningKeyVersion.objects.select_for_update().filter(name=name).first()
     if row is None:
-        row = SigningKeyVersion.objects.create(name=name, backend=backend_of(name),
-                                               public_key_pem=signer.public_key_pem(name))
+        row = SigningKeyVersion.objects.create(
+            name=name, backend=backend_of(name), public_key_pem=signer.public_key_pem(name)
+        )
     if row.status == SigningKeyVersion.Status.REVOKED:
-        raise Conflict(f"key version {name} is revoked and cannot sign; rotate to a new key version first",
-                       details={"key_version": name})
+        raise Conflict(
+            f"key version {name} is revoked and cannot sign; rotate to a new key version first",
+            details={"key_version": name},
+        )
     if row.status != SigningKeyVersion.Status.ACTIVE:
         row.status = SigningKeyVersion.Status.ACTIVE
         row.save(update_fields=["status"])
     SigningKeyVersion.objects.filter(status=SigningKeyVersion.Status.ACTIVE).exclude(pk=row.pk).update(
-        status=SigningKeyVersion.Status.RETIRED)
+        status=SigningKeyVersion.Status.RETIRED
+    )
     return row
 
 
@@ -97,33 +136,53 @@ def manifest_publish(*, actor: str, version: str | None = None, signer: Signer |
     if version is None:
         version = _next_version(latest)
     elif latest is not None and _semver(version) <= _semver(latest.version):
-        raise Conflict(f"manifest version {version} is not newer than {latest.version}",
-                       details={"version": version, "latest": latest.version})
+        raise Conflict(
+            f"manifest version {version} is not newer than {latest.version}",
+            details={"version": version, "latest": latest.version},
+        )
     models = edge_models_enabled()
     if not models:
         raise ApplicationError("no edge models are registered; run `manage.py edge_models_build` first")
     try:
         key = _key_version_row(signer)
         created_at = timezone.now()
-        body = canonical_bytes({
-            "schema": SCHEMA, "version": version, "created_at": created_at.isoformat(),
-            "key_version": key.name, "algorithm": key.algorithm,
-            "models": [manifest_entry(model) for model in models],
-        })
+        body = canonical_bytes(
+            {
+                "schema": SCHEMA,
+                "version": version,
+                "created_at": created_at.isoformat(),
+                "key_version": key.name,
+                "algorithm": key.algorithm,
+                "models": [manifest_entry(model) for model in models],
+            }
+        )
         signature = signer.sign_digest(hashlib.sha256(body).digest())
     except SignerError as exc:
         raise Unavailable(f"the manifest signer is unavailable: {exc}") from exc
     EdgeModelManifest.objects.filter(status=EdgeModelManifest.Status.PUBLISHED).update(
-        status=EdgeModelManifest.Status.SUPERSEDED)
+        status=EdgeModelManifest.Status.SUPERSEDED
+    )
     manifest = EdgeModelManifest.objects.create(
-        version=version, body=body.decode("utf-8"), body_sha256=sha256_hex(body),
-        signature=base64.b64encode(signature).decode(), key_version=key, created_at=created_at,
-        published_at=timezone.now(), published_by=actor[:200])
+        version=version,
+        body=body.decode("utf-8"),
+        body_sha256=sha256_hex(body),
+        signature=base64.b64encode(signature).decode(),
+        key_version=key,
+        created_at=created_at,
+        published_at=timezone.now(),
+        published_by=actor[:200],
+    )
     manifest.edge_models.set(models)
-    _emit_platform_event(actor, "edge.manifest_published", {
-        "version": version, "key_version": key.name, "body_sha256": manifest.body_sha256,
-        "models": [{"name": model.name, "version": model.version, "sha256": model.sha256} for model in models],
-    })
+    _emit_platform_event(
+        actor,
+        "edge.manifest_published",
+        {
+            "version": version,
+            "key_version": key.name,
+            "body_sha256": manifest.body_sha256,
+            "models": [{"name": model.name, "version": model.version, "sha256": model.sha256} for model in models],
+        },
+    )
     logger.info("edge manifest published", extra={"version": version, "key_version": key.name})
     return manifest
 
@@ -137,12 +196,15 @@ def signing_key_rotate(*, actor: str, revoke_previous: bool, reason: str = "key 
     publishing records it and `signing_key_version_revoke` revokes the old one."""
     signer = signer_from_settings()
     if not hasattr(signer, "rotate"):
-        raise ApplicationError("the KMS signer rotates in Cloud KMS: create a key version, point MANIFEST_SIGNER "
-                               "at it, publish, then revoke the old version")
+        raise ApplicationError(
+            "the KMS signer rotates in Cloud KMS: create a key version, point MANIFEST_SIGNER "
+            "at it, publish, then revoke the old version"
+        )
     if not edge_models_enabled():
         raise ApplicationError("no edge models are registered; run `manage.py edge_models_build` first")
-    previous = list(SigningKeyVersion.objects.exclude(status=SigningKeyVersion.Status.REVOKED)
-                    .values_list("name", flat=True))
+    previous = list(
+        SigningKeyVersion.objects.exclude(status=SigningKeyVersion.Status.REVOKED).values_list("name", flat=True)
+    )
     signer.rotate()
     manifest = manifest_publish(actor=actor, signer=signer)
     if revoke_previous:

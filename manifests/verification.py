@@ -35,21 +35,26 @@ class VerifiedManifest:
     models: dict[str, dict] = field(default_factory=dict)  # by model name
 
 
-def check_signed_manifest(*, body: bytes, signature_b64: str, key_version: str, public_key_pem: str,
-                          revoked: bool = False) -> VerifiedManifest:
+def check_signed_manifest(
+    *, body: bytes, signature_b64: str, key_version: str, public_key_pem: str, revoked: bool = False
+) -> VerifiedManifest:
     if revoked:
         raise ManifestRefused("key_revoked", f"key version {key_version} is revoked", key_version=key_version)
     if not signature_valid(body=body, signature_b64=signature_b64, public_key_pem=public_key_pem):
-        raise ManifestRefused("bad_signature", "the manifest signature does not verify with the key version's "
-                              "public key", key_version=key_version)
+        raise ManifestRefused(
+            "bad_signature",
+            "the manifest signature does not verify with the key version's public key",
+            key_version=key_version,
+        )
     if not is_canonical(body):
         raise ManifestRefused("not_canonical", "the manifest body is not canonical JSON")
     document = json.loads(body)
     if document.get("schema") != SCHEMA:
         raise ManifestRefused("unknown_schema", f"the manifest schema is not {SCHEMA}")
     if document.get("key_version") != key_version:
-        raise ManifestRefused("key_version_mismatch", "the manifest names another key version than its signature",
-                              key_version=key_version)
+        raise ManifestRefused(
+            "key_version_mismatch", "the manifest names another key version than its signature", key_version=key_version
+        )
     models = {entry["name"]: entry for entry in document.get("models", [])}
     return VerifiedManifest(version=document["version"], key_version=key_version, document=document, models=models)
 
@@ -72,11 +77,16 @@ def verified_manifest(manifest) -> VerifiedManifest:
     try:
         public_key_pem = public_key_for(key.name)
     except SignerError as exc:
-        raise ManifestRefused("public_key_unavailable", f"the public key of {key.name} is unavailable: {exc}",
-                              key_version=key.name) from exc
-    return check_signed_manifest(body=manifest.body.encode("utf-8"), signature_b64=manifest.signature,
-                                 key_version=key.name, public_key_pem=public_key_pem,
-                                 revoked=key.status == key.Status.REVOKED)
+        raise ManifestRefused(
+            "public_key_unavailable", f"the public key of {key.name} is unavailable: {exc}", key_version=key.name
+        ) from exc
+    return check_signed_manifest(
+        body=manifest.body.encode("utf-8"),
+        signature_b64=manifest.signature,
+        key_version=key.name,
+        public_key_pem=public_key_pem,
+        revoked=key.status == key.Status.REVOKED,
+    )
 
 
 def published_manifest_problem() -> str | None:

@@ -40,27 +40,53 @@ SIGNALS = ("hitl_acceptance_rate", "schema_repair_rate", "fallback_rate")
 HIGHER_IS_BETTER_SIGNALS = frozenset({"hitl_acceptance_rate"})
 
 
-def _raise(*, suite: EvalSuite, kind: str, breaches: list[dict], version: PromptVersion | None,
-           run: EvalRun | None = None, baseline_run: EvalRun | None = None) -> list[DriftAlert]:
+def _raise(
+    *,
+    suite: EvalSuite,
+    kind: str,
+    breaches: list[dict],
+    version: PromptVersion | None,
+    run: EvalRun | None = None,
+    baseline_run: EvalRun | None = None,
+) -> list[DriftAlert]:
     """Alerts for the breaches not already open, and one outbox event for them (platform event)."""
     alerts = []
     with platform_access(actor="evals-drift", reason=f"drift alert {suite.key}"):
         for breach in breaches:
-            if DriftAlert.objects.filter(suite=suite, kind=kind, metric=breach["metric"],
-                                         acknowledged_at__isnull=True).exists():
+            if DriftAlert.objects.filter(
+                suite=suite, kind=kind, metric=breach["metric"], acknowledged_at__isnull=True
+            ).exists():
                 continue
-            alerts.append(DriftAlert.objects.create(
-                suite=suite, prompt_version=version, kind=kind, metric=breach["metric"],
-                baseline_value=breach["baseline"], observed_value=breach["observed"],
-                tolerance=breach["tolerance"], run=run, baseline_run=baseline_run, details=breach))
+            alerts.append(
+                DriftAlert.objects.create(
+                    suite=suite,
+                    prompt_version=version,
+                    kind=kind,
+                    metric=breach["metric"],
+                    baseline_value=breach["baseline"],
+                    observed_value=breach["observed"],
+                    tolerance=breach["tolerance"],
+                    run=run,
+                    baseline_run=baseline_run,
+                    details=breach,
+                )
+            )
         if alerts:
-            outbox_emit(topic=DRIFT_TOPIC, key=suite.key, tenant_id=None, payload={
-                "suite": suite.key, "capability": suite.capability_id, "kind": kind,
-                "prompt_version": version.label if version else None,
-                "run_id": str(run.id) if run else None,
-                "baseline_run_id": str(baseline_run.id) if baseline_run else None,
-                "breaches": [alert.details for alert in alerts], "alert_ids": [alert.id for alert in alerts],
-            })
+            outbox_emit(
+                topic=DRIFT_TOPIC,
+                key=suite.key,
+                tenant_id=None,
+                payload={
+                    "suite": suite.key,
+                    "capability": suite.capability_id,
+                    "kind": kind,
+                    "prompt_version": version.label if version else None,
+                    "run_id": str(run.id) if run else None,
+                    "baseline_run_id": str(baseline_run.id) if baseline_run else None,
+                    "breaches": [alert.details for alert in alerts],
+                    "alert_ids": [alert.id for alert in alerts],
+                },
+            )
     return alerts
 
 
@@ -75,16 +101,30 @@ def eval_breaches(*, observed: dict, baseline: dict, tolerances: dict, threshold
         tolerance = float(tolerances.get(metric, 0.0))
         worse = regression(metric, value, base)
         if beyond_tolerance(worse, tolerance):
-            breaches.append({"metric": metric, "observed": value, "baseline": base, "tolerance": tolerance,
-                             "worse_by": round(worse, 6)})
+            breaches.append(
+                {
+                    "metric": metric,
+                    "observed": value,
+                    "baseline": base,
+                    "tolerance": tolerance,
+                    "worse_by": round(worse, 6),
+                }
+            )
     already_failing = {failure.split(":")[0] for failure in threshold_failures(baseline, thresholds)}
     for failure in threshold_failures(observed, thresholds):
         metric = failure.split(":")[0]
         if metric in already_failing:  # not drift: the baseline missed this threshold too
             continue
         if metric not in {b["metric"] for b in breaches} and isinstance(observed.get(metric), int | float):
-            breaches.append({"metric": metric, "observed": observed[metric], "baseline": baseline.get(metric),
-                             "tolerance": float(tolerances.get(metric, 0.0)), "threshold": failure})
+            breaches.append(
+                {
+                    "metric": metric,
+                    "observed": observed[metric],
+                    "baseline": baseline.get(metric),
+                    "tolerance": float(tolerances.get(metric, 0.0)),
+                    "threshold": failure,
+                }
+            )
     return breaches
 
 
@@ -93,15 +133,23 @@ def drift_compare_run(*, run: EvalRun) -> list[DriftAlert]:
     baseline = run.baseline
     if baseline is None or run.status != EvalRun.Status.FINISHED or run.verdict == EvalRun.Verdict.INCONCLUSIVE:
         return []  # a re-run no model answered measured nothing; production signals see the fallbacks
-    breaches = eval_breaches(observed=run.metrics, baseline=baseline.metrics, tolerances=run.suite.tolerances,
-                             thresholds=run.thresholds)
-    return _raise(suite=run.suite, kind=DriftAlert.Kind.EVAL, breaches=breaches, version=run.prompt_version,
-                  run=run, baseline_run=baseline)
+    breaches = eval_breaches(
+        observed=run.metrics, baseline=baseline.metrics, tolerances=run.suite.tolerances, thresholds=run.thresholds
+    )
+    return _raise(
+        suite=run.suite,
+        kind=DriftAlert.Kind.EVAL,
+        breaches=breaches,
+        version=run.prompt_version,
+        run=run,
+        baseline_run=baseline,
+    )
 
 
 def baseline_run_for(*, suite: EvalSuite, version: PromptVersion | None) -> EvalRun | None:
-    runs = EvalRun.objects.filter(suite=suite, prompt_version=version, status=EvalRun.Status.FINISHED,
-                                  purpose=EvalRun.Purpose.MANUAL).exclude(verdict=EvalRun.Verdict.INCONCLUSIVE)
+    runs = EvalRun.objects.filter(
+        suite=suite, prompt_version=version, status=EvalRun.Status.FINISHED, purpose=EvalRun.Purpose.MANUAL
+    ).exclude(verdict=EvalRun.Verdict.INCONCLUSIVE)
     return runs.order_by("-finished_at").first()
 
 
@@ -122,31 +170,39 @@ def drift_schedule_runs() -> list[EvalRun]:
         baseline = baseline_run_for(suite=suite, version=version)
         if baseline is None:
             continue  # nothing to drift from yet
-        queued.append(eval_run_create(suite_key=suite.key, prompt_version=version.version if version else None,
-                                      model_name=baseline.model_name, started_by="evals-drift",
-                                      purpose=EvalRun.Purpose.DRIFT, baseline=baseline))
+        queued.append(
+            eval_run_create(
+                suite_key=suite.key,
+                prompt_version=version.version if version else None,
+                model_name=baseline.model_name,
+                started_by="evals-drift",
+                purpose=EvalRun.Purpose.DRIFT,
+                baseline=baseline,
+            )
+        )
     return queued
 
 
 def production_signals(*, capability_id: str, since: dt.datetime, until: dt.datetime) -> dict[str, dict]:
     """Per signal: {"rate", "samples"} for hotel traffic in [since, until). Platform path."""
     with platform_access(actor="evals-drift", reason=f"production signals of {capability_id}"):
-        records = InferenceRecord.objects.filter(capability=capability_id, created_at__gte=since,
-                                                 created_at__lt=until, cache_hit=False).exclude(
-            tenant_id=settings.EVAL_TENANT_ID)
-        counts = records.aggregate(total=Count("id"),
-                                   repaired=Count("id", filter=Q(provenance__repaired=True)),
-                                   fallback=Count("id", filter=Q(provenance__fallback_used=True)))
-        gates = HitlGate.objects.filter(capability=capability_id, decided_at__gte=since, decided_at__lt=until,
-                                        status__in=DECIDED).exclude(tenant_id=settings.EVAL_TENANT_ID)
-        decided = gates.aggregate(decided=Count("id"),
-                                  approved=Count("id", filter=Q(status=HitlGate.Status.APPROVED)))
+        records = InferenceRecord.objects.filter(
+            capability=capability_id, created_at__gte=since, created_at__lt=until, cache_hit=False
+        ).exclude(tenant_id=settings.EVAL_TENANT_ID)
+        counts = records.aggregate(
+            total=Count("id"),
+            repaired=Count("id", filter=Q(provenance__repaired=True)),
+            fallback=Count("id", filter=Q(provenance__fallback_used=True)),
+        )
+        gates = HitlGate.objects.filter(
+            capability=capability_id, decided_at__gte=since, decided_at__lt=until, status__in=DECIDED
+        ).exclude(tenant_id=settings.EVAL_TENANT_ID)
+        decided = gates.aggregate(decided=Count("id"), approved=Count("id", filter=Q(status=HitlGate.Status.APPROVED)))
     total, n_decided = counts["total"], decided["decided"]
     return {
         "schema_repair_rate": {"rate": counts["repaired"] / total if total else None, "samples": total},
         "fallback_rate": {"rate": counts["fallback"] / total if total else None, "samples": total},
-        "hitl_acceptance_rate": {"rate": decided["approved"] / n_decided if n_decided else None,
-                                 "samples": n_decided},
+        "hitl_acceptance_rate": {"rate": decided["approved"] / n_decided if n_decided else None, "samples": n_decided},
     }
 
 
@@ -161,9 +217,17 @@ def signal_breaches(*, current: dict, previous: dict, tolerances: dict, min_samp
         worse = before["rate"] - now["rate"] if name in HIGHER_IS_BETTER_SIGNALS else now["rate"] - before["rate"]
         tolerance = float(tolerances.get(name, 0.0))
         if beyond_tolerance(worse, tolerance):
-            breaches.append({"metric": name, "observed": round(now["rate"], 6), "baseline": round(before["rate"], 6),
-                             "tolerance": tolerance, "worse_by": round(worse, 6), "samples": now["samples"],
-                             "baseline_samples": before["samples"]})
+            breaches.append(
+                {
+                    "metric": name,
+                    "observed": round(now["rate"], 6),
+                    "baseline": round(before["rate"], 6),
+                    "tolerance": tolerance,
+                    "worse_by": round(worse, 6),
+                    "samples": now["samples"],
+                    "baseline_samples": before["samples"],
+                }
+            )
     return breaches
 
 
@@ -174,11 +238,15 @@ def drift_check_production(*, now: dt.datetime | None = None) -> list[DriftAlert
     alerts = []
     for suite in EvalSuite.objects.all():
         current = production_signals(capability_id=suite.capability_id, since=now - window, until=now)
-        previous = production_signals(capability_id=suite.capability_id, since=now - window - baseline_window,
-                                      until=now - window)
-        breaches = signal_breaches(current=current, previous=previous,
-                                   tolerances=settings.EVAL_DRIFT_SIGNAL_TOLERANCES,
-                                   min_samples=settings.EVAL_DRIFT_MIN_SAMPLES)
+        previous = production_signals(
+            capability_id=suite.capability_id, since=now - window - baseline_window, until=now - window
+        )
+        breaches = signal_breaches(
+            current=current,
+            previous=previous,
+            tolerances=settings.EVAL_DRIFT_SIGNAL_TOLERANCES,
+            min_samples=settings.EVAL_DRIFT_MIN_SAMPLES,
+        )
         for breach in breaches:
             breach["window"] = {"since": (now - window).isoformat(), "until": now.isoformat()}
         capability = capability_get(capability_id=suite.capability_id)
@@ -198,4 +266,5 @@ def drift_check_nightly() -> dict:
 
 def drift_acknowledge(*, alert_ids: list[int], actor: str) -> int:
     return DriftAlert.objects.filter(id__in=alert_ids, acknowledged_at__isnull=True).update(
-        acknowledged_at=timezone.now(), acknowledged_by=actor[:200])
+        acknowledged_at=timezone.now(), acknowledged_by=actor[:200]
+    )

@@ -24,7 +24,24 @@ from melmastoon_ai.errors import ApplicationError, NotFound
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 CASE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 CASE_FIELDS = {"key", "input", "expected", "locale", "tags", "weight", "enabled"}
-EXPECTED_KEYS = {"output", "fields", "label", "number", "numbers", "rubric"}
+EXPECTED_KEYS = {"output", "fields", "at_most", "each_once", "never", "before", "label", "number", "numbers", "rubric"}
+
+
+def _property_problem(expected: dict) -> str:
+    """Why the property expectations (at_most, each_once, never, before) are malformed, or ""."""
+    for name in ("at_most", "each_once", "never", "before"):
+        if name in expected and not isinstance(expected[name], dict):
+            return f"expected.{name} must be an object of paths"
+    for path, bound in (expected.get("at_most") or {}).items():
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            return f"expected.at_most.{path} must be a number"
+    for path, items in (expected.get("each_once") or {}).items():
+        if not isinstance(items, list):
+            return f"expected.each_once.{path} must be a list"
+    for path, pairs in (expected.get("before") or {}).items():
+        if not isinstance(pairs, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+            return f"expected.before.{path} must be a list of [first, then] pairs"
+    return ""
 
 
 class GoldenImportError(ApplicationError):
@@ -69,6 +86,8 @@ def parse_case_line(line: str, *, capability_id: str, validator: Draft202012Vali
     expected = row.get("expected", {})
     if not isinstance(expected, dict) or set(expected) - EXPECTED_KEYS:
         raise ValueError(f"expected must be an object with keys among {sorted(EXPECTED_KEYS)}")
+    if problem := _property_problem(expected):
+        raise ValueError(problem)
     weight = row.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
         raise ValueError("weight must be a positive number")
@@ -78,8 +97,15 @@ def parse_case_line(line: str, *, capability_id: str, validator: Draft202012Vali
     locale = row.get("locale") or row["input"].get("locale") or row["input"].get("target_locale") or "en"
     if not isinstance(locale, str) or len(locale) > 8:
         raise ValueError("locale must be a short language tag")
-    return {"key": row["key"], "input": row["input"], "expected": expected, "locale": locale, "tags": tags,
-            "weight": float(weight), "enabled": bool(row.get("enabled", True))}
+    return {
+        "key": row["key"],
+        "input": row["input"],
+        "expected": expected,
+        "locale": locale,
+        "tags": tags,
+        "weight": float(weight),
+        "enabled": bool(row.get("enabled", True)),
+    }
 
 
 def parse_lines(lines: Iterable[str], *, capability_id: str) -> list[dict]:
@@ -98,8 +124,9 @@ def parse_lines(lines: Iterable[str], *, capability_id: str) -> list[dict]:
         seen.add(case["key"])
         cases.append(case)
     if problems:
-        raise GoldenImportError(f"{len(problems)} invalid line(s) in the golden set",
-                                details={"problems": problems[:50]})
+        raise GoldenImportError(
+            f"{len(problems)} invalid line(s) in the golden set", details={"problems": problems[:50]}
+        )
     return cases
 
 
@@ -139,8 +166,14 @@ def golden_export_lines(*, suite: EvalSuite, include_disabled: bool = False) -> 
         cases = cases.filter(enabled=True)
     lines = []
     for case in cases:
-        row = {"key": case.key, "input": case.input, "expected": case.expected, "locale": case.locale,
-               "tags": case.tags, "weight": case.weight}
+        row = {
+            "key": case.key,
+            "input": case.input,
+            "expected": case.expected,
+            "locale": case.locale,
+            "tags": case.tags,
+            "weight": case.weight,
+        }
         if not case.enabled:
             row["enabled"] = False
         lines.append(json.dumps(row, ensure_ascii=False, sort_keys=False))

@@ -6,16 +6,29 @@ run beyond the suite's tolerance. A run no model answered is inconclusive: it pa
 is no baseline. An active version with no conclusive run leaves nothing to compare with, so the
 gate refuses until the suite has run on it. Runs themselves are in evals.services.runs, drift in
 evals.services.drift.
+
+Promotion lives here, above the prompt registry: `prompt_version_promote` checks the evidence and
+the registry's lifecycle rules, then drives the registry's plain `prompt_version_activate`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import F
 
 from evals.metrics import LOWER_IS_BETTER, beyond_tolerance
 from evals.models import EvalRun
+from prompts.models import PromptVersion
+from prompts.services import (
+    LifecycleRefused,
+    active_version_other_than,
+    check_lifecycle,
+    locked_version,
+    prompt_version_activate,
+)
 
 
 @dataclass
@@ -90,15 +103,20 @@ def promotion_gate(prompt_version, active_version=None) -> GateDecision:
     decision.active_run = active_run
     if active_version is not None and active_run is None:
         decision.allowed = False
-        decision.reasons.append(f"the active version {active_version.label} has no conclusive evaluation run to "
-                                "compare with; run the suite on it first")
+        decision.reasons.append(
+            f"the active version {active_version.label} has no conclusive evaluation run to "
+            "compare with; run the suite on it first"
+        )
     thresholds = run.thresholds or run.suite.thresholds
     tolerances = run.suite.tolerances
     for metric in sorted(set(thresholds) | set(tolerances)):
         threshold = thresholds.get(metric, {})
         tolerance = float(tolerances.get(metric, 0.0))
-        if metric not in thresholds and metric not in run.metrics and metric not in (
-                active_run.metrics if active_run else {}):
+        if (
+            metric not in thresholds
+            and metric not in run.metrics
+            and metric not in (active_run.metrics if active_run else {})
+        ):
             continue  # a tolerance on a metric neither run measured
 
         row = _compare(metric, threshold, tolerance, run.metrics, active_run.metrics if active_run else None)
@@ -107,3 +125,26 @@ def promotion_gate(prompt_version, active_version=None) -> GateDecision:
             decision.allowed = False
             decision.reasons.append(f"{metric}: {row.reason}")
     return decision
+
+
+def check_promotion(version: PromptVersion, *, now: dt.datetime | None = None) -> GateDecision:
+    """Why a version may or may not become active: its evaluation evidence against the active
+    version's, then the registry's lifecycle rules (status, canary review period)."""
+    decision = promotion_gate(version, active_version_other_than(version))
+    lifecycle = check_lifecycle(version, now=now)
+    if lifecycle.reasons:
+        decision.allowed = False
+        # The status reason reads first: it makes the others moot.
+        decision.reasons = ([lifecycle.status] if lifecycle.status else []) + decision.reasons + lifecycle.canary
+    return decision
+
+
+@transaction.atomic
+def prompt_version_promote(*, version_id: int, now: dt.datetime | None = None) -> PromptVersion:
+    """Eval-gated promotion: refused (409 lifecycle_refused, with the reasons) unless the gate
+    passes; the check and the activation run under one lock of the prompt's row."""
+    version = locked_version(version_id)
+    decision = check_promotion(version, now=now)
+    if not decision.allowed:
+        raise LifecycleRefused(f"{version.label} cannot be promoted", details={"reasons": decision.reasons})
+    return prompt_version_activate(version_id=version.id, now=now)

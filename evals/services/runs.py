@@ -63,8 +63,14 @@ def eval_tenant() -> Tenant:
         defaults={"name": settings.EVAL_TENANT_NAME, "rate_limit_per_minute": 100_000, "cache_enabled": False},
     )
     with tenant_context(tenant.id):
-        Budget.objects.get_or_create(tenant=tenant, feature=EVAL_FEATURE, defaults={
-            "period": Budget.Period.MONTHLY, "cost_limit_usd": Decimal(str(settings.EVAL_BUDGET_USD_MONTHLY))})
+        Budget.objects.get_or_create(
+            tenant=tenant,
+            feature=EVAL_FEATURE,
+            defaults={
+                "period": Budget.Period.MONTHLY,
+                "cost_limit_usd": Decimal(str(settings.EVAL_BUDGET_USD_MONTHLY)),
+            },
+        )
     return tenant
 
 
@@ -83,12 +89,17 @@ def _capability(suite: EvalSuite) -> CapabilitySpec:
 def _resolve_version(capability: CapabilitySpec, version: str | None) -> PromptVersion | None:
     if capability.prompt_key is None:
         if version:
-            raise ApplicationError(f"{capability.id} has no prompt; leave the prompt version out",
-                                   details={"field": "prompt_version"})
+            raise ApplicationError(
+                f"{capability.id} has no prompt; leave the prompt version out", details={"field": "prompt_version"}
+            )
         return None
-    found = (PromptVersion.objects.select_related("prompt").filter(prompt__key=capability.prompt_key,
-                                                                    version=version).first()
-             if version else active_version(prompt_key=capability.prompt_key))
+    found = (
+        PromptVersion.objects.select_related("prompt")
+        .filter(prompt__key=capability.prompt_key, version=version)
+        .first()
+        if version
+        else active_version(prompt_key=capability.prompt_key)
+    )
     if found is None:
         what = f"version {version}" if version else "active version"
         what = f"{what} of {capability.prompt_key}"
@@ -98,9 +109,16 @@ def _resolve_version(capability: CapabilitySpec, version: str | None) -> PromptV
     return found
 
 
-def eval_run_create(*, suite_key: str, prompt_version: str | None = None, model_name: str = "",
-                    started_by: str = "", purpose: str = EvalRun.Purpose.MANUAL, baseline: EvalRun | None = None,
-                    enqueue: bool = True) -> EvalRun:
+def eval_run_create(
+    *,
+    suite_key: str,
+    prompt_version: str | None = None,
+    model_name: str = "",
+    started_by: str = "",
+    purpose: str = EvalRun.Purpose.MANUAL,
+    baseline: EvalRun | None = None,
+    enqueue: bool = True,
+) -> EvalRun:
     """A queued run of the suite for a version of its capability's prompt (default: the active
     one), optionally on one model; the Celery task starts after the transaction commits."""
     suite = EvalSuite.objects.filter(key=suite_key).first()
@@ -114,8 +132,15 @@ def eval_run_create(*, suite_key: str, prompt_version: str | None = None, model_
     if unknown:
         raise Conflict(f"suite {suite.key} declares unknown metrics {sorted(unknown)}")
     with transaction.atomic():
-        run = EvalRun.objects.create(suite=suite, prompt_version=version, model_name=model_name, purpose=purpose,
-                                     baseline=baseline, thresholds=suite.thresholds, started_by=started_by[:200])
+        run = EvalRun.objects.create(
+            suite=suite,
+            prompt_version=version,
+            model_name=model_name,
+            purpose=purpose,
+            baseline=baseline,
+            thresholds=suite.thresholds,
+            started_by=started_by[:200],
+        )
         run.cases_total = run_cases(run).count()
         if run.cases_total == 0:
             raise Conflict(f"suite {suite.key} has no enabled golden cases; import some first")
@@ -153,7 +178,9 @@ def _infer(run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalMode, capab
     if earlier is not None:
         return CaseOutcome(earlier.output, earlier.provenance)
     request = CompletionRequest(
-        capability=capability.id, input=case.input, request_id=request_id,
+        capability=capability.id,
+        input=case.input,
+        request_id=request_id,
         context={"feature": EVAL_FEATURE, "locale": case.locale, "subject_ref": f"eval:{run.id}:{case.key}"},
     )
     try:
@@ -181,8 +208,9 @@ def _claim_case(run: EvalRun, case: GoldenCase) -> bool:
         return bool(EvalCaseClaim.objects.filter(pk=claim.pk, claimed_until__lt=now).update(claimed_until=until))
 
 
-def evaluate_case(*, run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalMode,
-                  capability: CapabilitySpec) -> EvalCaseResult | None:
+def evaluate_case(
+    *, run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalMode, capability: CapabilitySpec
+) -> EvalCaseResult | None:
     """Run one case and record its result, once: None when another worker has it or recorded it."""
     if not _claim_case(run, case):
         return None
@@ -191,21 +219,35 @@ def evaluate_case(*, run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalM
     except BaseException:
         EvalCaseClaim.objects.filter(run=run, case=case).delete()
         raise
-    errors = [outcome.error] if outcome.error else [e["message"] for e in schema_errors(
-        capability.output_schema, outcome.output, key=(capability.id, capability.version, "output"))]
+    errors = (
+        [outcome.error]
+        if outcome.error
+        else [
+            e["message"]
+            for e in schema_errors(
+                capability.output_schema, outcome.output, key=(capability.id, capability.version, "output")
+            )
+        ]
+    )
     scored = score_case(output=outcome.output, expected=case.expected, config=run.suite.config, schema_errors=errors)
     provenance = outcome.provenance
     try:
         with transaction.atomic():
             result = EvalCaseResult.objects.create(
-                run=run, case=case, output=outcome.output, scores=scored.scores,
+                run=run,
+                case=case,
+                output=outcome.output,
+                scores=scored.scores,
                 failures=([outcome.error] if outcome.error else []) + scored.failures,
                 passed=scored.passed and not outcome.error,
                 inference_id=uuid.UUID(provenance["inference_id"]) if provenance.get("inference_id") else None,
-                provider=provenance.get("provider", ""), model=provenance.get("model", ""),
-                fallback_used=bool(provenance.get("fallback_used")), repaired=bool(provenance.get("repaired")),
+                provider=provenance.get("provider", ""),
+                model=provenance.get("model", ""),
+                fallback_used=bool(provenance.get("fallback_used")),
+                repaired=bool(provenance.get("repaired")),
                 latency_ms=int(provenance.get("latency_ms") or 0),
-                cost_usd=Decimal(provenance.get("cost_usd") or 0), error=outcome.error,
+                cost_usd=Decimal(provenance.get("cost_usd") or 0),
+                error=outcome.error,
             )
             EvalCaseClaim.objects.filter(run=run, case=case).delete()
             EvalRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
@@ -214,8 +256,9 @@ def evaluate_case(*, run: EvalRun, case: GoldenCase, tenant: Tenant, mode: EvalM
     return result
 
 
-def eval_run_execute(*, run_id: uuid.UUID | str, progress: Progress | None = None,
-                     stop_after: int | None = None) -> EvalRun:
+def eval_run_execute(
+    *, run_id: uuid.UUID | str, progress: Progress | None = None, stop_after: int | None = None
+) -> EvalRun:
     """Evaluate the cases without a result yet, then finish the run. Safe to call again at any
     point (after a crash, or twice at once). `stop_after`: evaluate at most that many (tests)."""
     run = EvalRun.objects.select_related("suite", "prompt_version__prompt").get(pk=run_id)
@@ -229,6 +272,8 @@ def eval_run_execute(*, run_id: uuid.UUID | str, progress: Progress | None = Non
         capability = _capability(run.suite)
     except Conflict as exc:
         return _fail(run, exc.message)
+    if run.purpose == EvalRun.Purpose.SHADOW:
+        return _execute_shadow(run, capability, stop_after)
     prompt = prompt_version_spec(run.prompt_version) if run.prompt_version else None
     mode = EvalMode(prompt=prompt, model=run.model_name)
     pending = run_cases(run).exclude(id__in=EvalCaseResult.objects.filter(run=run).values("case_id")).order_by("id")
@@ -248,17 +293,48 @@ def eval_run_execute(*, run_id: uuid.UUID | str, progress: Progress | None = Non
     return eval_run_finish(run_id=run.pk)
 
 
+def _execute_shadow(run: EvalRun, capability: CapabilitySpec, stop_after: int | None) -> EvalRun:
+    from capabilities.replay import ReplayBudgetSpent
+    from evals.services.shadow import shadow_run_execute
+
+    try:
+        shadow_run_execute(run, capability, stop_after=stop_after)
+    except ReplayBudgetSpent as exc:
+        return _fail(run, exc.message)
+    if stop_after is not None and EvalCaseResult.objects.filter(run=run).count() < run.cases_total:
+        return EvalRun.objects.get(pk=run.pk)
+    return eval_run_finish(run_id=run.pk)
+
+
 def _fail(run: EvalRun, error: str) -> EvalRun:
-    EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.FAILED, error=error[:2000],
-                                             finished_at=timezone.now())
+    EvalRun.objects.filter(pk=run.pk).update(
+        status=EvalRun.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
     return EvalRun.objects.get(pk=run.pk)
 
 
+# The providers whose answer is no model's: the deterministic fallback, or nothing (an error). An
+# edge model (anomaly classifier, photo scorer) and an in-process solver or tabular model are models:
+# their answers measure what the suite measures. The provider is the first stage's: a second stage
+# (capabilities/stages.py) only adds words to it, so Gemini explaining a verdict the rule fallback
+# gave leaves the case degraded; the verdict the metrics score is still the rules'.
+NO_MODEL_PROVIDERS = frozenset({"", DETERMINISTIC})
+
+
 def scored_cases(run: EvalRun) -> list[ScoredCase]:
-    return [ScoredCase(scores=r.scores, passed=r.passed, weight=r.case.weight, latency_ms=r.latency_ms,
-                       cost_usd=float(r.cost_usd), fallback_used=r.fallback_used, repaired=r.repaired,
-                       degraded=r.provider in ("", DETERMINISTIC))
-            for r in run.results.select_related("case")]
+    return [
+        ScoredCase(
+            scores=r.scores,
+            passed=r.passed,
+            weight=r.case.weight if r.case else 1.0,
+            latency_ms=r.latency_ms,
+            cost_usd=float(r.cost_usd),
+            fallback_used=r.fallback_used,
+            repaired=r.repaired,
+            degraded=r.provider in NO_MODEL_PROVIDERS,
+        )
+        for r in run.results.select_related("case")
+    ]
 
 
 @transaction.atomic
@@ -279,8 +355,11 @@ def eval_run_finish(*, run_id: uuid.UUID | str) -> EvalRun:
         # Every answer was the deterministic fallback's (or an error): the run says nothing about
         # the prompt or the model, so it neither passes nor fails, and promotes nothing.
         run.verdict = EvalRun.Verdict.INCONCLUSIVE
-        failures.insert(0, "inconclusive: no model answered any case (every answer came from the deterministic "
-                           "fallback); check that the chain's providers are configured and reachable")
+        failures.insert(
+            0,
+            "inconclusive: no model answered any case (every answer came from the deterministic "
+            "fallback); check that the chain's providers are configured and reachable",
+        )
     run.notes = "\n".join(failures)
     run.status, run.finished_at = EvalRun.Status.FINISHED, timezone.now()
     run.save(update_fields=["metrics", "verdict", "notes", "status", "finished_at"])
@@ -297,11 +376,13 @@ def eval_runs_resume_stale(*, older_than_minutes: int | None = None) -> list[str
     minutes = older_than_minutes if older_than_minutes is not None else settings.EVAL_STALE_RUN_MINUTES
     cutoff = timezone.now() - timezone.timedelta(minutes=minutes)
     stale = EvalRun.objects.filter(status__in=[EvalRun.Status.QUEUED, EvalRun.Status.RUNNING]).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
     ids = [str(pk) for pk in stale.values_list("id", flat=True)]
     # the quiet worker's claims are as old as its silence: give their cases back to the resumed run
-    EvalCaseClaim.objects.filter(run_id__in=ids,
-                                 claimed_until__lt=cutoff + timezone.timedelta(seconds=CLAIM_SECONDS)).delete()
+    EvalCaseClaim.objects.filter(
+        run_id__in=ids, claimed_until__lt=cutoff + timezone.timedelta(seconds=CLAIM_SECONDS)
+    ).delete()
     for run_id in ids:
         transaction.on_commit(lambda run_id=run_id: eval_run_enqueue(run_id=run_id))
     return ids

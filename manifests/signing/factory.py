@@ -27,12 +27,17 @@ def parse_signer_spec(spec: str) -> tuple[str, str | None]:
     if spec.startswith(KMS_PREFIX) and "/cryptoKeyVersions/" in spec:
         return "kms", spec.removeprefix(KMS_PREFIX)
     raise ImproperlyConfigured(
-        "MANIFEST_SIGNER must be 'local' or 'kms:projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N'")
+        "MANIFEST_SIGNER must be 'local' or 'kms:projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N'"
+    )
 
 
 def signer_from_settings() -> Signer:
-    return _signer(settings.MANIFEST_SIGNER, str(settings.MANIFEST_LOCAL_KEY_DIR), settings.KMS_API_ENDPOINT,
-                   settings.KMS_ACCESS_TOKEN)
+    return _signer(
+        settings.MANIFEST_SIGNER,
+        str(settings.MANIFEST_LOCAL_KEY_DIR),
+        settings.KMS_API_ENDPOINT,
+        settings.KMS_ACCESS_TOKEN,
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -47,8 +52,12 @@ def public_key_for(key_version: str) -> str:
     """The PEM public key of `key_version` from its key store; raises SignerError when unreachable."""
     if key_version.startswith("local:"):
         return _signer("local", str(settings.MANIFEST_LOCAL_KEY_DIR), None, None).public_key_pem(key_version)
-    return _signer(f"{KMS_PREFIX}{key_version}", str(settings.MANIFEST_LOCAL_KEY_DIR), settings.KMS_API_ENDPOINT,
-                   settings.KMS_ACCESS_TOKEN).public_key_pem(key_version)
+    return _signer(
+        f"{KMS_PREFIX}{key_version}",
+        str(settings.MANIFEST_LOCAL_KEY_DIR),
+        settings.KMS_API_ENDPOINT,
+        settings.KMS_ACCESS_TOKEN,
+    ).public_key_pem(key_version)
 
 
 def backend_of(key_version: str) -> str:

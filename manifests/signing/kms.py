@@ -58,8 +58,9 @@ class KmsSigner:
 
                     credentials = Credentials(token=self.config.access_token)
                 try:
-                    self._client = kms.KeyManagementServiceClient(transport="rest", credentials=credentials,
-                                                                  client_options=options)
+                    self._client = kms.KeyManagementServiceClient(
+                        transport="rest", credentials=credentials, client_options=options
+                    )
                 except _CLIENT_ERRORS as exc:
                     raise SignerError(f"Cloud KMS client could not be created: {type(exc).__name__}") from exc
             return self._client
@@ -69,7 +70,9 @@ class KmsSigner:
         try:
             response = self.client().asymmetric_sign(
                 request={"name": name, "digest": {"sha256": digest}, "digest_crc32c": google_crc32c.value(digest)},
-                retry=None, timeout=self.config.timeout_seconds)
+                retry=None,
+                timeout=self.config.timeout_seconds,
+            )
         except _CLIENT_ERRORS as exc:
             raise SignerError(f"Cloud KMS asymmetricSign failed: {type(exc).__name__}") from exc
         if not response.verified_digest_crc32c:
@@ -87,8 +90,9 @@ class KmsSigner:
         if cached is not None and cached[0] > now:
             return cached[1]
         try:
-            response = self.client().get_public_key(request={"name": key_version}, retry=None,
-                                                    timeout=self.config.timeout_seconds)
+            response = self.client().get_public_key(
+                request={"name": key_version}, retry=None, timeout=self.config.timeout_seconds
+            )
         except _CLIENT_ERRORS as exc:
             raise SignerError(f"Cloud KMS getPublicKey failed: {type(exc).__name__}") from exc
         if response.pem_crc32c != google_crc32c.value(response.pem.encode()):

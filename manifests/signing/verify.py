@@ -35,5 +35,8 @@ def signature_valid(*, body: bytes, signature_b64: str, public_key_pem: str) -> 
 
 
 def public_pem_of(private_key: rsa.RSAPrivateKey) -> str:
-    return private_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )

@@ -17,8 +17,9 @@ TARGET_OPSET = 17
 
 
 def export_onnx(model, example: np.ndarray, path: Path) -> None:
-    onnx_model = to_onnx(model, example[:1].astype(np.float32), options={id(model): {"zipmap": False}},
-                         target_opset=TARGET_OPSET)
+    onnx_model = to_onnx(
+        model, example[:1].astype(np.float32), options={id(model): {"zipmap": False}}, target_opset=TARGET_OPSET
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(onnx_model.SerializeToString())
 
@@ -36,7 +37,9 @@ def fit_and_export(model, features: np.ndarray, labels: np.ndarray, path: Path) 
     model.fit(features[holdout:], labels[holdout:])
     probabilities = model.predict_proba(features[:holdout])[:, 1]
     report = TrainingReport(
-        examples=len(labels), holdout_roc_auc=round(float(roc_auc_score(labels[:holdout], probabilities)), 4),
-        holdout_accuracy=round(float(((probabilities >= 0.5) == labels[:holdout]).mean()), 4))
+        examples=len(labels),
+        holdout_roc_auc=round(float(roc_auc_score(labels[:holdout], probabilities)), 4),
+        holdout_accuracy=round(float(((probabilities >= 0.5) == labels[:holdout]).mean()), 4),
+    )
     export_onnx(model, features, path)
     return report

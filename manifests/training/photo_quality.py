@@ -73,6 +73,8 @@ def train_photo_quality_model(path: Path, *, seed: int = SEED, count: int = PHOT
 
 SIGNATURE = {
     "inputs": {"X": {"dtype": "float32", "shape": ["photos", len(PHOTO_FEATURES)], "features": list(PHOTO_FEATURES)}},
-    "outputs": {"label": {"dtype": "int64", "shape": ["photos"]},
-                "probabilities": {"dtype": "float32", "shape": ["photos", 2], "classes": ["poor", "acceptable"]}},
+    "outputs": {
+        "label": {"dtype": "int64", "shape": ["photos"]},
+        "probabilities": {"dtype": "float32", "shape": ["photos", 2], "classes": ["poor", "acceptable"]},
+    },
 }

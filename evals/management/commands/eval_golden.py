@@ -21,8 +21,9 @@ class Command(BaseCommand):
         try:
             found = suite_get(key=suite)
             if action == "export":
-                text = "".join(f"{line}\n" for line in golden_export_lines(suite=found,
-                                                                           include_disabled=include_disabled))
+                text = "".join(
+                    f"{line}\n" for line in golden_export_lines(suite=found, include_disabled=include_disabled)
+                )
                 if path == "-":
                     self.stdout.write(text, ending="")
                 else:
@@ -35,5 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message}\n{problems}".strip()) from exc
         except OSError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"{found.key}: {result.created} created, {result.updated} updated, "
-                          f"{result.unchanged} unchanged, {result.disabled} disabled")
+        self.stdout.write(
+            f"{found.key}: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged, {result.disabled} disabled"
+        )

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from evals.models import EvalRun
 from evals.services.runs import eval_run_create, eval_run_execute
+from evals.services.shadow import eval_shadow_run_create
 from melmastoon_ai.errors import ApplicationError
 
 BAR_WIDTH = 30
@@ -15,8 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--prompt-version", default=None, help="default: the active version")
         parser.add_argument("--model", default="", help="evaluate this model alone (then the fallback)")
         parser.add_argument("--resume", metavar="RUN_ID", help="continue an unfinished run instead")
+        parser.add_argument(
+            "--shadow",
+            type=int,
+            metavar="N",
+            default=None,
+            help="a shadow run: replay N of last week's production inferences with --prompt-version",
+        )
 
-    def handle(self, *args, suite, prompt_version, model, resume, **options):
+    def handle(self, *args, suite, prompt_version, model, resume, shadow, **options):
         if bool(suite) == bool(resume):
             raise CommandError("give a suite key, or --resume RUN_ID")
         try:
@@ -24,14 +32,29 @@ class Command(BaseCommand):
                 run = EvalRun.objects.filter(pk=resume).first()
                 if run is None:
                     raise CommandError(f"no eval run {resume}")
+            elif shadow is not None:
+                run = eval_shadow_run_create(
+                    suite_key=suite,
+                    prompt_version=prompt_version,
+                    sample_size=shadow,
+                    started_by="command:run_eval",
+                    enqueue=False,
+                )
             else:
-                run = eval_run_create(suite_key=suite, prompt_version=prompt_version, model_name=model,
-                                      started_by="command:run_eval", enqueue=False)
+                run = eval_run_create(
+                    suite_key=suite,
+                    prompt_version=prompt_version,
+                    model_name=model,
+                    started_by="command:run_eval",
+                    enqueue=False,
+                )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"run {run.id}: {run.suite.key} "
-                          f"{run.prompt_version.label if run.prompt_version else '(no prompt)'} "
-                          f"{run.model_name or '(capability chain)'}, {run.cases_total} cases")
+        self.stdout.write(
+            f"run {run.id}: {run.suite.key} "
+            f"{run.prompt_version.label if run.prompt_version else '(no prompt)'} "
+            f"{run.model_name or '(capability chain)'}, {run.cases_total} cases"
+        )
         run = eval_run_execute(run_id=run.id, progress=self._progress)
         self.stdout.write("")
         self.stdout.write(f"{run.status} {run.verdict or ''}".strip())

@@ -33,17 +33,20 @@ class Command(BaseCommand):
             if not all(isinstance(value, str) for value in (body, signature, key_version, pem)):
                 raise TypeError("manifest, signature, key_version and public_key_pem must be strings")
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CommandError(f"FAILED: unreadable: {file} is not a signed manifest document "
-                               f"({type(exc).__name__}: {exc})") from exc
+            raise CommandError(
+                f"FAILED: unreadable: {file} is not a signed manifest document ({type(exc).__name__}: {exc})"
+            ) from exc
         try:
-            verified = check_signed_manifest(body=body.encode("utf-8"), signature_b64=signature,
-                                             key_version=key_version, public_key_pem=pem)
+            verified = check_signed_manifest(
+                body=body.encode("utf-8"), signature_b64=signature, key_version=key_version, public_key_pem=pem
+            )
         except ManifestRefused as refused:
             raise CommandError(f"FAILED: {refused.reason}: {refused.message}") from refused
         checked = self._check_files(verified.models.values(), Path(models_dir)) if models_dir else 0
         files_note = f", {checked} file(s) match" if models_dir else ""
-        self.stdout.write(f"OK manifest {verified.version} signed by {key_version} "
-                          f"({len(verified.models)} models{files_note})")
+        self.stdout.write(
+            f"OK manifest {verified.version} signed by {key_version} ({len(verified.models)} models{files_note})"
+        )
 
     def _check_files(self, entries, root: Path) -> int:
         checked = 0
