@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.factories import ApiKeyFactory, TenantFactory
 
-pytest_plugins = ["tests.fake_providers"]  # the fake provider servers, for any test that asks
+# Hypothesis's per-example deadline (200 ms) is a timing assertion; on a loaded 2-core CI machine
+# it fails correct code. Speed is measured in bench/, never asserted in tests.
+hypothesis_settings.register_profile("melmastoon", deadline=None)
+hypothesis_settings.load_profile("melmastoon")
+
+pytest_plugins = ["tests.fake_providers", "tests.edge_models"]  # fake servers, edge models: for any test
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +31,7 @@ def django_db_setup(django_db_blocker):
     with django_db_blocker.unblock():
         call_command("migrate", database="migrations", interactive=False, verbosity=0)
         call_command("seed_catalog", verbosity=0)
+        call_command("seed_evals", verbosity=0)  # the suites are evals' own seed
 
 
 @pytest.fixture
@@ -106,9 +113,18 @@ def catalog(db):
         from prompts.models import Prompt
         from routing.models import Model, Provider
 
-        return {"providers": Provider.objects.count(), "models": Model.objects.count(),
-                "prompts": Prompt.objects.count(), "capabilities": 15, "created": 0}
-    return catalog_seed()
+        return {
+            "providers": Provider.objects.count(),
+            "models": Model.objects.count(),
+            "prompts": Prompt.objects.count(),
+            "capabilities": 15,
+            "created": 0,
+        }
+    from evals.services.seeding import evals_seed
+
+    counts = catalog_seed()
+    evals_seed()
+    return counts
 
 
 @pytest.fixture
@@ -130,11 +146,12 @@ def _fresh_registry_caches():
     """Registry caches live in Redis and outlast a test's rolled-back transaction: start clean."""
     from budgets.selectors import BUDGET_CACHE
     from capabilities.selectors import CATALOG_CACHE
+    from melmastoon_ai.flags.selectors import FLAG_CACHE
     from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
     from prompts.selectors import PROMPT_CACHE
     from routing.selectors import REGISTRY_CACHE
 
-    for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE, CREDENTIAL_CACHE, BUDGET_CACHE):
+    for cache in (CATALOG_CACHE, PROMPT_CACHE, REGISTRY_CACHE, CREDENTIAL_CACHE, BUDGET_CACHE, FLAG_CACHE):
         cache.invalidate()
     yield
 

@@ -62,3 +62,16 @@ def staff_login(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def faq_ingested(tenant: Tenant, entries: list[dict]) -> list[str]:
+    """Replace the tenant's FAQ (in a tenant transaction, as an admin save does), then ingest the
+    changed entries here after it committed, as the queued `rag.ingest_document` would."""
+    from melmastoon_ai.tenancy.context import tenant_context
+    from rag.services import document_ingest, faq_entries_replace
+
+    with tenant_context(tenant.id):
+        ids = faq_entries_replace(tenant_id=tenant.id, entries=entries, enqueue=False)
+    for document_id in ids:
+        document_ingest(document_id=document_id, tenant_id=str(tenant.id))
+    return ids

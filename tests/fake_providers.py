@@ -9,10 +9,16 @@ instead points the Django settings at them, so `adapter_for(kind)` builds them t
 from __future__ import annotations
 
 import socket
+from types import SimpleNamespace
 
 import pytest
 
 from routing.fakes import FakeAnthropicServer, FakeOpenAIServer, FakeVertexServer
+from routing.fakes.documentai_server import FakeDocumentAiServer
+from routing.fakes.gcs_server import FakeGcsServer
+from routing.fakes.speech_server import FakeSpeechServer
+from routing.fakes.translation_server import FakeTranslationServer
+from routing.fakes.vision_server import FakeVisionServer
 from routing.providers.registry import adapter_for
 from tests.routing.providers.support import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FAKE_PROJECT, FAKE_VERTEX_TOKEN
 
@@ -72,6 +78,56 @@ def providers_from_settings(settings, openai_fake, anthropic_fake, vertex_fake):
     settings.VERTEX_PROJECT, settings.VERTEX_LOCATION = FAKE_PROJECT, "europe-west1"
     settings.VERTEX_BASE_URL, settings.VERTEX_ACCESS_TOKEN = vertex_fake.base_url, FAKE_VERTEX_TOKEN
     settings.VERTEX_ANTHROPIC = False
+    adapter_for.cache_clear()
+    yield settings
+    adapter_for.cache_clear()
+
+
+FAKE_GOOGLE_TOKEN = "fake-google-cloud-token"
+FAKE_PROCESSOR = "projects/fake-project/locations/eu/processors/fake-id-parser"
+MEDIA_BUCKET = "melmastoon-guest-docs"
+
+
+@pytest.fixture(scope="session")
+def _google_cloud_servers():
+    servers = {
+        "documentai": FakeDocumentAiServer(hang_seconds=10),
+        "speech": FakeSpeechServer(hang_seconds=10),
+        "translation": FakeTranslationServer(hang_seconds=10),
+        "vision": FakeVisionServer(hang_seconds=10),
+        "gcs": FakeGcsServer(hang_seconds=10),
+    }
+    for server in servers.values():
+        server.start()
+    yield SimpleNamespace(**servers)
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def google_cloud_fakes(_google_cloud_servers):
+    """The fake Document AI, Speech-to-Text, Cloud Translation, Cloud Vision and Cloud Storage."""
+    servers = vars(_google_cloud_servers).values()
+    for server in servers:
+        server.reset()
+    _google_cloud_servers.gcs.clear()
+    yield _google_cloud_servers
+    for server in servers:
+        server.reset()
+
+
+@pytest.fixture
+def google_cloud_from_settings(settings, google_cloud_fakes):
+    """The Django settings pointed at the Google Cloud fakes, as `adapter_for` builds the adapters."""
+    settings.GOOGLE_CLOUD_ACCESS_TOKEN = FAKE_GOOGLE_TOKEN
+    settings.DOCUMENT_AI_PROCESSOR = FAKE_PROCESSOR
+    settings.DOCUMENT_AI_ENDPOINT = google_cloud_fakes.documentai.base_url
+    settings.SPEECH_LOCATION, settings.SPEECH_ENDPOINT = "eu", google_cloud_fakes.speech.base_url
+    settings.TRANSLATION_PROJECT, settings.TRANSLATION_LOCATION = "fake-project", "europe-west1"
+    settings.TRANSLATION_ENDPOINT = google_cloud_fakes.translation.base_url
+    settings.VISION_LOCATION, settings.VISION_ENDPOINT = "eu", google_cloud_fakes.vision.base_url
+    settings.GCS_PROJECT, settings.GCS_ENDPOINT = "fake-project", google_cloud_fakes.gcs.base_url
+    settings.MEDIA_GCS_BUCKETS = [MEDIA_BUCKET]
     adapter_for.cache_clear()
     yield settings
     adapter_for.cache_clear()

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("token_limit", [10**27, 2**63, JSON_SAFE_INTEGER + 1, -1])
 def test_an_oversized_token_limit_is_a_400_and_writes_nothing(client_a, tenant_a, token_limit):
-    response = client_a.put("/api/v1/admin/budgets", {"feature": "pricing", "token_limit": token_limit},
-                            format="json")
+    response = client_a.put("/api/v1/admin/budgets", {"feature": "pricing", "token_limit": token_limit}, format="json")
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == "invalid_request"
     assert "token_limit" in response.json()["error"]["details"]["fields"]
@@ -32,8 +31,9 @@ def test_an_oversized_token_limit_is_a_400_and_writes_nothing(client_a, tenant_a
 
 
 def test_the_largest_accepted_token_limit_is_stored(client_a, tenant_a):
-    response = client_a.put("/api/v1/admin/budgets", {"feature": "pricing", "token_limit": JSON_SAFE_INTEGER},
-                            format="json")
+    response = client_a.put(
+        "/api/v1/admin/budgets", {"feature": "pricing", "token_limit": JSON_SAFE_INTEGER}, format="json"
+    )
     assert response.status_code == 200, response.content
     with tenant_context(tenant_a.id):
         assert Budget.objects.get(tenant=tenant_a).token_limit == JSON_SAFE_INTEGER
@@ -74,26 +74,35 @@ def _request_integers():
 def test_every_integer_a_request_can_carry_has_bounds_a_json_number_and_the_database_hold():
     found = list(_request_integers())
     assert any("token_limit" in path for path, _ in found)  # the walk reaches request bodies
-    unbounded = [path for path, schema in found
-                 if not (-JSON_SAFE_INTEGER <= schema.get("minimum", -2**64) <= schema.get("maximum", 2**64)
-                         <= JSON_SAFE_INTEGER)]
+    unbounded = [
+        path
+        for path, schema in found
+        if not (
+            -JSON_SAFE_INTEGER <= schema.get("minimum", -(2**64)) <= schema.get("maximum", 2**64) <= JSON_SAFE_INTEGER
+        )
+    ]
     assert unbounded == []
 
 
 # --- nesting depth: refused before anything recurses -------------------------------------------
+
 
 def _nested(depth: int, leaf: str = "1") -> str:
     return '{"a":' * depth + leaf + "}" * depth
 
 
 @pytest.mark.parametrize("depth", [400, 1_000, 100_000])
-@pytest.mark.parametrize("method, url, body", [
-    ("post", "/api/v1/ai/complete", '{"capability": "review.summarize", "context": {}, "input": %s}'),
-    ("post", "/api/v1/ai/moderate", '{"text": "hello", "locale": %s}'),
-    ("post", "/api/v1/ai/embed", '{"texts": %s}'),
-    ("put", "/api/v1/admin/budgets", '{"feature": %s}'),
-    ("post", "/api/v1/admin/api-keys", '{"scopes": %s}'),
-], ids=["complete", "moderate", "embed", "budgets", "api-keys"])
+@pytest.mark.parametrize(
+    "method, url, body",
+    [
+        ("post", "/api/v1/ai/complete", '{"capability": "review.summarize", "context": {}, "input": %s}'),
+        ("post", "/api/v1/ai/moderate", '{"text": "hello", "locale": %s}'),
+        ("post", "/api/v1/ai/embed", '{"texts": %s}'),
+        ("put", "/api/v1/admin/budgets", '{"feature": %s}'),
+        ("post", "/api/v1/admin/api-keys", '{"scopes": %s}'),
+    ],
+    ids=["complete", "moderate", "embed", "budgets", "api-keys"],
+)
 def test_deeply_nested_json_is_a_400_on_every_json_endpoint(client_a, tenant_a, catalog, method, url, body, depth):
     Tenant.objects.filter(pk=tenant_a.pk).update(rate_limit_per_minute=1_000_000)
     response = getattr(client_a, method)(url, body % _nested(depth), content_type="application/json")
@@ -117,8 +126,22 @@ def test_json_at_the_documented_depth_still_parses_and_brackets_in_strings_do_no
 def test_a_number_too_large_for_a_double_is_a_400_not_an_infinity_stored(client_a, tenant_a, catalog):
     """json reads 1e400 as infinity; PostgreSQL's jsonb refuses it: the parser refuses it first."""
     Tenant.objects.filter(pk=tenant_a.pk).update(rate_limit_per_minute=1_000_000)
-    body = ('{"capability": "pricing.suggest", "context": {}, "input": {"bar": {"amount": 1e400, "currency": "EUR"},'
-            ' "occupancy_pct": 88, "stay_date": "2027-03-14"}}')
+    body = (
+        '{"capability": "pricing.suggest", "context": {}, "input": {"bar": {"amount": 1e400, "currency": "EUR"},'
+        ' "occupancy_pct": 88, "stay_date": "2027-03-14"}}'
+    )
     response = client_a.post("/api/v1/ai/complete", body, content_type="application/json")
     assert response.status_code == 400 and "out of range" in response.json()["error"]["message"]
     assert json_loads_bounded("[1.5e300, -2.0]") == [1.5e300, -2.0]
+
+
+@pytest.mark.parametrize("padding", ["\u001f", " ", "\u00a0", "\u001c\u001d"])
+def test_max_length_holds_for_the_string_as_sent_not_after_trimming(client_a, tenant_a, padding):
+    # Found by schemathesis in CI: DRF trims before its length validator, and Python counts
+    # U+001C..U+001F as whitespace, so 2,000 characters plus a leading U+001F were accepted.
+    query = padding + "q" * 2000
+    response = client_a.post("/api/v1/ai/rag/search", {"query": query}, format="json")
+    assert response.status_code == 400, response.content
+    assert "query" in response.json()["error"]["details"]["fields"]
+    at_limit = client_a.post("/api/v1/ai/rag/search", {"query": " " + "q" * 1999}, format="json")
+    assert at_limit.status_code == 200, at_limit.content

@@ -9,20 +9,35 @@ import pytest
 from melmastoon_ai.outbound import UnsafeDestination, check_destination, refusal_reason
 
 
-@pytest.mark.parametrize("address, reason", [
-    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("::ffff:127.0.0.1", "loopback"), ("2002:7f00:1::", "loopback"),
-    ("169.254.169.254", "link-local (cloud metadata)"), ("64:ff9b::a9fe:a9fe", "link-local (cloud metadata)"),
-    ("fe80::1", "link-local (cloud metadata)"), ("10.0.0.5", "private"), ("172.16.0.1", "private"),
-    ("192.168.0.1", "private"), ("fd00:ec2::254", "private"), ("0.0.0.0", "unspecified"),  # noqa: S104
-    ("224.0.0.1", "multicast"), ("100.64.0.1", "not public"),
-    ("8.8.8.8", None), ("2001:4860:4860::8888", None),
-])
+@pytest.mark.parametrize(
+    "address, reason",
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("2002:7f00:1::", "loopback"),
+        ("169.254.169.254", "link-local (cloud metadata)"),
+        ("64:ff9b::a9fe:a9fe", "link-local (cloud metadata)"),
+        ("fe80::1", "link-local (cloud metadata)"),
+        ("10.0.0.5", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.0.1", "private"),
+        ("fd00:ec2::254", "private"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104
+        ("224.0.0.1", "multicast"),
+        ("100.64.0.1", "not public"),
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+    ],
+)
 def test_every_non_public_address_has_a_reason(address, reason):
     assert refusal_reason(ipaddress.ip_address(address)) == reason
 
 
-@pytest.mark.parametrize("url", ["http://2130706433/", "http://0x7f.1/", "http://127.1:6379/", "http://localhost/",
-                                 "http://[::ffff:7f00:1]/"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://2130706433/", "http://0x7f.1/", "http://127.1:6379/", "http://localhost/", "http://[::ffff:7f00:1]/"],
+)
 def test_numeric_and_short_forms_of_loopback_are_seen_after_resolution(url):
     with pytest.raises(UnsafeDestination, match="loopback"):
         check_destination(url)

@@ -28,9 +28,14 @@ def test_the_monthly_token_limit_is_an_enforced_hard_cap(catalog, client_for, pr
     rows = client.get("/api/v1/ai/budgets").json()
     assert [(row["feature"], row["period"], row["token_limit"]) for row in rows] == [(None, "monthly", 1000)]
     example = Capability.objects.get(pk="pricing.suggest").examples[0]
-    answers = [client.post("/api/v1/ai/complete", {"capability": "pricing.suggest",
-                                                    "input": example | {"occupancy_pct": 10 + n}}, format="json")
-               for n in range(4)]
+    answers = [
+        client.post(
+            "/api/v1/ai/complete",
+            {"capability": "pricing.suggest", "input": example | {"occupancy_pct": 10 + n}},
+            format="json",
+        )
+        for n in range(4)
+    ]
     assert [answer.status_code for answer in answers] == [200] * 4
     with tenant_context(tenant.id):
         spent = sum(BudgetLedgerEntry.objects.values_list("tokens", flat=True))
@@ -48,10 +53,20 @@ def test_without_a_limit_a_tenant_gets_the_platform_default(catalog, settings):
 
 def test_a_tenant_added_in_the_admin_gets_its_budget(catalog, superuser, client):
     staff_login(client, superuser)
-    response = client.post("/admin/tenancy/tenant/add/", {
-        "name": "Hotel From Admin", "region": "europe-west1", "country": "TR", "data_residency": "any",
-        "status": "active", "monthly_token_limit": "5000", "rate_limit_per_minute": "600", "cache_enabled": "on",
-        "moderation_thresholds": "{}"})
+    response = client.post(
+        "/admin/tenancy/tenant/add/",
+        {
+            "name": "Hotel From Admin",
+            "region": "europe-west1",
+            "country": "TR",
+            "data_residency": "any",
+            "status": "active",
+            "monthly_token_limit": "5000",
+            "rate_limit_per_minute": "600",
+            "cache_enabled": "on",
+            "moderation_thresholds": "{}",
+        },
+    )
     assert response.status_code == 302, response.content[:500]
     tenant = Tenant.objects.get(name="Hotel From Admin")
     with tenant_context(tenant.id):

@@ -9,16 +9,22 @@ import pytest
 from hitl.models import HitlGate
 from melmastoon_ai.tenancy.context import tenant_context
 
-SURGE = {"bar": {"amount": 120, "currency": "EUR"}, "occupancy_pct": 97, "stay_date": "2027-03-14",
-         "lead_time_days": 2}  # the fallback suggests well above BAR: a gate opens
+SURGE = {
+    "bar": {"amount": 120, "currency": "EUR"},
+    "occupancy_pct": 97,
+    "stay_date": "2027-03-14",
+    "lead_time_days": 2,
+}  # the fallback suggests well above BAR: a gate opens
 
 
 @pytest.fixture
 def ask(client_a, catalog, django_capture_on_commit_callbacks):
     def ask(**headers):
         with django_capture_on_commit_callbacks(execute=True):
-            return client_a.post("/api/v1/ai/complete", {"capability": "pricing.suggest", "input": SURGE},
-                                 format="json", **headers).json()
+            return client_a.post(
+                "/api/v1/ai/complete", {"capability": "pricing.suggest", "input": SURGE}, format="json", **headers
+            ).json()
+
     return ask
 
 

@@ -28,13 +28,20 @@ def test_generated_valid_inputs_get_schema_valid_outputs(client_a, tenant_a, cat
     Tenant.objects.filter(pk=tenant_a.pk).update(rate_limit_per_minute=100_000, cache_enabled=False)
     output_validator = Draft202012Validator(load_definition(capability_id)["output_schema"])
 
-    @settings(max_examples=15, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                     HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+    @settings(
+        max_examples=15,
+        deadline=None,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.data_too_large,
+        ],
+    )
     @given(payload=_strategy(capability_id))
     def check(payload):
-        response = client_a.post("/api/v1/ai/complete", {"capability": capability_id, "input": payload},
-                                 format="json")
+        response = client_a.post("/api/v1/ai/complete", {"capability": capability_id, "input": payload}, format="json")
         assert response.status_code in (200, 400, 422), response.content[:500]
         if response.status_code == 400:  # only for text PostgreSQL cannot store (NUL characters)
             assert "NUL" in str(response.json()["error"]["details"])

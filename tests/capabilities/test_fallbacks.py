@@ -27,13 +27,25 @@ from capabilities.fallbacks.common import KNOWN_LOCALES
 from capabilities.schemas import CAPABILITY_IDS, load_definition
 
 FAQ = (
-    FaqEntry("faq-refund", "How do I refund a cancelled booking?",
-             "Open the folio, choose Refund, enter the reason. Refunds above 100 USD need a manager's approval.", "en"),
-    FaqEntry("faq-checkout-time", "What time is check-out?",
-             "Check-out is at 12:00; late check-out costs half a night.", "en"),
+    FaqEntry(
+        "faq-refund",
+        "How do I refund a cancelled booking?",
+        "Open the folio, choose Refund, enter the reason. Refunds above 100 USD need a manager's approval.",
+        "en",
+    ),
+    FaqEntry(
+        "faq-checkout-time",
+        "What time is check-out?",
+        "Check-out is at 12:00; late check-out costs half a night.",
+        "en",
+    ),
     FaqEntry("faq-checkout-time-ar", "ما هو وقت تسجيل المغادرة؟", "تسجيل المغادرة الساعة 12:00 ظهراً.", "ar"),
-    FaqEntry("faq-out-of-order", "چگونه یک اتاق را برای تعمیر از فروش خارج کنم؟",
-             "در سیستم، اتاق را انتخاب کنید و وضعیت آن را «خارج از سرویس» بگذارید.", "fa"),
+    FaqEntry(
+        "faq-out-of-order",
+        "چگونه یک اتاق را برای تعمیر از فروش خارج کنم؟",
+        "در سیستم، اتاق را انتخاب کنید و وضعیت آن را «خارج از سرویس» بگذارید.",
+        "fa",
+    ),
 )
 CONTEXT = FallbackContext(locale="en", tenant_country="AF", faq_entries=FAQ, today=datetime.date(2025, 3, 1))
 
@@ -65,9 +77,17 @@ contexts = st.builds(
     FallbackContext,
     locale=st.sampled_from([*KNOWN_LOCALES, "en-GB", "ar-AE", "fa-IR", "zz", ""]),
     tenant_country=st.sampled_from([None, "AF", "AE", "SA", "FR", "DE"]),
-    faq_entries=st.lists(st.builds(FaqEntry, id=st.text(max_size=20), question=st.text(max_size=80),
-                                   answer=st.text(max_size=200), locale=st.sampled_from(KNOWN_LOCALES)),
-                         max_size=4).map(tuple) | st.just(FAQ),
+    faq_entries=st.lists(
+        st.builds(
+            FaqEntry,
+            id=st.text(max_size=20),
+            question=st.text(max_size=80),
+            answer=st.text(max_size=200),
+            locale=st.sampled_from(KNOWN_LOCALES),
+        ),
+        max_size=4,
+    ).map(tuple)
+    | st.just(FAQ),
     today=st.none() | st.dates(),
 )
 
@@ -79,8 +99,12 @@ def test_fallback_output_is_valid_for_every_example(capability_id):
 
 
 @pytest.mark.parametrize("capability_id", CAPABILITY_IDS)
-@settings(max_examples=25, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_fallback_output_is_valid_for_generated_inputs(capability_id, data):
     payload = data.draw(_input_strategy(capability_id), label="payload")
@@ -94,9 +118,15 @@ def test_unknown_capability_has_no_fallback():
 
 # pricing.suggest
 
+
 def _price(**overrides) -> dict:
-    payload = {"bar": {"amount": 100.0, "currency": "USD"}, "occupancy_pct": 60, "stay_date": "2025-05-01",
-               "lead_time_days": 20, **overrides}
+    payload = {
+        "bar": {"amount": 100.0, "currency": "USD"},
+        "occupancy_pct": 60,
+        "stay_date": "2025-05-01",
+        "lead_time_days": 20,
+        **overrides,
+    }
     return _run("pricing.suggest", payload)
 
 
@@ -135,12 +165,18 @@ def test_lead_time_is_derived_from_today_when_absent():
 
 # pricing.demand_forecast
 
+
 def test_forecast_prefers_same_date_last_year_then_same_weekday_then_mean():
-    payload = {"start_date": "2025-06-01", "horizon_days": 4, "room_count": 40, "history": [
-        {"date": "2024-06-01", "rooms_sold": 31},
-        {"date": "2025-05-26", "rooms_sold": 19},  # a Monday, like 2025-06-02
-        {"date": "2025-05-27", "rooms_sold": 26},  # a Tuesday, like 2025-06-03
-    ]}
+    payload = {
+        "start_date": "2025-06-01",
+        "horizon_days": 4,
+        "room_count": 40,
+        "history": [
+            {"date": "2024-06-01", "rooms_sold": 31},
+            {"date": "2025-05-26", "rooms_sold": 19},  # a Monday, like 2025-06-02
+            {"date": "2025-05-27", "rooms_sold": 26},  # a Tuesday, like 2025-06-03
+        ],
+    }
     days = _run("pricing.demand_forecast", payload)["days"]
     assert [(day["date"], day["expected_rooms_sold"], day["method"]) for day in days] == [
         ("2025-06-01", 31, "same_date_last_year"),
@@ -153,18 +189,23 @@ def test_forecast_prefers_same_date_last_year_then_same_weekday_then_mean():
 
 # housekeeping.route
 
+
 def test_route_finishes_each_floor_before_moving_on():
-    rooms = [{"room_number": number, "floor": int(number[0]), "status": "stayover"}
-             for number in ("301", "101", "302", "201", "102", "303", "202")]
+    rooms = [
+        {"room_number": number, "floor": int(number[0]), "status": "stayover"}
+        for number in ("301", "101", "302", "201", "102", "303", "202")
+    ]
     output = _run("housekeeping.route", {"start_floor": 1, "rooms": rooms})
     assert [stop["room_number"] for stop in output["stops"]] == ["101", "102", "201", "202", "301", "302", "303"]
     assert output["floor_changes"] == 2
 
 
 def test_route_serves_arrivals_and_checkouts_before_stayovers():
-    rooms = [{"room_number": "101", "floor": 1, "status": "stayover"},
-             {"room_number": "401", "floor": 4, "status": "arrival", "priority": "vip"},
-             {"room_number": "102", "floor": 1, "status": "checkout"}]
+    rooms = [
+        {"room_number": "101", "floor": 1, "status": "stayover"},
+        {"room_number": "401", "floor": 4, "status": "arrival", "priority": "vip"},
+        {"room_number": "102", "floor": 1, "status": "checkout"},
+    ]
     output = _run("housekeeping.route", {"start_floor": 1, "rooms": rooms, "shift_minutes": 60})
     assert [stop["room_number"] for stop in output["stops"]] == ["102", "401", "101"]
     assert output["exceeds_shift"] is True
@@ -172,25 +213,51 @@ def test_route_serves_arrivals_and_checkouts_before_stayovers():
 
 # staff.shift_optimize
 
+
 def test_scheduler_respects_minimum_rest_and_reports_the_gap():
     shifts = [
-        {"shift_id": "mon-late", "day_index": 0, "start_hour": 15, "duration_hours": 8, "role": "front_desk",
-         "required_staff": 1},
-        {"shift_id": "tue-early", "day_index": 1, "start_hour": 7, "duration_hours": 8, "role": "front_desk",
-         "required_staff": 1},
+        {
+            "shift_id": "mon-late",
+            "day_index": 0,
+            "start_hour": 15,
+            "duration_hours": 8,
+            "role": "front_desk",
+            "required_staff": 1,
+        },
+        {
+            "shift_id": "tue-early",
+            "day_index": 1,
+            "start_hour": 7,
+            "duration_hours": 8,
+            "role": "front_desk",
+            "required_staff": 1,
+        },
     ]
     staff = [{"staff_id": "s-1", "roles": ["front_desk"]}]
-    output = _run("staff.shift_optimize", {"week_start": "2025-05-05", "shifts": shifts, "staff": staff,
-                                           "rules": {"min_rest_hours": 11}})
+    output = _run(
+        "staff.shift_optimize",
+        {"week_start": "2025-05-05", "shifts": shifts, "staff": staff, "rules": {"min_rest_hours": 11}},
+    )
     assert [assignment["staff_ids"] for assignment in output["assignments"]] == [["s-1"], []]
     assert output["unmet_demand"] == [{"shift_id": "tue-early", "role": "front_desk", "missing": 1}]
 
 
 def test_scheduler_respects_weekly_limits_and_unavailable_days():
-    shifts = [{"shift_id": f"d{day}", "day_index": day, "start_hour": 8, "duration_hours": 8, "role": "housekeeping",
-               "required_staff": 1} for day in range(7)]
-    staff = [{"staff_id": "gul", "roles": ["housekeeping"], "max_shifts_per_week": 3, "unavailable_days": [0]},
-             {"staff_id": "zahra", "roles": ["housekeeping"]}]
+    shifts = [
+        {
+            "shift_id": f"d{day}",
+            "day_index": day,
+            "start_hour": 8,
+            "duration_hours": 8,
+            "role": "housekeeping",
+            "required_staff": 1,
+        }
+        for day in range(7)
+    ]
+    staff = [
+        {"staff_id": "gul", "roles": ["housekeeping"], "max_shifts_per_week": 3, "unavailable_days": [0]},
+        {"staff_id": "zahra", "roles": ["housekeeping"]},
+    ]
     output = _run("staff.shift_optimize", {"week_start": "2025-05-05", "shifts": shifts, "staff": staff})
     load = {entry["staff_id"]: entry["shifts"] for entry in output["staff_load"]}
     assert load == {"gul": 3, "zahra": 4}
@@ -199,6 +266,7 @@ def test_scheduler_respects_weekly_limits_and_unavailable_days():
 
 
 # anomaly.detect
+
 
 def test_a_night_void_spree_with_a_large_refund_is_anomalous():
     output = _run("anomaly.detect", load_definition("anomaly.detect")["examples"][0])
@@ -209,21 +277,32 @@ def test_a_night_void_spree_with_a_large_refund_is_anomalous():
 
 
 def test_daytime_routine_is_normal():
-    events = [{"event_id": f"p{index}", "type": "payment", "at": f"2025-07-14T1{index}:00:00Z", "user_id": "u-3",
-               "amount": 120} for index in range(5)]
+    events = [
+        {
+            "event_id": f"p{index}",
+            "type": "payment",
+            "at": f"2025-07-14T1{index}:00:00Z",
+            "user_id": "u-3",
+            "amount": 120,
+        }
+        for index in range(5)
+    ]
     output = _run("anomaly.detect", {"events": events})
     assert (output["verdict"], output["score"], output["recommend_block"]) == ("normal", 0.0, False)
 
 
 def test_repeated_keycard_failures_are_suspicious_without_a_block():
-    events = [{"event_id": f"k{index}", "type": "keycard_failure", "at": "2025-07-14T03:00:00+03:00",
-               "room_number": "204"} for index in range(6)]
+    events = [
+        {"event_id": f"k{index}", "type": "keycard_failure", "at": "2025-07-14T03:00:00+03:00", "room_number": "204"}
+        for index in range(6)
+    ]
     output = _run("anomaly.detect", {"events": events})
     assert output["verdict"] == "suspicious"
     assert output["recommend_block"] is False
 
 
 # upsell.recommend
+
 
 def test_upsell_uses_only_available_catalog_items_with_their_prices():
     output = _run("upsell.recommend", load_definition("upsell.recommend")["examples"][0])
@@ -239,9 +318,15 @@ def test_upsell_skips_purchased_offers():
 
 # message.draft
 
+
 def test_arabic_message_is_right_to_left_and_names_the_guest():
-    payload = {"intent": "booking_confirmation", "locale": "ar", "guest_name": "فاطمة الزهراء",
-               "hotel_name": "فندق النخيل", "stay": {"check_in": "2025-04-10", "booking_ref": "NKH-4821"}}
+    payload = {
+        "intent": "booking_confirmation",
+        "locale": "ar",
+        "guest_name": "فاطمة الزهراء",
+        "hotel_name": "فندق النخيل",
+        "stay": {"check_in": "2025-04-10", "booking_ref": "NKH-4821"},
+    }
     output = _run("message.draft", payload)
     assert output["direction"] == "rtl"
     assert output["locale"] == "ar"
@@ -250,10 +335,13 @@ def test_arabic_message_is_right_to_left_and_names_the_guest():
     assert "{" not in output["body"]
 
 
-@pytest.mark.parametrize("intent", ["booking_confirmation", "pre_arrival", "check_in_instructions",
-                                    "post_stay_thanks", "payment_reminder", "apology"])
-@pytest.mark.parametrize(("locale", "direction"), [("en", "ltr"), ("ar", "rtl"), ("fa-AF", "rtl"), ("ps", "rtl"),
-                                                   ("fr", "ltr")])
+@pytest.mark.parametrize(
+    "intent",
+    ["booking_confirmation", "pre_arrival", "check_in_instructions", "post_stay_thanks", "payment_reminder", "apology"],
+)
+@pytest.mark.parametrize(
+    ("locale", "direction"), [("en", "ltr"), ("ar", "rtl"), ("fa-AF", "rtl"), ("ps", "rtl"), ("fr", "ltr")]
+)
 def test_every_intent_has_a_template_in_every_written_language(intent, locale, direction):
     output = _run("message.draft", {"intent": intent, "locale": locale, "guest_name": "Gul Ahmad"})
     assert (output["locale"], output["direction"]) == (locale, direction)
@@ -268,13 +356,15 @@ def test_unknown_locale_falls_back_to_english_and_says_so():
 
 # review.summarize, tutor.answer
 
+
 def test_review_themes_carry_sentiment_across_languages():
     output = _run("review.summarize", load_definition("review.summarize")["examples"][0])
     themes = {entry["theme"]: entry["sentiment"] for entry in output["themes"]}
     assert themes["cleanliness"] == "positive" and themes["wifi"] == "negative" and themes["noise"] == "negative"
     assert "wifi" in output["top_negatives"]
     assert _run("review.summarize", {"reviews": [{"review_id": "n", "text": "The room was not clean."}]})[
-        "top_negatives"] == ["cleanliness"]
+        "top_negatives"
+    ] == ["cleanliness"]
 
 
 def test_tutor_answers_from_the_matching_faq_entry():
@@ -296,6 +386,7 @@ def test_tutor_admits_when_no_entry_matches():
 
 
 # description, translation, id scan, speech
+
 
 def test_description_states_only_given_facts_and_fits_max_length():
     payload = load_definition("description.generate")["examples"][0] | {"max_length": 200}
@@ -325,6 +416,7 @@ def test_speech_fallback_offers_quick_taps_in_the_locale():
 
 
 # vision.photo_quality
+
 
 def _photo(image: Image.Image) -> str:
     buffer = io.BytesIO()
@@ -361,11 +453,14 @@ def test_photo_below_the_purposes_resolution_fails():
     assert any("1280x720" in reason for reason in output["reasons"])
 
 
-@pytest.mark.parametrize("payload", [
-    {"image_base64": base64.b64encode(b"definitely not an image").decode()},
-    {"image_base64": ""},
-    {"image_ref": "media:0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"image_base64": base64.b64encode(b"definitely not an image").decode()},
+        {"image_base64": ""},
+        {"image_ref": "media:0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"},
+    ],
+)
 def test_photos_that_cannot_be_measured_never_pass(payload):
     output = _run("vision.photo_quality", payload)
     assert (output["pass"], output["score"]) == (False, 0.0)

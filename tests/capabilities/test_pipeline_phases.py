@@ -29,8 +29,13 @@ def budgeted(tenant_a, catalog):
 
 def _request(key: str | None = "fault-1") -> pipeline.CompletionRequest:
     example = Capability.objects.get(pk="pricing.suggest").examples[0]
-    return pipeline.CompletionRequest(capability="pricing.suggest", input=example, context={"feature": "pricing"},
-                                      request_id="req-fault", idempotency_key=key)
+    return pipeline.CompletionRequest(
+        capability="pricing.suggest",
+        input=example,
+        context={"feature": "pricing"},
+        request_id="req-fault",
+        idempotency_key=key,
+    )
 
 
 def _nothing_left(tenant) -> None:
@@ -46,10 +51,13 @@ def _nothing_left(tenant) -> None:
     assert (usage.reserved_tokens, usage.used_tokens) == (0, 0)
 
 
-@pytest.mark.parametrize("phase, target", [
-    ("call", "walk_chain"),  # the provider phase dies (no transaction is open)
-    ("persist", "open_gate_if_required"),  # the persist transaction dies after the record's insert
-])
+@pytest.mark.parametrize(
+    "phase, target",
+    [
+        ("call", "walk_chain"),  # the provider phase dies (no transaction is open)
+        ("persist", "open_gate_if_required"),  # the persist transaction dies after the record's insert
+    ],
+)
 def test_a_fault_in_a_phase_leaves_nothing_half_written(budgeted, monkeypatch, phase, target):
     def fault(*args, **kwargs):
         raise InjectedFault(phase)
@@ -77,8 +85,12 @@ def test_a_blocked_input_is_recorded_and_refused_without_a_reservation(budgeted)
     from capabilities.models import ModerationBlock
 
     request = pipeline.CompletionRequest(
-        capability="tutor.answer", input={"question": "I am going to kill the night manager tonight", "locale": "en"},
-        context={"feature": "tutor"}, request_id="req-blocked", idempotency_key="blocked-1")
+        capability="tutor.answer",
+        input={"question": "I am going to kill the night manager tonight", "locale": "en"},
+        context={"feature": "tutor"},
+        request_id="req-blocked",
+        idempotency_key="blocked-1",
+    )
     with pytest.raises(ContentBlocked):
         pipeline.complete(request, tenant=budgeted)
     with tenant_context(budgeted.id):

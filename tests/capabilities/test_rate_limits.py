@@ -14,10 +14,14 @@ def test_rotating_the_feature_name_stops_at_the_tenant_limit(client_a, tenant_a,
     settings.RATE_LIMIT_TENANT_MULTIPLIER = 4
     Tenant.objects.filter(pk=tenant_a.pk).update(rate_limit_per_minute=5)
     example = Capability.objects.get(pk="upsell.recommend").examples[0]
-    statuses = [client_a.post("/api/v1/ai/complete", {"capability": "upsell.recommend", "input": example,
-                                                       "context": {"feature": f"rotated-{n}"}},
-                              format="json").status_code
-                for n in range(30)]
+    statuses = [
+        client_a.post(
+            "/api/v1/ai/complete",
+            {"capability": "upsell.recommend", "input": example, "context": {"feature": f"rotated-{n}"}},
+            format="json",
+        ).status_code
+        for n in range(30)
+    ]
     assert statuses.count(200) == 20  # 5 a minute per feature, 4 x 5 for the tenant
     assert set(statuses[20:]) == {429}
 
@@ -27,8 +31,11 @@ def test_one_feature_is_limited_on_its_own_and_others_go_on(client_a, tenant_a, 
     example = Capability.objects.get(pk="upsell.recommend").examples[0]
 
     def status(feature: str) -> int:
-        return client_a.post("/api/v1/ai/complete", {"capability": "upsell.recommend", "input": example,
-                                                      "context": {"feature": feature}}, format="json").status_code
+        return client_a.post(
+            "/api/v1/ai/complete",
+            {"capability": "upsell.recommend", "input": example, "context": {"feature": feature}},
+            format="json",
+        ).status_code
 
     assert [status("upsell") for _ in range(3)] == [200, 200, 429]
     assert status("pricing") == 200

@@ -44,9 +44,9 @@ OUTPUT_TYPES = {
 PROMPT_VERSIONS = {
     "PRMP_PRICING_001": ("pricing.suggest", "3.0.0"),
     "PRMP_PRICING_002": ("pricing.demand_forecast", "2.0.0"),
-    "PRMP_HK_001": ("housekeeping.route", "1.0.0"),
+    "PRMP_HK_001": ("housekeeping.route", "1.1.0"),
     "PRMP_STAFF_001": ("staff.shift_optimize", "1.0.0"),
-    "PRMP_ANOMALY_001": ("anomaly.detect", "4.0.0"),
+    "PRMP_ANOMALY_001": ("anomaly.detect", "4.1.0"),
     "PRMP_UPSELL_001": ("upsell.recommend", "2.0.0"),
     "PRMP_MSG_001": ("message.draft", "3.0.0"),
     "PRMP_REVIEW_001": ("review.summarize", "2.0.0"),
@@ -149,10 +149,13 @@ def test_pricing_suggest_binding_fields():
     assert set(outputs["properties"]["suggested_price"]["required"]) == {"amount", "currency"}
 
 
-@pytest.mark.parametrize(("capability_id", "inputs", "outputs"), [
-    ("message.draft", {"intent", "locale", "guest_name"}, {"subject", "body", "locale"}),
-    ("tutor.answer", {"question", "locale"}, {"answer", "sources"}),
-])
+@pytest.mark.parametrize(
+    ("capability_id", "inputs", "outputs"),
+    [
+        ("message.draft", {"intent", "locale", "guest_name"}, {"subject", "body", "locale"}),
+        ("tutor.answer", {"question", "locale"}, {"answer", "sources"}),
+    ],
+)
 def test_binding_fields_of_api_md(capability_id, inputs, outputs):
     definition = load_definition(capability_id)
     assert inputs <= set(definition["input_schema"]["required"])
@@ -164,8 +167,11 @@ def test_tutor_sources_is_a_list():
 
 
 def test_photo_quality_examples_carry_real_small_images():
-    images = [example["image_base64"] for example in load_definition("vision.photo_quality")["examples"]
-              if "image_base64" in example]
+    images = [
+        example["image_base64"]
+        for example in load_definition("vision.photo_quality")["examples"]
+        if "image_base64" in example
+    ]
     assert len(images) >= 2
     for encoded in images:
         assert len(encoded) < 8 * 1024
@@ -193,8 +199,17 @@ def test_prompt_seed_has_the_catalog_prompts_at_their_versions():
 
 @pytest.mark.parametrize("entry", _prompts(), ids=lambda entry: entry["key"])
 def test_prompt_templates_declare_exactly_the_variables_they_use(entry):
-    assert set(entry) == {"key", "domain", "description", "capability", "version", "system_template",
-                          "user_template", "variables", "model_parameters"}
+    assert set(entry) == {
+        "key",
+        "domain",
+        "description",
+        "capability",
+        "version",
+        "system_template",
+        "user_template",
+        "variables",
+        "model_parameters",
+    }
     assert re.fullmatch(rf"PRMP_{entry['domain']}_\d{{3}}", entry["key"])
     assert re.fullmatch(r"\d+\.\d+\.\d+", entry["version"])
     used = set()

@@ -14,13 +14,14 @@ BAR = {"amount": 120, "currency": "EUR"}
 PRICING = {"bar": BAR, "occupancy_pct": 88, "stay_date": "2027-03-14"}
 
 
-def test_the_reported_pricing_answer_is_refused_and_the_next_model_answers(client_a, tenant_a, catalog,
-                                                                          providers_from_settings, vertex_fake,
-                                                                          anthropic_fake):
+def test_the_reported_pricing_answer_is_refused_and_the_next_model_answers(
+    client_a, tenant_a, catalog, providers_from_settings, vertex_fake, anthropic_fake
+):
     bad = {"suggested_price": {"amount": 0.0, "currency": "AAA"}, "deviation_pct": 0.0, "rationale": "trust me"}
     vertex_fake.script(times=None, output=bad)  # the first model keeps answering it, repair included
-    body = client_a.post("/api/v1/ai/complete", {"capability": "pricing.suggest", "input": PRICING},
-                         format="json").json()
+    body = client_a.post(
+        "/api/v1/ai/complete", {"capability": "pricing.suggest", "input": PRICING}, format="json"
+    ).json()
     attempts = [(a["provider"], a["outcome"]) for a in body["provenance"]["attempts"]]
     assert attempts[:2] == [("vertex", "schema_invalid"), ("anthropic", "ok")]
     assert "currency" in body["provenance"]["attempts"][0]["detail"]
@@ -30,24 +31,27 @@ def test_the_reported_pricing_answer_is_refused_and_the_next_model_answers(clien
     assert output["deviation_pct"] == round((output["suggested_price"]["amount"] - 120) / 120 * 100, 2)
 
 
-def test_a_claimed_deviation_never_decides_the_gate(client_a, tenant_a, catalog, providers_from_settings,
-                                                    vertex_fake):
+def test_a_claimed_deviation_never_decides_the_gate(client_a, tenant_a, catalog, providers_from_settings, vertex_fake):
     # +25 % from BAR, claimed as +0.2 %: within the tolerance nothing is repaired, but the gateway's
     # own figure replaces the claim, and the gate opens on it
     sly = {"suggested_price": {"amount": 150.0, "currency": "EUR"}, "deviation_pct": 24.8, "rationale": "demand"}
     vertex_fake.script(times=None, output=sly)
-    body = client_a.post("/api/v1/ai/complete", {"capability": "pricing.suggest", "input": PRICING},
-                         format="json").json()
+    body = client_a.post(
+        "/api/v1/ai/complete", {"capability": "pricing.suggest", "input": PRICING}, format="json"
+    ).json()
     assert body["provenance"]["provider"] == "vertex"
     assert body["output"]["deviation_pct"] == 25.0
     assert body["hitl"] is not None and body["hitl"]["status"] == "pending"
 
 
-@pytest.mark.parametrize("answer, complaint", [
-    ({"suggested_price": {"amount": 130, "currency": "USD"}, "deviation_pct": 8.33}, "currency"),
-    ({"suggested_price": {"amount": 5, "currency": "EUR"}, "deviation_pct": -95.83}, "outside"),
-    ({"suggested_price": {"amount": 130, "currency": "EUR"}, "deviation_pct": 0.0}, "does not follow"),
-])
+@pytest.mark.parametrize(
+    "answer, complaint",
+    [
+        ({"suggested_price": {"amount": 130, "currency": "USD"}, "deviation_pct": 8.33}, "currency"),
+        ({"suggested_price": {"amount": 5, "currency": "EUR"}, "deviation_pct": -95.83}, "outside"),
+        ({"suggested_price": {"amount": 130, "currency": "EUR"}, "deviation_pct": 0.0}, "does not follow"),
+    ],
+)
 def test_pricing_answers_that_contradict_the_request(answer, complaint):
     errors = answer_errors("pricing.suggest", PRICING, answer | {"rationale": "x"})
     assert errors and complaint in " ".join(errors)

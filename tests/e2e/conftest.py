@@ -53,16 +53,27 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None
 def running_server(workers: int = 2, threads: int = 8, **env: str) -> Iterator[str]:
     """The production server as `make serve` starts it (melmastoon_ai.serve: gunicorn, threaded
     workers, a database pool per worker), on a free port. Its log is shown when the test fails."""
+    with running_server_process(workers, threads, **env) as (base, _process):
+        yield base
+
+
+@contextmanager
+def running_server_process(workers: int = 2, threads: int = 8, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`running_server`, with the server's process (gunicorn's master) for a test that signals it."""
     port = free_port()
-    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads),
-           **env}
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads), **env}
     log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen([str(BIN / "python"), "-m", "melmastoon_ai.serve"], cwd=ROOT,
-                               env=service_env(**env), stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(BIN / "python"), "-m", "melmastoon_ai.serve"],
+        cwd=ROOT,
+        env=service_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{base}/healthz", process, timeout=60)
-        yield base
+        yield base, process
     except BaseException:
         log.seek(0)
         sys.stderr.write(f"--- server log ---\n{log.read()[-20000:]}\n")
@@ -78,10 +89,22 @@ def running_server(workers: int = 2, threads: int = 8, **env: str) -> Iterator[s
 
 @contextmanager
 def running_worker(**env: str) -> Iterator[subprocess.Popen]:
-    command = [str(BIN / "celery"), "-A", "melmastoon_ai", "worker", "--pool", "solo", "--loglevel", "WARNING",
-               "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    process = subprocess.Popen(command, cwd=ROOT, env=service_env(**env),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        str(BIN / "celery"),
+        "-A",
+        "melmastoon_ai",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=service_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         yield process
     finally:

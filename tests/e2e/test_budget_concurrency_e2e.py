@@ -28,15 +28,24 @@ def test_two_hundred_concurrent_calls_never_exceed_the_hard_cap(catalog):
     with tenant_context(tenant.id):
         Budget.objects.create(tenant=tenant, token_limit=CAP_TOKENS, soft_cap_pct=50)
     example = Capability.objects.get(pk="pricing.suggest").examples[0]
-    with FakeVertexServer() as vertex, running_server(
-        workers=2, VERTEX_PROJECT="fake-project", VERTEX_BASE_URL=vertex.base_url,
-        VERTEX_ACCESS_TOKEN="fake-vertex-token", VERTEX_LOCATION="europe-west1",
-    ) as url:
+    with (
+        FakeVertexServer() as vertex,
+        running_server(
+            workers=2,
+            VERTEX_PROJECT="fake-project",
+            VERTEX_BASE_URL=vertex.base_url,
+            VERTEX_ACCESS_TOKEN="fake-vertex-token",
+            VERTEX_LOCATION="europe-west1",
+        ) as url,
+    ):
+
         def call(n: int) -> dict:
-            body = {"capability": "pricing.suggest", "input": example | {"occupancy_pct": n % 100},
-                    "context": {"feature": "pricing"}}
-            response = httpx.post(f"{url}/api/v1/ai/complete", json=body, headers={"X-API-Key": key.raw},
-                                  timeout=60)
+            body = {
+                "capability": "pricing.suggest",
+                "input": example | {"occupancy_pct": n % 100},
+                "context": {"feature": "pricing"},
+            }
+            response = httpx.post(f"{url}/api/v1/ai/complete", json=body, headers={"X-API-Key": key.raw}, timeout=60)
             assert response.status_code == 200, response.text[:300]
             return response.json()
 
@@ -61,6 +70,8 @@ def test_two_hundred_concurrent_calls_never_exceed_the_hard_cap(catalog):
     assert counter.used_tokens <= CAP_TOKENS and counter.reserved_tokens == 0
     assert topics.count("budget.hard_cap_reached") == 1
     assert topics.count("budget.soft_cap_reached") == 1
-    print(f"budget proof: {len(answered)} of {CALLS} reached the model, {len(degraded)} degraded "
-          f"({first_outcomes.count('budget')} by the budget), "
-          f"settled {counter.used_tokens} of {CAP_TOKENS} tokens")
+    print(
+        f"budget proof: {len(answered)} of {CALLS} reached the model, {len(degraded)} degraded "
+        f"({first_outcomes.count('budget')} by the budget), "
+        f"settled {counter.used_tokens} of {CAP_TOKENS} tokens"
+    )

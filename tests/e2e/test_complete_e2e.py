@@ -26,9 +26,14 @@ def test_every_capability_answers_over_http(live_server_url, tenant_key):
     _, key = tenant_key
     with httpx.Client(base_url=live_server_url, headers={"X-API-Key": key.raw}, timeout=30) as client:
         for capability in Capability.objects.all():
-            response = client.post("/api/v1/ai/complete", json={
-                "capability": capability.id, "input": capability.examples[0],
-                "context": {"feature": "e2e", "locale": "en"}})
+            response = client.post(
+                "/api/v1/ai/complete",
+                json={
+                    "capability": capability.id,
+                    "input": capability.examples[0],
+                    "context": {"feature": "e2e", "locale": "en"},
+                },
+            )
             assert response.status_code == 200, (capability.id, response.text[:300])
             output = response.json()["output"]
             assert list(Draft202012Validator(capability.output_schema).iter_errors(output)) == []
@@ -57,8 +62,12 @@ def test_cross_tenant_inference_read_is_404_over_http(live_server_url, tenant_ke
     _, key = tenant_key
     other = ApiKeyFactory(tenant=TenantFactory(), scopes=["ai:invoke"])
     example = Capability.objects.get(pk="upsell.recommend").examples[0]
-    created = httpx.post(f"{live_server_url}/api/v1/ai/complete", headers={"X-API-Key": key.raw},
-                         json={"capability": "upsell.recommend", "input": example}, timeout=30).json()
+    created = httpx.post(
+        f"{live_server_url}/api/v1/ai/complete",
+        headers={"X-API-Key": key.raw},
+        json={"capability": "upsell.recommend", "input": example},
+        timeout=30,
+    ).json()
     url = f"{live_server_url}/api/v1/ai/inferences/{created['id']}"
     assert httpx.get(url, headers={"X-API-Key": key.raw}).status_code == 200
     response = httpx.get(url, headers={"X-API-Key": other.raw})
@@ -75,3 +84,30 @@ def test_cache_hit_over_http_after_the_first_answer_commits(live_server_url, ten
         second = client.post("/api/v1/ai/complete", json=body).json()
     assert (first["provenance"]["cache_hit"], second["provenance"]["cache_hit"]) == (False, True)
     assert first["output"] == second["output"]
+
+
+def test_an_async_request_is_answered_by_a_real_worker_under_the_id_given_at_202(live_server_url, tenant_key):
+    import time
+
+    from tests.e2e.conftest import running_worker
+
+    tenant, key = tenant_key
+    example = Capability.objects.get(pk="tutor.answer").examples[0]
+    with httpx.Client(base_url=live_server_url, headers={"X-API-Key": key.raw}, timeout=30) as client:
+        accepted = client.post(
+            "/api/v1/ai/complete",
+            headers={"Prefer": "respond-async"},
+            json={"capability": "tutor.answer", "input": example},
+        )
+        assert accepted.status_code == 202, accepted.text
+        inference_id = accepted.json()["id"]
+        with running_worker():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                body = client.get(f"/api/v1/ai/inferences/{inference_id}").json()
+                if body["status"] != "pending":
+                    break
+                time.sleep(0.3)
+    assert (body["status"], body["id"]) == ("completed", inference_id), body
+    with tenant_context(tenant.id):
+        assert InferenceRecord.objects.filter(pk=inference_id, capability="tutor.answer").exists()

@@ -30,8 +30,9 @@ def test_server_is_ready_and_serves_a_tenant_over_http(live_server_url, catalog)
     response = httpx.get(f"{live_server_url}/api/v1/admin/api-keys", headers={"X-API-Key": key.raw})
     assert response.status_code == 200
     assert [row["id"] for row in response.json()] == [str(key.key.id)]
-    revoke = httpx.post(f"{live_server_url}/api/v1/admin/api-keys/{other.key.id}/revoke",
-                        headers={"X-API-Key": key.raw})
+    revoke = httpx.post(
+        f"{live_server_url}/api/v1/admin/api-keys/{other.key.id}/revoke", headers={"X-API-Key": key.raw}
+    )
     assert revoke.status_code == 404
 
 
@@ -41,8 +42,7 @@ def test_database_down_gives_503_unavailable_not_500(transactional_db):
         ready = httpx.get(f"{url}/readyz", timeout=10)
         assert ready.status_code == 503
         assert "database" in ready.json()["failing"]
-        api = httpx.get(f"{url}/api/v1/admin/api-keys", headers={"X-API-Key": "mlm_abcdefgh12_" + "x" * 30},
-                        timeout=10)
+        api = httpx.get(f"{url}/api/v1/admin/api-keys", headers={"X-API-Key": "mlm_abcdefgh12_" + "x" * 30}, timeout=10)
         assert api.status_code == 503
         assert api.json()["error"]["code"] == "unavailable"
         assert api.headers["X-Request-ID"]
@@ -52,8 +52,12 @@ def test_superuser_connection_is_refused_at_start(transactional_db):
     url = os.environ["DATABASE_URL"].replace("melmastoon_app@", "postgres@", 1)
     assert "postgres@" in url
     probe = subprocess.run(
-        [str(BIN / "python"), "-c", "import melmastoon_ai.wsgi"], cwd=ROOT,
-        env=service_env(DATABASE_URL=url, MIGRATION_DATABASE_URL=url), capture_output=True, text=True, timeout=60,
+        [str(BIN / "python"), "-c", "import melmastoon_ai.wsgi"],
+        cwd=ROOT,
+        env=service_env(DATABASE_URL=url, MIGRATION_DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert probe.returncode != 0
     assert "tenancy.E001" in probe.stderr
@@ -70,7 +74,7 @@ def test_a_real_worker_relays_the_outbox_through_redis(transactional_db):
         deadline = time.monotonic() + 30
         entries = []
         while time.monotonic() < deadline and not entries:
-            entries = client.xrange(f"{prefix}inference.completed")
+            entries = client.xrange(f"{prefix}inference.events.v1")  # the Pub/Sub topic's name (issue 20)
             time.sleep(0.2)
     assert [fields[b"id"].decode() for _, fields in entries] == [str(event.id)]
     with platform_access(actor="test", reason="check relay"):

@@ -30,8 +30,16 @@ from tests.factories import ApiKeyFactory, TenantFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "tea-and-saffron-at-noon-42"
 LAPTOP = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
@@ -71,8 +79,15 @@ def _open_gates(base_url: str, key) -> dict[str, dict]:
     requests = {
         "message": ("message.draft", dict(example, locale="en")),
         "arabic": ("message.draft", dict(example, locale="ar")),
-        "price": ("pricing.suggest", {"bar": {"amount": 120, "currency": "EUR"}, "occupancy_pct": 97,
-                                      "stay_date": "2027-04-02", "lead_time_days": 3}),
+        "price": (
+            "pricing.suggest",
+            {
+                "bar": {"amount": 120, "currency": "EUR"},
+                "occupancy_pct": 97,
+                "stay_date": "2027-04-02",
+                "lead_time_days": 3,
+            },
+        ),
     }
     opened = {}
     with httpx.Client(base_url=base_url, headers={"X-API-Key": key.raw}, timeout=30) as client:

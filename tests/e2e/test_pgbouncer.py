@@ -81,8 +81,11 @@ def test_requests_of_two_tenants_through_transaction_pooling_stay_apart(catalog,
         with httpx.Client(base_url=url, timeout=30) as client:
             for round_ in range(5):
                 for number, key in enumerate(keys):
-                    answer = client.post("/api/v1/ai/complete", headers={"X-API-Key": key}, json={
-                        "capability": "upsell.recommend", "input": example, "context": {"feature": f"r{round_}"}})
+                    answer = client.post(
+                        "/api/v1/ai/complete",
+                        headers={"X-API-Key": key},
+                        json={"capability": "upsell.recommend", "input": example, "context": {"feature": f"r{round_}"}},
+                    )
                     assert answer.status_code == 200, answer.text[:300]
                     ids[number].append(answer.json()["id"])
             for number, key in enumerate(keys):

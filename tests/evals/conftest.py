@@ -19,8 +19,13 @@ def _loopback(loopback_only):
 
 
 def pricing_input(bar: float, occupancy: float, lead: int, **extra) -> dict:
-    return {"bar": {"amount": bar, "currency": "USD"}, "occupancy_pct": occupancy, "stay_date": "2027-05-01",
-            "lead_time_days": lead, **extra}
+    return {
+        "bar": {"amount": bar, "currency": "USD"},
+        "occupancy_pct": occupancy,
+        "stay_date": "2027-05-01",
+        "lead_time_days": lead,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -29,7 +34,8 @@ def pricing_suite(catalog) -> EvalSuite:
     pricing_suggest.py): occupancy >= 90 is +15 %, 45-70 is 0 %, 30-45 is -5 %, a lead time of
     3 days or less at >= 70 % occupancy another +5 %, clamped to [-15 %, +25 %]."""
     suite = EvalSuite.objects.create(
-        key="EVAL_TEST_PRICING", capability_id="pricing.suggest",
+        key="EVAL_TEST_PRICING",
+        capability_id="pricing.suggest",
         metrics=["schema_valid_rate", "pass_rate", "mape", "field_match_rate", "fallback_rate"],
         config={"numeric_field": "suggested_price.amount", "case_max_ape": 0.1},
         thresholds={"schema_valid_rate": {"min": 1.0}, "mape": {"max": 0.1}},
@@ -41,8 +47,12 @@ def pricing_suite(catalog) -> EvalSuite:
         # 60 %, 20 days: 0 % -> 200.00; expected 200: error 0
         ("mid-demand", pricing_input(200.0, 60, 20), {"number": 200.0}, 1.0),
         # 40 %, 20 days: -5 % -> 95.00; expected 100: error 0.05
-        ("soft-demand", pricing_input(100.0, 40, 20), {"number": 100.0,
-                                                       "fields": {"suggested_price.currency": "USD"}}, 1.0),
+        (
+            "soft-demand",
+            pricing_input(100.0, 40, 20),
+            {"number": 100.0, "fields": {"suggested_price.currency": "USD"}},
+            1.0,
+        ),
         # 60 %: 0 % -> 150.00; expected 120: error 0.25, fails its case (above 0.1); weight 2
         ("manager-discounts", pricing_input(150.0, 60, 10), {"number": 120.0}, 2.0),
     ]
@@ -54,9 +64,14 @@ def pricing_suite(catalog) -> EvalSuite:
 def pricing_draft(version: str, *, poor: bool = False) -> PromptVersion:
     active = PromptVersion.objects.get(prompt__key=PRICING_PROMPT, status=PromptVersion.Status.ACTIVE)
     system = active.system_template + (f"\n{POOR_QUALITY_MARKER}" if poor else "")
-    return prompt_version_create_draft(prompt_key=PRICING_PROMPT, version=version, system_template=system,
-                                       user_template=active.user_template, variables=list(active.variables),
-                                       model_parameters=active.model_parameters)
+    return prompt_version_create_draft(
+        prompt_key=PRICING_PROMPT,
+        version=version,
+        system_template=system,
+        user_template=active.user_template,
+        variables=list(active.variables),
+        model_parameters=active.model_parameters,
+    )
 
 
 @pytest.fixture
@@ -64,27 +79,59 @@ def active_pricing(catalog) -> PromptVersion:
     return PromptVersion.objects.get(prompt__key=PRICING_PROMPT, status=PromptVersion.Status.ACTIVE)
 
 
+GOOGLE_CLOUD_KINDS = ("documentai", "speech", "translation", "vision", "gcs")
+VOICE_BUCKET = "melmastoon-voice"  # the voice notes' bucket (stt.transcribe's golden references)
+
+
+def put_golden_media(gcs) -> list[str]:
+    """Every Cloud Storage object the enabled golden cases reference, put into the fake bucket as a
+    sample of its kind (a fake ID scan, listing photo or voice note: routing/fakes/samples.py)."""
+    from routing.media import MEDIA_FIELDS
+
+    refs = sorted(
+        {
+            str(case.input[field])
+            for case in GoldenCase.objects.filter(enabled=True)
+            for _, _, field in MEDIA_FIELDS
+            if str(case.input.get(field, "")).startswith(("gcs://", "gs://"))
+        }
+    )
+    for ref in refs:
+        gcs.put_sample(ref)
+    return refs
+
+
 @pytest.fixture
 def fakes(request):
     """The fakes, each SDK client warmed up by one call first: a cold client's first call can
     outlast pricing's 1.5 s per-attempt timeout on a loaded machine and fall back, which would
-    make `fallback_rate` depend on the machine's load."""
+    make `fallback_rate` depend on the machine's load. Every first step the catalog names runs as
+    deployed: the Google Cloud pre-steps (Document AI, Speech-to-Text, Cloud Translation, Cloud
+    Vision) against their fakes, with the golden cases' media in the fake Cloud Storage, and the
+    edge models (anomaly classifier, photo-quality scorer) from a signed, published manifest."""
     from melmastoon_ai.redis_client import get_redis
     from routing.breakers import CircuitBreakers
     from routing.providers.registry import adapter_for
+    from tests.fake_providers import MEDIA_BUCKET
     from tests.routing.providers.support import make_request
 
+    kinds = ("vertex", "openai", "anthropic", *GOOGLE_CLOUD_KINDS, "edge")
     # circuit breakers live in Redis and outlast other tests' failures: start closed
-    get_redis().delete(*[CircuitBreakers.key(kind) for kind in ("vertex", "openai", "anthropic")])
+    get_redis().delete(*[CircuitBreakers.key(kind) for kind in kinds])
 
     request.getfixturevalue("providers_from_settings")
+    google = request.getfixturevalue("google_cloud_from_settings")
+    google.MEDIA_GCS_BUCKETS = [MEDIA_BUCKET, VOICE_BUCKET]
+    request.getfixturevalue("edge")
     servers = {kind: request.getfixturevalue(f"{kind}_fake") for kind in ("vertex", "openai", "anthropic")}
-    for kind, model in (("vertex", "gemini-1.5-flash"), ("openai", "gpt-4o-mini"),
-                        ("anthropic", "claude-3-5-sonnet")):
+    for kind, model in (("vertex", "gemini-1.5-flash"), ("openai", "gpt-4o-mini"), ("anthropic", "claude-3-5-sonnet")):
         adapter = adapter_for(kind)
         if adapter is not None and adapter.is_configured(model):
             adapter.complete(make_request(model=model, timeout=30))
     for fake in servers.values():
         fake.reset()
+    cloud = request.getfixturevalue("google_cloud_fakes")
+    put_golden_media(cloud.gcs)
+    servers |= {kind: getattr(cloud, kind) for kind in GOOGLE_CLOUD_KINDS}
     yield servers
-    get_redis().delete(*[CircuitBreakers.key(kind) for kind in ("vertex", "openai", "anthropic")])
+    get_redis().delete(*[CircuitBreakers.key(kind) for kind in kinds])

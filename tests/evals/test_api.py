@@ -21,8 +21,9 @@ def assert_envelope(response, status: int, code: str):
     return error
 
 
-def test_a_run_is_started_queued_and_read_with_its_progress(client_a, pricing_suite, django_capture_on_commit_callbacks,
-                                                             monkeypatch):
+def test_a_run_is_started_queued_and_read_with_its_progress(
+    client_a, pricing_suite, django_capture_on_commit_callbacks, monkeypatch
+):
     queued = []
     monkeypatch.setattr("evals.tasks.execute_run.delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
@@ -30,7 +31,11 @@ def test_a_run_is_started_queued_and_read_with_its_progress(client_a, pricing_su
     assert response.status_code == 202
     body = response.json()
     assert (body["suite"], body["capability"], body["prompt_version"], body["status"]) == (
-        "EVAL_TEST_PRICING", "pricing.suggest", "PRMP_PRICING_001@3.0.0", "queued")
+        "EVAL_TEST_PRICING",
+        "pricing.suggest",
+        "PRMP_PRICING_001@3.0.0",
+        "queued",
+    )
     assert (body["cases_total"], body["cases_done"], body["metrics"]) == (4, 0, {})
     assert queued == [body["id"]]  # the Celery task is sent after the commit
 
@@ -67,14 +72,17 @@ def test_an_unknown_run_is_404_not_found(client_a, db, run_id):
     assert_envelope(client_a.get(f"{RUNS}/{run_id}"), 404, "not_found")
 
 
-@pytest.mark.parametrize(("body", "status", "code", "field"), [
-    ({}, 400, "invalid_request", "suite"),
-    ({"suite": 7}, 400, "invalid_request", "suite"),
-    ({"suite": "EVAL_TEST_PRICING", "model": ["x"]}, 400, "invalid_request", "model"),
-    ({"suite": "EVAL_NOPE_001"}, 404, "not_found", "suite"),
-    ({"suite": "EVAL_TEST_PRICING", "prompt_version": "9.9.9"}, 404, "not_found", "prompt_version"),
-    ({"suite": "EVAL_TEST_PRICING", "model": "no-such-model"}, 400, "invalid_request", "model"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({}, 400, "invalid_request", "suite"),
+        ({"suite": 7}, 400, "invalid_request", "suite"),
+        ({"suite": "EVAL_TEST_PRICING", "model": ["x"]}, 400, "invalid_request", "model"),
+        ({"suite": "EVAL_NOPE_001"}, 404, "not_found", "suite"),
+        ({"suite": "EVAL_TEST_PRICING", "prompt_version": "9.9.9"}, 404, "not_found", "prompt_version"),
+        ({"suite": "EVAL_TEST_PRICING", "model": "no-such-model"}, 400, "invalid_request", "model"),
+    ],
+)
 def test_bad_bodies_are_refused_in_the_envelope(client_a, pricing_suite, body, status, code, field):
     error = assert_envelope(client_a.post(RUNS, body, format="json"), status, code)
     assert field in str(error["details"])

@@ -42,14 +42,20 @@ def baseline(fakes, pricing_suite, active_pricing) -> EvalRun:
 def test_a_regression_of_the_model_raises_an_alert_and_an_event(fakes, pricing_suite, baseline):
     [drift_run] = drift_schedule_runs()
     assert (drift_run.purpose, drift_run.baseline, drift_run.prompt_version) == (
-        "drift", baseline, baseline.prompt_version)
+        "drift",
+        baseline,
+        baseline.prompt_version,
+    )
     fakes["vertex"].script(times=None, degraded=True)  # the provider's model got worse overnight
     finished = eval_run_execute(run_id=drift_run.id)
     assert finished.metrics["mape"] == pytest.approx(0.526)
     alerts = {alert.metric: alert for alert in DriftAlert.objects.filter(suite=pricing_suite)}
     assert set(alerts) >= {"mape", "pass_rate"}
     assert (alerts["mape"].kind, alerts["mape"].baseline_value, alerts["mape"].tolerance) == (
-        "eval", pytest.approx(0.11), 0.02)
+        "eval",
+        pytest.approx(0.11),
+        0.02,
+    )
     assert alerts["mape"].observed_value == pytest.approx(0.526)
     assert (alerts["mape"].run, alerts["mape"].baseline_run) == (finished, baseline)
     [event] = drift_events()
@@ -67,11 +73,19 @@ def test_a_rerun_within_tolerance_raises_nothing(fakes, pricing_suite, baseline)
 
 def test_noise_inside_the_tolerance_is_not_a_breach_and_beyond_it_is():
     tolerances, thresholds = {"mape": 0.02, "recall": 0.05}, {"mape": {"max": 0.2}}
-    calm = eval_breaches(observed={"mape": 0.125, "recall": 0.86}, baseline={"mape": 0.11, "recall": 0.9},
-                         tolerances=tolerances, thresholds=thresholds)
+    calm = eval_breaches(
+        observed={"mape": 0.125, "recall": 0.86},
+        baseline={"mape": 0.11, "recall": 0.9},
+        tolerances=tolerances,
+        thresholds=thresholds,
+    )
     assert calm == []
-    rough = eval_breaches(observed={"mape": 0.135, "recall": 0.84}, baseline={"mape": 0.11, "recall": 0.9},
-                          tolerances=tolerances, thresholds=thresholds)
+    rough = eval_breaches(
+        observed={"mape": 0.135, "recall": 0.84},
+        baseline={"mape": 0.11, "recall": 0.9},
+        tolerances=tolerances,
+        thresholds=thresholds,
+    )
     assert {breach["metric"] for breach in rough} == {"mape", "recall"}
     better = eval_breaches(observed={"mape": 0.05}, baseline={"mape": 0.11}, tolerances=tolerances, thresholds={})
     assert better == []
@@ -89,8 +103,9 @@ def test_no_drift_run_without_a_baseline(fakes, pricing_suite, active_pricing):
     assert drift_schedule_runs() == []
 
 
-def test_the_nightly_task_queues_drift_runs_and_checks_production(fakes, pricing_suite, baseline, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_the_nightly_task_queues_drift_runs_and_checks_production(
+    fakes, pricing_suite, baseline, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr("evals.tasks.execute_run.delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
@@ -104,13 +119,23 @@ def test_the_nightly_task_queues_drift_runs_and_checks_production(fakes, pricing
 NOW = timezone.now()
 
 
-def record(tenant, *, days_ago: float, fallback: bool = False, repaired: bool = False,
-           capability: str = "pricing.suggest") -> InferenceRecord:
+def record(
+    tenant, *, days_ago: float, fallback: bool = False, repaired: bool = False, capability: str = "pricing.suggest"
+) -> InferenceRecord:
     return InferenceRecord.objects.create(
-        tenant=tenant, request_id=f"req-{uuid.uuid4().hex[:8]}", capability=capability, capability_version="1.0.0",
-        provider="deterministic" if fallback else "vertex", model="gemini-1.5-flash", input_hash="sha256:x",
-        output_hash="sha256:y", input_redacted={}, output={}, created_at=NOW - dt.timedelta(days=days_ago),
-        provenance={"fallback_used": fallback, "repaired": repaired})
+        tenant=tenant,
+        request_id=f"req-{uuid.uuid4().hex[:8]}",
+        capability=capability,
+        capability_version="1.0.0",
+        provider="deterministic" if fallback else "vertex",
+        model="gemini-1.5-flash",
+        input_hash="sha256:x",
+        output_hash="sha256:y",
+        input_redacted={},
+        output={},
+        created_at=NOW - dt.timedelta(days=days_ago),
+        provenance={"fallback_used": fallback, "repaired": repaired},
+    )
 
 
 def traffic(tenant, *, days_ago: float, total: int, fallbacks: int, repairs: int = 0) -> None:
@@ -167,22 +192,32 @@ def test_hitl_acceptance_falling_beyond_tolerance_is_a_breach(hotel, settings, c
             for i in range(total):
                 rec = record(hotel, days_ago=days_ago, capability="message.draft")
                 HitlGate.objects.create(
-                    tenant=hotel, inference=rec, capability="message.draft", reason="always", reviewer_group="fd",
-                    draft_output={}, sla_due_at=rec.created_at, opened_at=rec.created_at,
+                    tenant=hotel,
+                    inference=rec,
+                    capability="message.draft",
+                    reason="always",
+                    reviewer_group="fd",
+                    draft_output={},
+                    sla_due_at=rec.created_at,
+                    opened_at=rec.created_at,
                     decided_at=rec.created_at + dt.timedelta(minutes=5),
-                    status=HitlGate.Status.APPROVED if i < approved else HitlGate.Status.REJECTED)
+                    status=HitlGate.Status.APPROVED if i < approved else HitlGate.Status.REJECTED,
+                )
     alerts = [alert for alert in drift_check_production(now=NOW) if alert.metric == "hitl_acceptance_rate"]
     assert len(alerts) == 1 and (alerts[0].baseline_value, alerts[0].observed_value) == (0.9, 0.6)
 
 
 def test_signal_breaches_compare_in_each_signals_direction():
     def rates(acceptance, repair, fallback):
-        return {"hitl_acceptance_rate": {"rate": acceptance, "samples": 50},
-                "schema_repair_rate": {"rate": repair, "samples": 50},
-                "fallback_rate": {"rate": fallback, "samples": 50}}
+        return {
+            "hitl_acceptance_rate": {"rate": acceptance, "samples": 50},
+            "schema_repair_rate": {"rate": repair, "samples": 50},
+            "fallback_rate": {"rate": fallback, "samples": 50},
+        }
 
     previous, current = rates(0.9, 0.1, 0.1), rates(0.95, 0.0, 0.0)
     tolerances = {"hitl_acceptance_rate": 0.1, "schema_repair_rate": 0.05, "fallback_rate": 0.05}
     assert signal_breaches(current=current, previous=previous, tolerances=tolerances, min_samples=10) == []
-    assert [b["metric"] for b in signal_breaches(current=previous, previous=current, tolerances=tolerances,
-                                                 min_samples=10)] == ["schema_repair_rate", "fallback_rate"]
+    assert [
+        b["metric"] for b in signal_breaches(current=previous, previous=current, tolerances=tolerances, min_samples=10)
+    ] == ["schema_repair_rate", "fallback_rate"]

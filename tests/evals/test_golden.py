@@ -18,8 +18,14 @@ from evals.services.seeding import evals_seed
 from evals.suites import SUITES
 from melmastoon_ai.tenancy.models import Tenant  # noqa: F401 - the app registry is loaded
 
-PHASE_0 = {"pricing.suggest", "anomaly.detect", "upsell.recommend", "message.draft", "tutor.answer",
-           "vision.photo_quality"}
+PHASE_0 = {
+    "pricing.suggest",
+    "anomaly.detect",
+    "upsell.recommend",
+    "message.draft",
+    "tutor.answer",
+    "vision.photo_quality",
+}
 TEXT = {"message.draft", "tutor.answer", "description.generate", "translation.draft"}
 
 
@@ -73,8 +79,14 @@ def suite(catalog) -> EvalSuite:
 
 
 def _line(key: str, amount: float = 100.0, **extra) -> str:
-    return json.dumps({"key": key, "input": {"bar": {"amount": amount, "currency": "EUR"}, "occupancy_pct": 50,
-                                             "stay_date": "2027-01-01"}, "expected": {"number": amount}, **extra})
+    return json.dumps(
+        {
+            "key": key,
+            "input": {"bar": {"amount": amount, "currency": "EUR"}, "occupancy_pct": 50, "stay_date": "2027-01-01"},
+            "expected": {"number": amount},
+            **extra,
+        }
+    )
 
 
 @pytest.mark.django_db
@@ -85,7 +97,9 @@ def test_import_creates_then_updates_by_key_and_export_gives_it_back(suite):
     assert (second.created, second.updated, second.unchanged) == (0, 1, 1)
     exported = [json.loads(line) for line in golden_export_lines(suite=suite)]
     assert [(row["key"], row["expected"]["number"], row["weight"]) for row in exported] == [
-        ("a", 120.0, 1.0), ("b", 100.0, 2.0)]
+        ("a", 120.0, 1.0),
+        ("b", 100.0, 2.0),
+    ]
     again = golden_import(suite=suite, lines=golden_export_lines(suite=suite))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
@@ -100,16 +114,30 @@ def test_replace_disables_missing_cases_instead_of_deleting_them(suite):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("line", "problem"), [
-    ("not json", "not JSON"),
-    ("[1]", "a line must be a JSON object"),
-    (json.dumps({"key": "Bad Key", "input": {}}), "key must be"),
-    (json.dumps({"key": "x", "input": {"bar": {"amount": 1, "currency": "EUR"}}}), "input schema"),
-    (_line("x", weight=0), "weight must be a positive number"),
-    (_line("x", surprise=1), "unknown fields"),
-    (json.dumps({"key": "x", "input": {"bar": {"amount": 1, "currency": "EUR"}, "occupancy_pct": 5,
-                                       "stay_date": "2027-01-01"}, "expected": {"bleu": 1}}), "expected must be"),
-])
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("not json", "not JSON"),
+        ("[1]", "a line must be a JSON object"),
+        (json.dumps({"key": "Bad Key", "input": {}}), "key must be"),
+        (json.dumps({"key": "x", "input": {"bar": {"amount": 1, "currency": "EUR"}}}), "input schema"),
+        (_line("x", weight=0), "weight must be a positive number"),
+        (_line("x", surprise=1), "unknown fields"),
+        (
+            json.dumps(
+                {
+                    "key": "x",
+                    "input": {"bar": {"amount": 1, "currency": "EUR"}, "occupancy_pct": 5, "stay_date": "2027-01-01"},
+                    "expected": {"bleu": 1},
+                }
+            ),
+            "expected must be",
+        ),
+        (_line("x", expected={"before": {"stops.*.room_number": [["101"]]}}), "[first, then] pairs"),
+        (_line("x", expected={"at_most": {"walking_m": "short"}}), "must be a number"),
+        (_line("x", expected={"each_once": {"stops.*.room_number": "101"}}), "must be a list"),
+    ],
+)
 def test_a_bad_line_refuses_the_whole_file_with_its_line_number(suite, line, problem):
     with pytest.raises(GoldenImportError) as refused:
         golden_import(suite=suite, lines=[_line("good"), line])

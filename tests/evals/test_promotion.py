@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from evals.services.promotion import check_promotion, prompt_version_promote
 from evals.services.runs import eval_run_create, eval_run_execute
 from prompts.models import PromptVersion
 from prompts.selectors import PROMPT_CACHE, prompt_version_for
-from prompts.services import LifecycleRefused, check_promotion, prompt_version_promote, prompt_version_start_canary
+from prompts.services import LifecycleRefused, prompt_version_start_canary
 from tests.evals.conftest import PRICING_PROMPT, pricing_draft
 from tests.factories import TenantFactory
 
@@ -47,7 +48,10 @@ def test_a_worse_candidate_is_refused_metric_by_metric(fakes, pricing_suite, act
     rows = {row.metric: row for row in decision.comparisons}
     assert not decision.allowed
     assert (rows["mape"].candidate, rows["mape"].active, rows["mape"].ok) == (
-        pytest.approx(0.526), pytest.approx(0.11), False)
+        pytest.approx(0.526),
+        pytest.approx(0.11),
+        False,
+    )
     assert "worse than the active version by 0.416 (tolerance 0.02)" in rows["mape"].reason
     assert (rows["pass_rate"].candidate, rows["pass_rate"].active, rows["pass_rate"].ok) == (0.0, 0.6, False)
     assert rows["schema_valid_rate"].ok
@@ -96,7 +100,8 @@ def test_a_green_candidate_still_waits_for_its_canary_and_its_review(fakes, pric
     candidate = pricing_draft("3.1.0")
     assert run(pricing_suite, "3.1.0").verdict == "pass"
     assert check_promotion(candidate).reasons == [
-        "it has not run as a canary; start a canary and let it serve its review period"]
+        "it has not run as a canary; start a canary and let it serve its review period"
+    ]
     candidate = prompt_version_start_canary(version_id=candidate.id)
     early = timezone.now() + dt.timedelta(days=2)
     assert check_promotion(candidate, now=early).reasons == ["canary review period not over: 2 of 7 days served"]
@@ -133,16 +138,18 @@ def test_a_run_no_model_answered_is_inconclusive_and_counts_for_no_promotion(fak
         prompt_version_promote(version_id=candidate.id, now=after_review(candidate))
 
 
-def test_the_gate_refuses_to_compare_with_an_active_version_that_has_no_conclusive_run(fakes, pricing_suite,
-                                                                                       active_pricing):
+def test_the_gate_refuses_to_compare_with_an_active_version_that_has_no_conclusive_run(
+    fakes, pricing_suite, active_pricing
+):
     pricing_suite.thresholds = {"mape": {"max": 0.15}}
     pricing_suite.save()
     candidate = prompt_version_start_canary(version_id=pricing_draft("3.1.0").id)
     assert run(pricing_suite, "3.1.0").verdict == "pass"
     decision = check_promotion(candidate, now=after_review(candidate))
     assert not decision.allowed
-    assert f"the active version {active_pricing.label} has no conclusive evaluation run to compare with" in \
-        " ".join(decision.reasons)
+    assert f"the active version {active_pricing.label} has no conclusive evaluation run to compare with" in " ".join(
+        decision.reasons
+    )
 
     for fake in fakes.values():  # an active run where no model answered is no baseline either
         fake.script(times=None, status=503)

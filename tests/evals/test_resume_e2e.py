@@ -31,15 +31,23 @@ def wait_for(condition, *, timeout: float, what: str) -> None:
 
 
 def test_a_run_survives_a_worker_killed_mid_way_without_double_counting(catalog, vertex_fake):
-    suite = EvalSuite.objects.create(key="EVAL_TEST_RESUME", capability_id="pricing.suggest",
-                                     metrics=["schema_valid_rate", "mape", "pass_rate"],
-                                     config={"numeric_field": "suggested_price.amount"})
+    suite = EvalSuite.objects.create(
+        key="EVAL_TEST_RESUME",
+        capability_id="pricing.suggest",
+        metrics=["schema_valid_rate", "mape", "pass_rate"],
+        config={"numeric_field": "suggested_price.amount"},
+    )
     for i in range(CASES):
-        GoldenCase.objects.create(suite=suite, key=f"case-{i:02d}", input=pricing_input(100.0 + i, 60, 20),
-                                  expected={"number": 100.0 + i})
+        GoldenCase.objects.create(
+            suite=suite, key=f"case-{i:02d}", input=pricing_input(100.0 + i, 60, 20), expected={"number": 100.0 + i}
+        )
     vertex_fake.script(times=None, latency_ms=300)  # slow enough to kill the worker between cases
-    env = {"VERTEX_BASE_URL": vertex_fake.base_url, "VERTEX_PROJECT": FAKE_PROJECT,
-           "VERTEX_ACCESS_TOKEN": FAKE_VERTEX_TOKEN, "VERTEX_LOCATION": "europe-west1"}
+    env = {
+        "VERTEX_BASE_URL": vertex_fake.base_url,
+        "VERTEX_PROJECT": FAKE_PROJECT,
+        "VERTEX_ACCESS_TOKEN": FAKE_VERTEX_TOKEN,
+        "VERTEX_LOCATION": "europe-west1",
+    }
     run = eval_run_create(suite_key=suite.key, enqueue=False)
     results = EvalCaseResult.objects.filter(run=run)
 

@@ -27,8 +27,7 @@ def generations(fake) -> list:
     return [r for r in fake.received if ":generateContent" in r.path]
 
 
-def test_a_run_over_the_fakes_gives_the_metrics_worked_out_by_hand(fakes, pricing_suite,
-                                                                    vertex_fake):
+def test_a_run_over_the_fakes_gives_the_metrics_worked_out_by_hand(fakes, pricing_suite, vertex_fake):
     run = eval_run_create(suite_key=pricing_suite.key, enqueue=False)
     assert (run.status, run.cases_total, run.prompt_version.version) == ("queued", 4, "3.0.0")
     run = eval_run_execute(run_id=run.id)
@@ -50,8 +49,9 @@ def test_a_run_over_the_fakes_gives_the_metrics_worked_out_by_hand(fakes, pricin
 
 def test_the_version_under_test_is_the_one_sent_to_the_model(fakes, pricing_suite, vertex_fake):
     candidate = pricing_draft("3.1.0", poor=True)
-    run = eval_run_execute(run_id=eval_run_create(suite_key=pricing_suite.key, prompt_version="3.1.0",
-                                                  enqueue=False).id)
+    run = eval_run_execute(
+        run_id=eval_run_create(suite_key=pricing_suite.key, prompt_version="3.1.0", enqueue=False).id
+    )
     assert run.prompt_version == candidate
     # the fake answers 40 % above the rule when the prompt carries its "answer poorly" marker
     amounts = sorted(r.output["suggested_price"]["amount"] for r in run.results.all())
@@ -62,11 +62,21 @@ def test_the_version_under_test_is_the_one_sent_to_the_model(fakes, pricing_suit
 def test_eval_mode_reads_and_writes_no_cache_and_opens_no_gate(fakes, catalog):
     tenant = eval_tenant()
     type(tenant).objects.filter(pk=tenant.pk).update(cache_enabled=True)  # even when the tenant caches
-    suite = EvalSuite.objects.create(key="EVAL_TEST_MSG", capability_id="message.draft",
-                                     metrics=["schema_valid_rate"], config={"text_field": "body"})
-    GoldenCase.objects.create(suite=suite, key="confirm", locale="en", input={
-        "intent": "booking_confirmation", "locale": "en", "guest_name": "Sarah Whitfield",
-        "hotel_name": "Kabul Garden Hotel", "stay": {"booking_ref": "MLM-27000"}})
+    suite = EvalSuite.objects.create(
+        key="EVAL_TEST_MSG", capability_id="message.draft", metrics=["schema_valid_rate"], config={"text_field": "body"}
+    )
+    GoldenCase.objects.create(
+        suite=suite,
+        key="confirm",
+        locale="en",
+        input={
+            "intent": "booking_confirmation",
+            "locale": "en",
+            "guest_name": "Sarah Whitfield",
+            "hotel_name": "Kabul Garden Hotel",
+            "stay": {"booking_ref": "MLM-27000"},
+        },
+    )
     for _ in range(2):
         run = eval_run_execute(run_id=eval_run_create(suite_key=suite.key, enqueue=False).id)
         assert run.status == "finished"
@@ -77,9 +87,13 @@ def test_eval_mode_reads_and_writes_no_cache_and_opens_no_gate(fakes, catalog):
         assert {record.feature for record in records} == {EVAL_FEATURE}
         topics = set(OutboxEvent.objects.filter(tenant=tenant).values_list("topic", flat=True))
         assert "inference.completed" in topics and not any(topic.startswith("suggestion.") for topic in topics)
-    key = cache.response_cache_key(tenant_id=str(tenant.id), capability_id="message.draft",
-                                   capability_version=records[0].capability_version,
-                                   prompt_version=records[0].prompt_version, input_hash=records[0].input_hash)
+    key = cache.response_cache_key(
+        tenant_id=str(tenant.id),
+        capability_id="message.draft",
+        capability_version=records[0].capability_version,
+        prompt_version=records[0].prompt_version,
+        input_hash=records[0].input_hash,
+    )
     assert cache.cache_get(key) is None
 
 
@@ -104,8 +118,7 @@ def test_a_spent_eval_budget_fails_the_run_instead_of_scoring_the_fallback(fakes
     assert run.results.count() == 0
 
 
-def test_a_resumed_run_skips_recorded_cases_and_never_counts_one_twice(fakes, pricing_suite,
-                                                                       vertex_fake):
+def test_a_resumed_run_skips_recorded_cases_and_never_counts_one_twice(fakes, pricing_suite, vertex_fake):
     run = eval_run_create(suite_key=pricing_suite.key, enqueue=False)
     partial = eval_run_execute(run_id=run.id, stop_after=2)  # as if the worker died after two cases
     assert (partial.status, partial.results.count()) == ("running", 2)
@@ -119,16 +132,18 @@ def test_a_resumed_run_skips_recorded_cases_and_never_counts_one_twice(fakes, pr
 
 
 def test_a_model_can_be_evaluated_alone(fakes, pricing_suite, openai_fake, vertex_fake):
-    run = eval_run_execute(run_id=eval_run_create(suite_key=pricing_suite.key, model_name="gpt-4o-mini",
-                                                  enqueue=False).id)
+    run = eval_run_execute(
+        run_id=eval_run_create(suite_key=pricing_suite.key, model_name="gpt-4o-mini", enqueue=False).id
+    )
     assert {r.model for r in run.results.all()} == {"gpt-4o-mini"}
     completions = [r for r in openai_fake.received if r.path.endswith("/chat/completions")]
     generations = [r for r in vertex_fake.received if ":generateContent" in r.path]
     assert len(completions) == 4 and generations == []
 
 
-def test_a_failing_provider_shows_as_fallback_in_the_metrics(fakes, pricing_suite, vertex_fake,
-                                                             anthropic_fake, openai_fake):
+def test_a_failing_provider_shows_as_fallback_in_the_metrics(
+    fakes, pricing_suite, vertex_fake, anthropic_fake, openai_fake
+):
     for fake in (vertex_fake, anthropic_fake, openai_fake):
         fake.script(times=None, status=503)
     run = eval_run_execute(run_id=eval_run_create(suite_key=pricing_suite.key, enqueue=False).id)
@@ -136,11 +151,14 @@ def test_a_failing_provider_shows_as_fallback_in_the_metrics(fakes, pricing_suit
     assert {r.provider for r in run.results.all()} == {"deterministic"}
 
 
-@pytest.mark.parametrize(("kwargs", "error", "status"), [
-    ({"suite_key": "EVAL_NOPE_001"}, NotFound, 404),
-    ({"suite_key": "EVAL_TEST_PRICING", "prompt_version": "9.9.9"}, NotFound, 404),
-    ({"suite_key": "EVAL_TEST_PRICING", "model_name": "no-such-model"}, ApplicationError, 400),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "status"),
+    [
+        ({"suite_key": "EVAL_NOPE_001"}, NotFound, 404),
+        ({"suite_key": "EVAL_TEST_PRICING", "prompt_version": "9.9.9"}, NotFound, 404),
+        ({"suite_key": "EVAL_TEST_PRICING", "model_name": "no-such-model"}, ApplicationError, 400),
+    ],
+)
 def test_a_run_of_something_unknown_is_refused(pricing_suite, kwargs, error, status):
     with pytest.raises(error) as refused:
         eval_run_create(enqueue=False, **kwargs)

@@ -31,13 +31,21 @@ from guardrails.normalize import for_matching
 
 
 def test_committed_model_is_what_the_corpus_builds():
-    """The model file is committed; rebuilding it from corpus/train must give the same bytes, so a
-    corpus change without a rebuild (or a hand-edited model) fails here."""
+    """The model file is committed; rebuilding it from corpus/train must give the same model, so a
+    corpus change without a rebuild (or a hand-edited model) fails here. Same vocabulary, labels and
+    corpus hash exactly; weights to float32 rounding: the optimiser's last bits differ between CPUs
+    (SIMD paths), so byte equality would fail a correct model on another machine."""
+    import numpy as np
+
     from guardrails.classifier_training import train
 
     model, _report = train()
-    assert dumps(model) == MODEL_PATH.read_bytes(), (
-        "models/moderation-ngram-v1.bin is stale: run python -m guardrails.classifier_training")
+    committed = loads(MODEL_PATH.read_bytes())
+    stale = "models/moderation-ngram-v1.bin is stale: run python -m guardrails.classifier_training"
+    assert model.index == committed.index and model.labels == committed.labels, stale
+    assert model.metadata == committed.metadata, stale
+    for mine, theirs in ((model.idf, committed.idf), (model.weights, committed.weights), (model.bias, committed.bias)):
+        assert np.allclose(mine, theirs, rtol=0, atol=1e-3), stale
 
 
 def test_model_file_round_trips_and_records_its_corpus():
@@ -91,27 +99,33 @@ def test_word_lists_are_expanded_so_every_entry_appears(tmp_path):
     assert texts == [example.text for example in read_file(path, lang="xx", expand=True)]  # deterministic
 
 
-@pytest.mark.parametrize(("text", "label"), [
-    ("I will strangle the receptionist tonight", "harm_high"),
-    ("Demain je vais égorger le gérant", "harm_high"),
-    ("Afghans are vermin", "hate"),
-    ("Keine Zimmer für Araber", "hate"),
-    ("Can you send an escort to my room tonight", "sexual"),
-    ("Where can I buy a pistol without papers", "dangerous"),
-    ("کوکائین به اتاقم از کجا بخرم", "dangerous"),
-])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("I will strangle the receptionist tonight", "harm_high"),
+        ("Demain je vais égorger le gérant", "harm_high"),
+        ("Afghans are vermin", "hate"),
+        ("Keine Zimmer für Araber", "hate"),
+        ("Can you send an escort to my room tonight", "sexual"),
+        ("Where can I buy a pistol without papers", "dangerous"),
+        ("کوکائین به اتاقم از کجا بخرم", "dangerous"),
+    ],
+)
 def test_the_classifier_flags_training_phrasings(text, label):
     verdict = ClassifierModerator().moderate(text, locale="en")
     assert verdict.categories[label].flagged, verdict.categories
 
 
-@pytest.mark.parametrize("text", [
-    "Could you kill the lights in the corridor after midnight?",
-    "Your breakfast buffet is the bomb",
-    "We are an Afghan family arriving tomorrow",
-    "The noise from the bar killed my sleep, can we change rooms?",
-    "این هتل بمب است، حتماً برمی‌گردیم",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could you kill the lights in the corridor after midnight?",
+        "Your breakfast buffet is the bomb",
+        "We are an Afghan family arriving tomorrow",
+        "The noise from the bar killed my sleep, can we change rooms?",
+        "این هتل بمب است، حتماً برمی‌گردیم",
+    ],
+)
 def test_hotel_idioms_of_the_corpus_are_not_flagged(text):
     assert ClassifierModerator().moderate(text, locale="en").flagged() == []
 
@@ -125,8 +139,12 @@ def test_one_threat_in_a_long_polite_message_is_not_diluted():
 def test_tenant_thresholds_apply_to_the_classifier():
     text = "Where can I buy a pistol without papers"
     assert ClassifierModerator().moderate(text, locale="en").categories["dangerous"].flagged
-    assert not ClassifierModerator(thresholds={"dangerous": 1.0}).moderate(text, locale="en").categories[
-        "dangerous"].flagged
+    assert (
+        not ClassifierModerator(thresholds={"dangerous": 1.0})
+        .moderate(text, locale="en")
+        .categories["dangerous"]
+        .flagged
+    )
 
 
 def test_inputs_and_moderate_use_the_classifier_where_the_lexicons_are_silent():

@@ -20,33 +20,57 @@ def moderator() -> LexiconModerator:
     return LexiconModerator()
 
 
-@pytest.mark.parametrize("text", [
-    "kill the lights", "the shot of the pool", "execute the booking", "this deal is a killer",
-    "shoot me an email", "the pool is to die for", "drop-dead gorgeous view", "the breakfast is the bomb",
-    "where is the fire exit?", "is there a drugstore nearby?", "we stayed in Middlesex", "a cocktail bar",
-    "Please arrange an escort to the airport", "Sex: M, nationality: AF",
-    "الفطور يموت", "قتلني الجوع", "المسبح نار", "این هتل بمب است", "از خنده مردیم", "شیشه پنجره شکسته است",
-    "له خندا مړ شوو", "une vue à tomber", "ce gâteau est une tuerie", "je meurs de faim",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kill the lights",
+        "the shot of the pool",
+        "execute the booking",
+        "this deal is a killer",
+        "shoot me an email",
+        "the pool is to die for",
+        "drop-dead gorgeous view",
+        "the breakfast is the bomb",
+        "where is the fire exit?",
+        "is there a drugstore nearby?",
+        "we stayed in Middlesex",
+        "a cocktail bar",
+        "Please arrange an escort to the airport",
+        "Sex: M, nationality: AF",
+        "الفطور يموت",
+        "قتلني الجوع",
+        "المسبح نار",
+        "این هتل بمب است",
+        "از خنده مردیم",
+        "شیشه پنجره شکسته است",
+        "له خندا مړ شوو",
+        "une vue à tomber",
+        "ce gâteau est une tuerie",
+        "je meurs de faim",
+    ],
+)
 def test_hotel_idioms_are_not_flagged(moderator, text):
     verdict = moderator.moderate(text, locale="en")
     assert verdict.verdict == "allow", verdict.reasons
 
 
-@pytest.mark.parametrize(("text", "locale", "category"), [
-    ("If you don't refund me I will kill you.", "en", "harm_high"),
-    ("I want to end my life tonight.", "en", "harm_high"),
-    ("All Afghans are animals.", "en", "hate"),
-    ("Send a prostitute to room 510.", "en", "sexual"),
-    ("Where can I buy cocaine near the hotel?", "en", "dangerous"),
-    ("إذا ما رجعتوا فلوسي راح أقتلك", "ar", "harm_high"),
-    ("سأقتلك", "ar", "harm_high"),
-    ("اگر پولم را پس ندهید می‌کشمت", "fa", "harm_high"),
-    ("اگر پولم را پس ندهید می کشمت", "fa", "harm_high"),
-    ("زه به دې ووژنم", "ps", "harm_high"),
-    ("Je vais te tuer.", "fr", "harm_high"),
-    ("Où acheter de l'héroïne ?", "fr", "dangerous"),
-])
+@pytest.mark.parametrize(
+    ("text", "locale", "category"),
+    [
+        ("If you don't refund me I will kill you.", "en", "harm_high"),
+        ("I want to end my life tonight.", "en", "harm_high"),
+        ("All Afghans are animals.", "en", "hate"),
+        ("Send a prostitute to room 510.", "en", "sexual"),
+        ("Where can I buy cocaine near the hotel?", "en", "dangerous"),
+        ("إذا ما رجعتوا فلوسي راح أقتلك", "ar", "harm_high"),
+        ("سأقتلك", "ar", "harm_high"),
+        ("اگر پولم را پس ندهید می‌کشمت", "fa", "harm_high"),
+        ("اگر پولم را پس ندهید می کشمت", "fa", "harm_high"),
+        ("زه به دې ووژنم", "ps", "harm_high"),
+        ("Je vais te tuer.", "fr", "harm_high"),
+        ("Où acheter de l'héroïne ?", "fr", "dangerous"),
+    ],
+)
 def test_harm_is_flagged_in_each_language(moderator, text, locale, category):
     verdict = moderator.moderate(text, locale=locale)
     assert verdict.categories[category].flagged
@@ -94,11 +118,15 @@ def test_pii_moderator_flags_personal_data_unless_allowed():
 
 def test_combine_takes_the_highest_score_and_any_flag():
     first = ModerationVerdict({"hate": CategoryScore(0.2, False), "sexual": CategoryScore(0.7, True)}, "block", ["a"])
-    second = ModerationVerdict({"hate": CategoryScore(0.6, False), "dangerous": CategoryScore(0.1, False)},
-                               "allow", ["b"])
+    second = ModerationVerdict(
+        {"hate": CategoryScore(0.6, False), "dangerous": CategoryScore(0.1, False)}, "allow", ["b"]
+    )
     merged = combine([first, second])
-    assert merged.categories == {"hate": CategoryScore(0.6, False), "sexual": CategoryScore(0.7, True),
-                                 "dangerous": CategoryScore(0.1, False)}
+    assert merged.categories == {
+        "hate": CategoryScore(0.6, False),
+        "sexual": CategoryScore(0.7, True),
+        "dangerous": CategoryScore(0.1, False),
+    }
     assert merged.verdict == "block"
     assert merged.moderators == ["a", "b"]
     assert combine([second]).verdict == "allow"

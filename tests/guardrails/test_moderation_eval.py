@@ -32,7 +32,8 @@ def records() -> list[dict]:
 
 def test_file_is_the_output_of_the_builder(records):
     assert MODERATION_EVAL.read_text(encoding="utf-8") == dumps(build_moderation_records()), (
-        "data/moderation_eval.jsonl is stale: run python -m tests.guardrails.evalsets.build")
+        "data/moderation_eval.jsonl is stale: run python -m tests.guardrails.evalsets.build"
+    )
 
 
 def test_set_is_large_multilingual_and_covers_every_category(records):
@@ -55,8 +56,9 @@ def test_every_category_holds_its_measured_floor(records):
 def test_benign_hotel_messages_are_not_flagged(records):
     benign = [record for record in records if not record["labels"]]
     moderator = LEXICONS_AND_PII
-    flagged = [record["text"] for record in benign
-               if moderator.moderate(record["text"], locale=record["lang"]).flagged()]
+    flagged = [
+        record["text"] for record in benign if moderator.moderate(record["text"], locale=record["lang"]).flagged()
+    ]
     assert flagged == []
 
 

@@ -8,23 +8,26 @@ from guardrails.pii import find_spans, redact, redact_payload, restore
 
 
 def _found(text: str, country: str | None = None) -> list[tuple[str, str]]:
-    return [(span.type, text[span.start:span.end]) for span in find_spans(text, country=country)]
+    return [(span.type, text[span.start : span.end]) for span in find_spans(text, country=country)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("call +93 70 123 4567 today", ("PHONE", "+93 70 123 4567")),
-    ("WhatsApp +971 50 123 4567", ("PHONE", "+971 50 123 4567")),
-    ("mail ahmad.karimi@gmail.com.", ("EMAIL", "ahmad.karimi@gmail.com")),
-    ("card 4111 1111 1111 1111 exp 08/27", ("CARD", "4111 1111 1111 1111")),
-    ("amex 3782 822463 10005", ("CARD", "3782 822463 10005")),
-    ("IBAN GB82 WEST 1234 5698 7654 32.", ("IBAN", "GB82 WEST 1234 5698 7654 32")),
-    ("iban gb82west12345698765432", ("IBAN", "gb82west12345698765432")),
-    ("Emirates ID 784-1985-1234567-1", ("GOV_ID", "784-1985-1234567-1")),
-    ("passport no. P01234567", ("PASSPORT", "P01234567")),
-    ("رقم جواز السفر: A12345678", ("PASSPORT", "A12345678")),
-    ("پاسپورتم X1234567 است", ("PASSPORT", "X1234567")),
-    ("passeport 12AB34567", ("PASSPORT", "12AB34567")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call +93 70 123 4567 today", ("PHONE", "+93 70 123 4567")),
+        ("WhatsApp +971 50 123 4567", ("PHONE", "+971 50 123 4567")),
+        ("mail ahmad.karimi@gmail.com.", ("EMAIL", "ahmad.karimi@gmail.com")),
+        ("card 4111 1111 1111 1111 exp 08/27", ("CARD", "4111 1111 1111 1111")),
+        ("amex 3782 822463 10005", ("CARD", "3782 822463 10005")),
+        ("IBAN GB82 WEST 1234 5698 7654 32.", ("IBAN", "GB82 WEST 1234 5698 7654 32")),
+        ("iban gb82west12345698765432", ("IBAN", "gb82west12345698765432")),
+        ("Emirates ID 784-1985-1234567-1", ("GOV_ID", "784-1985-1234567-1")),
+        ("passport no. P01234567", ("PASSPORT", "P01234567")),
+        ("رقم جواز السفر: A12345678", ("PASSPORT", "A12345678")),
+        ("پاسپورتم X1234567 است", ("PASSPORT", "X1234567")),
+        ("passeport 12AB34567", ("PASSPORT", "12AB34567")),
+    ],
+)
 def test_detects_each_type_in_latin_and_arabic_script(text, expected):
     assert _found(text) == [expected]
 
@@ -32,7 +35,7 @@ def test_detects_each_type_in_latin_and_arabic_script(text, expected):
 def test_arabic_indic_and_persian_digits_are_found_with_offsets_into_the_original():
     text = "هاتفي +٩٧١ ٥٠ ١٢٣ ٤٥٦٧ وشماره ۰۷۹۹ ۱۲۳ ۴۵۶"
     spans = find_spans(text, country="AF")
-    assert [text[span.start:span.end] for span in spans] == ["+٩٧١ ٥٠ ١٢٣ ٤٥٦٧", "۰۷۹۹ ۱۲۳ ۴۵۶"]
+    assert [text[span.start : span.end] for span in spans] == ["+٩٧١ ٥٠ ١٢٣ ٤٥٦٧", "۰۷۹۹ ۱۲۳ ۴۵۶"]
     assert [span.key for span in spans] == ["+971501234567", "+93799123456"]
 
 
@@ -47,16 +50,19 @@ def test_a_number_named_as_a_phone_is_read_as_a_guests_home_country_number():
     assert _found("booking ۰۷۹۹ ۱۲۳ ۴۵۶", country="AE") == []
 
 
-@pytest.mark.parametrize("text", [
-    "booking BK-2025-118734 from 12/05/2025 to 15.05.2025, room 1204 at 14:30",
-    "total AED 1,250.00 for 3 nights, PO 4500012345, order #58213947",
-    "dial 112 or *140# or ext 204; confirmation number 4829301756",
-    "card 4111 1111 1111 1112 was declined",  # fails Luhn: not a card
-    "IBAN AE08 0331 2345 6789 0123 456 bounced",  # wrong check digits: not an IBAN
-    "loyalty 1000000000000009 is not a card",  # passes Luhn but no card brand starts with 1
-    "booking 0701 334 221 is confirmed",  # a valid Afghan mobile shape, but named a booking
-    "passport photo and passport copy for room 305",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "booking BK-2025-118734 from 12/05/2025 to 15.05.2025, room 1204 at 14:30",
+        "total AED 1,250.00 for 3 nights, PO 4500012345, order #58213947",
+        "dial 112 or *140# or ext 204; confirmation number 4829301756",
+        "card 4111 1111 1111 1112 was declined",  # fails Luhn: not a card
+        "IBAN AE08 0331 2345 6789 0123 456 bounced",  # wrong check digits: not an IBAN
+        "loyalty 1000000000000009 is not a card",  # passes Luhn but no card brand starts with 1
+        "booking 0701 334 221 is confirmed",  # a valid Afghan mobile shape, but named a booking
+        "passport photo and passport copy for room 305",
+    ],
+)
 def test_hard_negatives_are_left_alone(text):
     assert _found(text, country="AF") == []
 
@@ -143,29 +149,35 @@ def test_a_card_is_never_cut_out_of_an_international_phone_number():
     assert _found("mobil +49 1512 3578408") == [("PHONE", "+49 1512 3578408")]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Zimmer 12 reserviert, erreichbar unter 01512 3578408", ("PHONE", "01512 3578408")),
-    ("Erreichbar unter 0221/8856627 (Büro)", ("PHONE", "0221/8856627")),
-    ("Turkish guest, his mobile 0532 123 45 67", ("PHONE", "0532 123 45 67")),
-    ("Turkish guest: 0532 123 45 67", ("PHONE", "0532 123 45 67")),
-    ("write to anna dot weber at gmail dot com", ("EMAIL", "anna dot weber at gmail dot com")),
-    ("contact: müller.anna@exämple.de", ("EMAIL", "müller.anna@exämple.de")),
-    ("شبا IR062960000000100324200001", ("IBAN", "IR062960000000100324200001")),
-    ("کارت ۶۰۳۷ ۹۹۷۵ ۹۹۱۹ ۹۸۶۷", ("CARD", "۶۰۳۷ ۹۹۷۵ ۹۹۱۹ ۹۸۶۷")),  # a Shetab card (Bank Melli)
-    ("Reisepass JMYMM02T0", ("PASSPORT", "JMYMM02T0")),
-    ("NI AB 12 34 56 C", ("GOV_ID", "AB 12 34 56 C")),  # stands alone: the shape and prefix rules
-    ("NI number QQ 12 34 56 C", ("GOV_ID", "QQ 12 34 56 C")),  # an invalid prefix, named: the letter too
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Zimmer 12 reserviert, erreichbar unter 01512 3578408", ("PHONE", "01512 3578408")),
+        ("Erreichbar unter 0221/8856627 (Büro)", ("PHONE", "0221/8856627")),
+        ("Turkish guest, his mobile 0532 123 45 67", ("PHONE", "0532 123 45 67")),
+        ("Turkish guest: 0532 123 45 67", ("PHONE", "0532 123 45 67")),
+        ("write to anna dot weber at gmail dot com", ("EMAIL", "anna dot weber at gmail dot com")),
+        ("contact: müller.anna@exämple.de", ("EMAIL", "müller.anna@exämple.de")),
+        ("شبا IR062960000000100324200001", ("IBAN", "IR062960000000100324200001")),
+        ("کارت ۶۰۳۷ ۹۹۷۵ ۹۹۱۹ ۹۸۶۷", ("CARD", "۶۰۳۷ ۹۹۷۵ ۹۹۱۹ ۹۸۶۷")),  # a Shetab card (Bank Melli)
+        ("Reisepass JMYMM02T0", ("PASSPORT", "JMYMM02T0")),
+        ("NI AB 12 34 56 C", ("GOV_ID", "AB 12 34 56 C")),  # stands alone: the shape and prefix rules
+        ("NI number QQ 12 34 56 C", ("GOV_ID", "QQ 12 34 56 C")),  # an invalid prefix, named: the letter too
+    ],
+)
 def test_issue_24_classes_are_found(text, expected):
     assert _found(text, country="AE") == [expected]
 
 
-@pytest.mark.parametrize("text", [
-    "IMEI 490154203237518 of the lost phone",
-    "card 4532 0151 1283 0367 declined",  # fails Luhn; 0151 1283 0367 would be a Liverpool number
-    "order 01511283036 shipped 2025/12/24",
-    "I booked at booking.com and paid 1.250,00 €",
-    "تاریخ ۱۴۰۳/۰۵/۱۲ مبلغ ۱۲٬۵۰۰٬۰۰۰ ریال",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IMEI 490154203237518 of the lost phone",
+        "card 4532 0151 1283 0367 declined",  # fails Luhn; 0151 1283 0367 would be a Liverpool number
+        "order 01511283036 shipped 2025/12/24",
+        "I booked at booking.com and paid 1.250,00 €",
+        "تاریخ ۱۴۰۳/۰۵/۱۲ مبلغ ۱۲٬۵۰۰٬۰۰۰ ریال",
+    ],
+)
 def test_issue_24_hard_negatives_are_left_alone(text):
     assert _found(text, country="GB") == []

@@ -23,7 +23,8 @@ def records() -> list[dict]:
 
 def test_file_is_the_output_of_the_builder(records):
     assert PII_EVAL.read_text(encoding="utf-8") == dumps(build_pii_records()), (
-        "data/pii_eval.jsonl is stale: run python -m tests.guardrails.evalsets.build")
+        "data/pii_eval.jsonl is stale: run python -m tests.guardrails.evalsets.build"
+    )
 
 
 def test_spans_are_exact_in_range_ordered_and_typed(records):
@@ -32,7 +33,7 @@ def test_spans_are_exact_in_range_ordered_and_typed(records):
         for span in record["spans"]:
             assert span["type"] in PII_TYPES
             assert previous_end <= span["start"] < span["end"] <= len(text), record["id"]
-            value = text[span["start"]:span["end"]]
+            value = text[span["start"] : span["end"]]
             assert value == value.strip(" .,;:()") and value, (record["id"], value)
             spelt = re.search(r"(?i)[\[({<]at[\])}>]| at | arobase ", value)
             assert any(char.isdigit() for char in value) or "@" in _plain(value) or spelt, (record["id"], value)
@@ -44,14 +45,15 @@ def _plain(value: str) -> str:
     redactor's own normaliser, so the labels are checked by other code than the one they score)."""
     value = "".join(char for char in value if unicodedata.category(char) != "Cf")
     value = unicodedata.normalize("NFKC", value)
-    return "".join(str(unicodedata.decimal(char)) if unicodedata.decimal(char, None) is not None else char
-                   for char in value)
+    return "".join(
+        str(unicodedata.decimal(char)) if unicodedata.decimal(char, None) is not None else char for char in value
+    )
 
 
 def test_labelled_values_pass_their_checksums(records):
     for record in records:
         for span in record["spans"]:
-            value = _plain(record["text"][span["start"]:span["end"]])
+            value = _plain(record["text"][span["start"] : span["end"]])
             if span["type"] == "CARD":
                 assert luhn.is_valid("".join(filter(str.isdigit, value))), value
             if span["type"] == "IBAN" and value.upper().startswith("IR"):  # Sheba: not in stdnum's registry

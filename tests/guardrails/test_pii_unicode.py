@@ -57,7 +57,7 @@ def test_unicode_bypasses_are_redacted_with_nothing_left_behind(case, text, kind
 def test_spans_point_into_the_original_text_and_keys_are_canonical():
     text = f"tel ＋９３{ZWSP}７０ １２３ ４５６７ and +93 70 123 4567"
     spans = find_spans(text, country="AF")
-    assert [text[span.start:span.end] for span in spans] == [f"＋９３{ZWSP}７０ １２３ ４５６７", "+93 70 123 4567"]
+    assert [text[span.start : span.end] for span in spans] == [f"＋９３{ZWSP}７０ １２３ ４５６７", "+93 70 123 4567"]
     assert {span.key for span in spans} == {"+93701234567"}  # the same number, one placeholder
     assert redact(text, country="AF").text == "tel <PHONE_1> and <PHONE_1>"
 
@@ -82,8 +82,12 @@ def ready(providers_from_settings, catalog, tenant_a):
 
 
 CARD_DIGITS = "4111111111111111"
-HIDDEN = [f"card 4111{ZWSP}1111{ZWSP}1111{ZWSP}1111", f"card {_fullwidth('4111 1111 1111 1111')}",
-          f"card 4111{NBSP}1111{THIN}1111{SHY}1111", "card 4111.1111.1111.1111"]
+HIDDEN = [
+    f"card 4111{ZWSP}1111{ZWSP}1111{ZWSP}1111",
+    f"card {_fullwidth('4111 1111 1111 1111')}",
+    f"card 4111{NBSP}1111{THIN}1111{SHY}1111",
+    "card 4111.1111.1111.1111",
+]
 
 
 def _digits_only(text: str) -> str:
@@ -93,8 +97,11 @@ def _digits_only(text: str) -> str:
 @pytest.mark.django_db
 def test_hidden_values_reach_neither_the_model_nor_the_embedder(client_a, ready, vertex_fake):
     question = "; ".join(HIDDEN) + f"; mail ahmad＠example.com, call +93{LRM}70{ZWJ}123{WJ}4567"
-    body = {"capability": "tutor.answer", "context": {"feature": "tutor", "locale": "en"},
-            "input": {"question": question, "locale": "en"}}
+    body = {
+        "capability": "tutor.answer",
+        "context": {"feature": "tutor", "locale": "en"},
+        "input": {"question": question, "locale": "en"},
+    }
     response = client_a.post("/api/v1/ai/complete", body, format="json")
     assert response.status_code == 200, response.content[:300]
     assert response.json()["provenance"]["safety"]["pii_redactions"] == len(HIDDEN) + 2

@@ -14,9 +14,11 @@ from routing.selectors import REGISTRY_CACHE
 
 pytestmark = pytest.mark.django_db
 CARD, EMAIL = "4111 1111 1111 1111", "amina.rahimi@example.com"
-QUESTION = {"capability": "tutor.answer", "context": {"feature": "tutor", "locale": "en"},
-            "input": {"question": f"My card {CARD} was charged twice, write to {EMAIL}: how do refunds work?",
-                      "locale": "en"}}
+QUESTION = {
+    "capability": "tutor.answer",
+    "context": {"feature": "tutor", "locale": "en"},
+    "input": {"question": f"My card {CARD} was charged twice, write to {EMAIL}: how do refunds work?", "locale": "en"},
+}
 
 
 @pytest.fixture
@@ -26,8 +28,11 @@ def ready(providers_from_settings, catalog, tenant_a):
 
 
 def _moderation_inputs(openai_fake) -> list[str]:
-    return [json.dumps(request.body, ensure_ascii=False) for request in openai_fake.received
-            if request.path == "/v1/moderations"]
+    return [
+        json.dumps(request.body, ensure_ascii=False)
+        for request in openai_fake.received
+        if request.path == "/v1/moderations"
+    ]
 
 
 def test_provider_moderation_sees_the_redacted_input_only(client_a, ready, openai_fake, vertex_fake):

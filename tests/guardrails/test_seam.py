@@ -28,8 +28,11 @@ def test_screen_input_redacts_every_string_and_says_what_ran():
     assert screened.verdict == "allow"
     assert screened.pii_redactions == 3
     assert screened.checked_by == CHECKED_BY_INPUT
-    assert screened.mapping == {"<PHONE_1>": "0799 123 456", "<EMAIL_1>": "ahmad@example.com",
-                                "<CARD_1>": "4111 1111 1111 1111"}
+    assert screened.mapping == {
+        "<PHONE_1>": "0799 123 456",
+        "<EMAIL_1>": "ahmad@example.com",
+        "<CARD_1>": "4111 1111 1111 1111",
+    }
     assert "ahmad@example.com" not in repr(screened)  # the mapping never reaches a log through repr
 
 
@@ -76,7 +79,10 @@ def test_restore_output_puts_originals_back_into_every_string():
     screened = screen_input(GUEST_INPUT, locale="en", country="AF")
     output = {"draft": "Dear Ahmad, we emailed <EMAIL_1>.", "tags": ["<PHONE_1>", "vip"], "score": 3}
     assert restore_output(output, screened.mapping) == {
-        "draft": "Dear Ahmad, we emailed ahmad@example.com.", "tags": ["0799 123 456", "vip"], "score": 3}
+        "draft": "Dear Ahmad, we emailed ahmad@example.com.",
+        "tags": ["0799 123 456", "vip"],
+        "score": 3,
+    }
     assert restore_output(output, {}) is output
 
 

@@ -37,10 +37,26 @@ def test_message_drafts_always_open_a_gate(client_a, tenant_a, catalog):
 
 
 def test_pricing_opens_a_gate_only_beyond_five_percent_deviation(client_a, catalog):
-    calm = complete(client_a, "pricing.suggest", {"bar": {"amount": 100, "currency": "EUR"}, "occupancy_pct": 50,
-                                                  "stay_date": "2027-03-14", "lead_time_days": 30})
-    busy = complete(client_a, "pricing.suggest", {"bar": {"amount": 100, "currency": "EUR"}, "occupancy_pct": 97,
-                                                  "stay_date": "2027-03-14", "lead_time_days": 2})
+    calm = complete(
+        client_a,
+        "pricing.suggest",
+        {
+            "bar": {"amount": 100, "currency": "EUR"},
+            "occupancy_pct": 50,
+            "stay_date": "2027-03-14",
+            "lead_time_days": 30,
+        },
+    )
+    busy = complete(
+        client_a,
+        "pricing.suggest",
+        {
+            "bar": {"amount": 100, "currency": "EUR"},
+            "occupancy_pct": 97,
+            "stay_date": "2027-03-14",
+            "lead_time_days": 2,
+        },
+    )
     assert abs(calm["output"]["deviation_pct"]) <= 5 and calm["hitl"] is None
     assert abs(busy["output"]["deviation_pct"]) > 5 and busy["hitl"]["status"] == "pending"
 
@@ -51,8 +67,9 @@ def test_upsell_never_opens_a_gate(client_a, catalog):
 
 def test_approve_records_one_decision_and_emits_its_id(client_a, tenant_a, catalog):
     gate_id = complete(client_a, "message.draft")["hitl"]["gate_id"]
-    response = client_a.post(f"/api/v1/ai/hitl/gates/{gate_id}/decision", {"decision": "approve", "comment": "ok"},
-                             format="json")
+    response = client_a.post(
+        f"/api/v1/ai/hitl/gates/{gate_id}/decision", {"decision": "approve", "comment": "ok"}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "approved" and body["decision"]["decision"] == "approve"
@@ -66,17 +83,22 @@ def test_approve_records_one_decision_and_emits_its_id(client_a, tenant_a, catal
 def test_an_edit_must_match_the_output_schema(client_a, catalog):
     body = complete(client_a, "message.draft")
     gate_id = body["hitl"]["gate_id"]
-    bad = client_a.post(f"/api/v1/ai/hitl/gates/{gate_id}/decision",
-                        {"decision": "edit", "edited_output": {"subject": 5}}, format="json")
+    bad = client_a.post(
+        f"/api/v1/ai/hitl/gates/{gate_id}/decision",
+        {"decision": "edit", "edited_output": {"subject": 5}},
+        format="json",
+    )
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "input_schema_violation")
     edited = dict(body["output"], body="Dear guest, your room is ready at 14:00.")
-    good = client_a.post(f"/api/v1/ai/hitl/gates/{gate_id}/decision", {"decision": "edit", "edited_output": edited},
-                         format="json")
+    good = client_a.post(
+        f"/api/v1/ai/hitl/gates/{gate_id}/decision", {"decision": "edit", "edited_output": edited}, format="json"
+    )
     assert good.status_code == 200 and good.json()["status"] == "edited"
 
 
-def test_an_edit_is_checked_against_the_schema_the_draft_was_made_with(client_a, tenant_a, catalog,
-                                                                     django_capture_on_commit_callbacks):
+def test_an_edit_is_checked_against_the_schema_the_draft_was_made_with(
+    client_a, tenant_a, catalog, django_capture_on_commit_callbacks
+):
     body = complete(client_a, "message.draft")
     capability = Capability.objects.get(pk="message.draft")
     stricter = capability.output_schema | {"required": [*capability.output_schema["required"], "tone_score"]}
@@ -85,8 +107,11 @@ def test_an_edit_is_checked_against_the_schema_the_draft_was_made_with(client_a,
         capability.refresh_from_db()
         capability.save()
     edited = dict(body["output"], body="Dear guest, your room is ready at 14:00.")
-    good = client_a.post(f"/api/v1/ai/hitl/gates/{body['hitl']['gate_id']}/decision",
-                         {"decision": "edit", "edited_output": edited}, format="json")
+    good = client_a.post(
+        f"/api/v1/ai/hitl/gates/{body['hitl']['gate_id']}/decision",
+        {"decision": "edit", "edited_output": edited},
+        format="json",
+    )
     assert good.status_code == 200, good.content[:300]
     with tenant_context(tenant_a.id):
         gate = HitlGate.objects.get(pk=body["hitl"]["gate_id"])
@@ -96,8 +121,9 @@ def test_an_edit_is_checked_against_the_schema_the_draft_was_made_with(client_a,
 def test_deciding_needs_the_review_scope(client_for, tenant_a, client_a, catalog):
     gate_id = complete(client_a, "message.draft")["hitl"]["gate_id"]
     invoke_only = ApiKeyFactory(tenant=tenant_a, scopes=["ai:invoke"])
-    response = client_for(invoke_only.raw).post(f"/api/v1/ai/hitl/gates/{gate_id}/decision",
-                                                {"decision": "approve"}, format="json")
+    response = client_for(invoke_only.raw).post(
+        f"/api/v1/ai/hitl/gates/{gate_id}/decision", {"decision": "approve"}, format="json"
+    )
     assert response.status_code == 403
     assert client_for(invoke_only.raw).get(f"/api/v1/ai/hitl/gates/{gate_id}").status_code == 200
 

@@ -46,18 +46,18 @@ def message_gate(client, locale="en"):
 def edit_form(response, /, **changes) -> dict:
     """The decision form as the page posts it: strings as typed, other fields as JSON."""
     output = dict(response["output"], **changes)
-    return {f"output.{name}": value if isinstance(value, str) else json.dumps(value)
-            for name, value in output.items()}
+    return {f"output.{name}": value if isinstance(value, str) else json.dumps(value) for name, value in output.items()}
 
 
 # --- accounts and login ---------------------------------------------------------------------------
 
+
 def test_reviewer_accounts_belong_to_one_tenant_and_known_groups(tenant_a):
-    user = reviewer_account_create(tenant_id=tenant_a.id, username="rana", password=PASSWORD,
-                                   groups=["reviewers", "managers"])
+    user = reviewer_account_create(
+        tenant_id=tenant_a.id, username="rana", password=PASSWORD, groups=["reviewers", "managers"]
+    )
     assert not user.is_staff and user.check_password(PASSWORD)
-    assert sorted(user.groups.values_list("name", flat=True)) == [f"{tenant_a.id}:managers",
-                                                                  f"{tenant_a.id}:reviewers"]
+    assert sorted(user.groups.values_list("name", flat=True)) == [f"{tenant_a.id}:managers", f"{tenant_a.id}:reviewers"]
     with tenant_context(tenant_a.id):
         assert TenantMembership.objects.get(user=user).tenant_id == tenant_a.id
     with pytest.raises(ApplicationError, match="Unknown reviewer groups"):
@@ -70,8 +70,9 @@ def test_reviewer_accounts_belong_to_one_tenant_and_known_groups(tenant_a):
 
 def test_create_reviewer_command_never_prints_the_password(tenant_a, monkeypatch, capsys):
     monkeypatch.setenv("REVIEWER_PASSWORD", PASSWORD)
-    call_command("create_reviewer", "--tenant", str(tenant_a.id), "--username", "omid", "--groups",
-                 "reviewers,duty-managers")
+    call_command(
+        "create_reviewer", "--tenant", str(tenant_a.id), "--username", "omid", "--groups", "reviewers,duty-managers"
+    )
     out = capsys.readouterr().out
     assert "omid" in out and "duty-managers" in out and PASSWORD not in out
     with pytest.raises(CommandError, match="uuid"):
@@ -101,10 +102,19 @@ def test_a_logged_in_account_without_a_tenant_gets_403(staff_user):
 
 # --- the queue ---------------------------------------------------------------------------------------
 
+
 def test_the_queue_shows_granted_gates_by_sla_with_filters(client_a, tenant_a, catalog):
     first, _ = message_gate(client_a)
-    price = complete(client_a, "pricing.suggest", {"bar": {"amount": 100, "currency": "EUR"}, "occupancy_pct": 97,
-                                                   "stay_date": "2027-03-14", "lead_time_days": 2})["hitl"]["gate_id"]
+    price = complete(
+        client_a,
+        "pricing.suggest",
+        {
+            "bar": {"amount": 100, "currency": "EUR"},
+            "occupancy_pct": 97,
+            "stay_date": "2027-03-14",
+            "lead_time_days": 2,
+        },
+    )["hitl"]["gate_id"]
     browser = reviewer(tenant_a, "sara")
     page = browser.get("/hitl/").content.decode()
     gate_ids = re.findall(r'data-gate="([0-9a-f-]+)"', page)
@@ -119,8 +129,7 @@ def test_the_queue_shows_granted_gates_by_sla_with_filters(client_a, tenant_a, c
     assert re.findall(r'data-gate="([0-9a-f-]+)"', approved) == [first]
 
 
-def test_a_group_sees_only_the_gates_given_to_it_and_escalation_adds_the_duty_managers(client_a, tenant_a,
-                                                                                         catalog):
+def test_a_group_sees_only_the_gates_given_to_it_and_escalation_adds_the_duty_managers(client_a, tenant_a, catalog):
     gate_id, _ = message_gate(client_a)
     managers = reviewer(tenant_a, "mina", groups=["managers"])
     duty = reviewer(tenant_a, "dara", groups=["duty-managers"])
@@ -146,9 +155,14 @@ def test_another_tenants_gate_is_404_on_the_pages(client_a, tenant_b, catalog):
 
 # --- the gate page and decisions ---------------------------------------------------------------------
 
+
 def test_the_gate_page_shows_redacted_input_draft_and_provenance_right_to_left(client_a, tenant_a, catalog):
-    example = dict(Capability.objects.get(pk="message.draft").examples[0], locale="ar",
-                   guest_name="Layla Haddad", contact_phone="+44 20 7946 0958")
+    example = dict(
+        Capability.objects.get(pk="message.draft").examples[0],
+        locale="ar",
+        guest_name="Layla Haddad",
+        contact_phone="+44 20 7946 0958",
+    )
     body = complete(client_a, "message.draft", example)
     page = reviewer(tenant_a, "noor").get(f"/hitl/gates/{body['hitl']['gate_id']}/").content.decode()
     assert "+44 20 7946 0958" not in page  # the input is shown as stored: redacted
@@ -162,15 +176,17 @@ def test_an_edit_saved_from_the_page_is_validated_decided_once_and_emitted(clien
     browser = reviewer(tenant_a, "hamid")
     bad = browser.post(f"/hitl/gates/{gate_id}/", edit_form(body, subject="") | {"decision": "edit"})
     assert bad.status_code == 422 and b"nothing was saved" in bad.content
-    unreadable = browser.post(f"/hitl/gates/{gate_id}/", edit_form(body) | {"decision": "edit",
-                                                                           "output.notes": "[not json"})
+    unreadable = browser.post(
+        f"/hitl/gates/{gate_id}/", edit_form(body) | {"decision": "edit", "output.notes": "[not json"}
+    )
     assert unreadable.status_code == 422 and b"not a valid json" in unreadable.content
     with tenant_context(tenant_a.id):
         assert HitlGate.objects.get(pk=gate_id).status == "pending"
         assert not HitlDecision.objects.filter(gate_id=gate_id).exists()
     new_body = "Dear guest, your room is ready from 14:00. Reception is open all night."
-    saved = browser.post(f"/hitl/gates/{gate_id}/", edit_form(body, body=new_body) | {"decision": "edit",
-                                                                                     "comment": "warmer"})
+    saved = browser.post(
+        f"/hitl/gates/{gate_id}/", edit_form(body, body=new_body) | {"decision": "edit", "comment": "warmer"}
+    )
     assert (saved.status_code, saved["Location"]) == (302, f"/hitl/gates/{gate_id}/")
     with tenant_context(tenant_a.id):
         decision = HitlDecision.objects.get(gate_id=gate_id)
@@ -196,11 +212,20 @@ def test_a_deeply_nested_json_field_is_refused_on_its_field_not_a_500(client_a, 
 
 @pytest.mark.parametrize("number", ["1e400", "-1e999", "nan", "inf"])
 def test_a_number_that_is_not_finite_is_refused_on_its_field_not_a_500(client_a, tenant_a, catalog, number):
-    body = complete(client_a, "pricing.suggest", {"bar": {"amount": 100, "currency": "EUR"}, "occupancy_pct": 97,
-                                                  "stay_date": "2027-03-14", "lead_time_days": 2})
+    body = complete(
+        client_a,
+        "pricing.suggest",
+        {
+            "bar": {"amount": 100, "currency": "EUR"},
+            "occupancy_pct": 97,
+            "stay_date": "2027-03-14",
+            "lead_time_days": 2,
+        },
+    )
     browser = reviewer(tenant_a, "omid")
-    response = browser.post(f"/hitl/gates/{body['hitl']['gate_id']}/",
-                            edit_form(body, deviation_pct=number) | {"decision": "edit"})
+    response = browser.post(
+        f"/hitl/gates/{body['hitl']['gate_id']}/", edit_form(body, deviation_pct=number) | {"decision": "edit"}
+    )
     assert response.status_code == 422 and b"not a valid number" in response.content
     with tenant_context(tenant_a.id):
         assert HitlGate.objects.get(pk=body["hitl"]["gate_id"]).status == "pending"
@@ -248,7 +273,8 @@ def test_an_expired_gate_cannot_be_decided_from_the_page(client_a, tenant_a, cat
 
 
 def test_platform_admins_see_every_tenants_gate_and_its_decision_through_the_audited_path(
-        client_a, client_b, tenant_a, superuser, catalog):
+    client_a, client_b, tenant_a, superuser, catalog
+):
     from melmastoon_ai.tenancy.models import PlatformAccessLog
 
     gate_a, _ = message_gate(client_a)

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 def test_the_admin_action_signs_and_publishes_a_new_manifest(client, superuser, edge):
     staff_login(client, superuser)
     ids = list(EdgeModel.objects.values_list("pk", flat=True))
-    response = client.post("/admin/manifests/edgemodel/", {"action": "publish_manifest", "_selected_action": ids},
-                           follow=True)
+    response = client.post(
+        "/admin/manifests/edgemodel/", {"action": "publish_manifest", "_selected_action": ids}, follow=True
+    )
     assert response.status_code == 200
     assert "Published manifest 1.1.0, signed by local:1." in response.content.decode()
     assert EdgeModelManifest.objects.get(status="published").version == "1.1.0"

@@ -85,7 +85,10 @@ def test_edge_models_build_trains_registers_and_publishes_then_leaves_an_intact_
     call_command("edge_models_build", "--publish", "--if-missing", stdout=out)
     lines = out.getvalue().splitlines()
     assert [line.split()[0] for line in lines[:3]] == [
-        "all-minilm-l6-v2", "melmastoon-edge-anomaly-v3", "melmastoon-edge-photo-quality-v1"]
+        "all-minilm-l6-v2",
+        "melmastoon-edge-anomaly-v3",
+        "melmastoon-edge-photo-quality-v1",
+    ]
     assert lines[-1] == "published manifest 1.0.0 signed by local:1"
     again = StringIO()
     call_command("edge_models_build", "--publish", "--if-missing", stdout=again)
@@ -94,6 +97,7 @@ def test_edge_models_build_trains_registers_and_publishes_then_leaves_an_intact_
 
 
 # --- rebuilding never overwrites what a published manifest serves (issue 15 #21) -----------------
+
 
 def _retrained_differently(monkeypatch):
     """The anomaly model comes out with other bytes (as after a library upgrade or a code change)."""
@@ -104,13 +108,17 @@ def _retrained_differently(monkeypatch):
 
 
 def test_a_rebuild_without_publish_writes_a_new_version_and_leaves_the_served_files_alone(
-        edge, client_a, anon_client, monkeypatch, tmp_path):
+    edge, client_a, anon_client, monkeypatch, tmp_path
+):
     from manifests.models import EdgeModel
 
     served = edge.path("melmastoon-edge-anomaly-v3")
     served_bytes = served.read_bytes()
-    link = next(link for link in client_a.get("/api/v1/ai/manifests/latest").json()["files"]
-                if link["file"] == "melmastoon-edge-anomaly-v3/3.0.0/model.onnx")
+    link = next(
+        link
+        for link in client_a.get("/api/v1/ai/manifests/latest").json()["files"]
+        if link["file"] == "melmastoon-edge-anomaly-v3/3.0.0/model.onnx"
+    )
     _retrained_differently(monkeypatch)
     out = StringIO()
     call_command("edge_models_build", stdout=out)
@@ -139,10 +147,12 @@ def test_readiness_fails_when_a_file_of_the_published_manifest_changed_or_went_m
 
 def test_training_gives_the_same_bytes_in_every_process(tmp_path):
     """Deterministic: two processes with different hash seeds train byte-identical models."""
-    script = ("import sys, django; django.setup(); from pathlib import Path; "
-              "from manifests.training import anomaly, photo_quality; "
-              "out = Path(sys.argv[1]); anomaly.train_anomaly_model(out / 'a.onnx', count=600); "
-              "photo_quality.train_photo_quality_model(out / 'p.onnx', count=200)")
+    script = (
+        "import sys, django; django.setup(); from pathlib import Path; "
+        "from manifests.training import anomaly, photo_quality; "
+        "out = Path(sys.argv[1]); anomaly.train_anomaly_model(out / 'a.onnx', count=600); "
+        "photo_quality.train_photo_quality_model(out / 'p.onnx', count=200)"
+    )
     digests = []
     for seed in ("1", "2"):
         out = tmp_path / seed

@@ -25,28 +25,43 @@ from manifests.services import manifest_publish, signing_key_rotate, signing_key
 from manifests.signing.verify import sign_digest_with
 from melmastoon_ai.outbox.models import OutboxEvent
 from melmastoon_ai.tenancy.context import tenant_context
-from rag.services import faq_entries_replace
 from routing.fakes.kms_server import FakeKmsServer
 from routing.providers.edge.client import EdgeModels
 from routing.providers.registry import adapter_for
+from tests.factories import faq_ingested
 from tests.manifests.conftest import flip_a_byte
 
 pytestmark = pytest.mark.django_db
 REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_reference_vectors.json").read_text())
-NIGHT_VOIDS = {"currency": "USD", "events": [
-    {"event_id": f"ev-{n}", "type": "void", "at": f"2025-03-02T0{n}:12:00+04:30", "user_id": "u-17", "amount": 50 + n}
-    for n in range(1, 5)
-] + [{"event_id": "ev-9", "type": "refund", "at": "2025-03-02T02:30:00+04:30", "user_id": "u-17", "amount": 780}]}
-ORDINARY_DAY = {"events": [
-    {"event_id": "k1", "type": "keycard_success", "at": "2025-07-14T14:02:00Z", "room_number": "204"},
-    {"event_id": "c1", "type": "check_in", "at": "2025-07-14T14:05:00Z", "user_id": "u-3"},
-    {"event_id": "p1", "type": "payment", "at": "2025-07-14T14:10:00Z", "user_id": "u-3", "amount": 120},
-]}
+NIGHT_VOIDS = {
+    "currency": "USD",
+    "events": [
+        {
+            "event_id": f"ev-{n}",
+            "type": "void",
+            "at": f"2025-03-02T0{n}:12:00+04:30",
+            "user_id": "u-17",
+            "amount": 50 + n,
+        }
+        for n in range(1, 5)
+    ]
+    + [{"event_id": "ev-9", "type": "refund", "at": "2025-03-02T02:30:00+04:30", "user_id": "u-17", "amount": 780}],
+}
+ORDINARY_DAY = {
+    "events": [
+        {"event_id": "k1", "type": "keycard_success", "at": "2025-07-14T14:02:00Z", "room_number": "204"},
+        {"event_id": "c1", "type": "check_in", "at": "2025-07-14T14:05:00Z", "user_id": "u-3"},
+        {"event_id": "p1", "type": "payment", "at": "2025-07-14T14:10:00Z", "user_id": "u-3", "amount": 120},
+    ]
+}
 
 
 def complete(client, capability, payload):
-    response = client.post("/api/v1/ai/complete", {"capability": capability, "input": payload,
-                                                   "context": {"feature": "edge-tests", "locale": "en"}}, format="json")
+    response = client.post(
+        "/api/v1/ai/complete",
+        {"capability": capability, "input": payload, "context": {"feature": "edge-tests", "locale": "en"}},
+        format="json",
+    )
     assert response.status_code == 200, response.json()
     return response.json()
 
@@ -80,9 +95,13 @@ def room_photo(*, width=800, height=600, blur=0.0, gain=1.0) -> str:
 
 # --- served by the edge models ---------------------------------------------------------------
 
+
 def test_embed_is_answered_by_the_edge_minilm_in_384_dimensions_not_degraded(client_a, edge):
-    body = client_a.post("/api/v1/ai/embed", {"texts": ["What time is check-out?", "When must guests leave?",
-                                                        "The pool is closed"]}, format="json").json()
+    body = client_a.post(
+        "/api/v1/ai/embed",
+        {"texts": ["What time is check-out?", "When must guests leave?", "The pool is closed"]},
+        format="json",
+    ).json()
     assert (body["model"], body["dim"], body["provenance"]["degraded"]) == ("all-minilm-l6-v2", 384, False)
     assert [a["outcome"] for a in body["provenance"]["attempts"]] == ["not_configured", "ok"]
     checkout, leave, pool = (np.array(vector) for vector in body["embeddings"])
@@ -108,18 +127,39 @@ def test_photo_quality_is_scored_by_the_edge_model_over_measured_features(client
     sharp = complete(client_a, "vision.photo_quality", {"image_base64": room_photo(), "purpose": "housekeeping_proof"})
     assert sharp["provenance"]["provider"] == "edge", sharp["provenance"]["attempts"]
     assert sharp["output"]["pass"] is True, sharp["output"]
-    poor = complete(client_a, "vision.photo_quality",
-                    {"image_base64": room_photo(blur=4, gain=0.35), "purpose": "housekeeping_proof"})
+    poor = complete(
+        client_a,
+        "vision.photo_quality",
+        {"image_base64": room_photo(blur=4, gain=0.35), "purpose": "housekeeping_proof"},
+    )
     assert poor["provenance"]["provider"] == "edge" and poor["output"]["pass"] is False
     assert any("dark" in reason or "blurred" in reason for reason in poor["output"]["reasons"])
 
 
+def test_the_edge_scorer_reads_a_gcs_referenced_photo_before_any_cloud_path(
+    client_a, edge, google_cloud_from_settings, google_cloud_fakes
+):
+    from tests.fake_providers import MEDIA_BUCKET
+
+    google_cloud_fakes.gcs.put(MEDIA_BUCKET, "proof/204.jpg", base64.b64decode(room_photo()), "image/jpeg")
+    body = complete(
+        client_a,
+        "vision.photo_quality",
+        {"image_ref": f"gcs://{MEDIA_BUCKET}/proof/204.jpg", "purpose": "housekeeping_proof"},
+    )
+    assert [a["provider"] for a in body["provenance"]["attempts"]] == ["gcs", "edge"]
+    assert body["provenance"]["provider"] == "edge" and body["output"]["pass"] is True
+    assert google_cloud_fakes.vision.received == []  # the edge scorer answered: Cloud Vision is never asked
+
+
 def test_tutor_answer_finds_the_faq_entry_by_meaning_with_the_edge_embedder(client_a, tenant_a, edge):
-    with tenant_context(tenant_a.id):
-        faq_entries_replace(tenant_id=tenant_a.id, entries=[
+    faq_ingested(
+        tenant_a,
+        [
             {"question": "What time is check-out?", "answer": "Check-out is at 11:00; late check-out costs extra."},
             {"question": "Where is the swimming pool?", "answer": "On the roof, open 7:00 to 21:00."},
-        ])
+        ],
+    )
     # No word in common with the entry; the embedder still sees the meaning.
     body = complete(client_a, "tutor.answer", {"question": "Can guests swim?", "locale": "en"})
     assert body["provenance"]["provider"] == "edge" and body["provenance"]["model"] == "all-minilm-l6-v2"
@@ -130,13 +170,18 @@ def test_tutor_answer_finds_the_faq_entry_by_meaning_with_the_edge_embedder(clie
 
 # --- refused loads: the next model of the chain answers -----------------------------------------
 
+
 @pytest.mark.parametrize("file", ["model.onnx", "tokenizer.json"])
 def test_a_tampered_model_file_or_tokenizer_is_refused_and_embed_falls_back(client_a, tenant_a, edge, file):
     flip_a_byte(edge.path("all-minilm-l6-v2", file))
     body = client_a.post("/api/v1/ai/embed", {"texts": ["late check-out"]}, format="json").json()
     assert body["provenance"]["provider"] == "deterministic" and body["provenance"]["degraded"] is True
-    assert body["provenance"]["attempts"][1] == {"provider": "edge", "model": "all-minilm-l6-v2", "outcome": "error",
-                                                 "detail": "refused"}
+    assert body["provenance"]["attempts"][1] == {
+        "provider": "edge",
+        "model": "all-minilm-l6-v2",
+        "outcome": "error",
+        "detail": "refused",
+    }
     [event] = refusals(tenant_a)
     assert (event["model"], event["reason"]) == ("all-minilm-l6-v2", "sha256_mismatch")
     assert event["actual_sha256"] != event["expected_sha256"]
@@ -154,11 +199,16 @@ def test_a_changed_file_is_detected_on_the_next_load_even_after_a_good_one(clien
 def test_a_tampered_manifest_byte_is_refused_and_the_next_in_the_chain_answers(client_a, tenant_a, edge):
     body = edge.manifest.body
     index = body.index('"licence":"proprietary')  # a byte no parser would notice
-    EdgeModelManifest.objects.filter(pk=edge.manifest.pk).update(body=body[:index + 12] + "P" + body[index + 13:])
+    EdgeModelManifest.objects.filter(pk=edge.manifest.pk).update(body=body[: index + 12] + "P" + body[index + 13 :])
     answer = complete(client_a, "anomaly.detect", NIGHT_VOIDS)
     assert answer["provenance"]["provider"] == "deterministic"
-    assert first_attempt(answer) | {"latency_ms": 0} == {"provider": "edge", "model": "melmastoon-edge-anomaly-v3",
-                                                         "outcome": "error", "detail": "refused", "latency_ms": 0}
+    assert first_attempt(answer) | {"latency_ms": 0} == {
+        "provider": "edge",
+        "model": "melmastoon-edge-anomaly-v3",
+        "outcome": "error",
+        "detail": "refused",
+        "latency_ms": 0,
+    }
     assert [event["reason"] for event in refusals(tenant_a)] == ["bad_signature"]
 
 
@@ -186,8 +236,10 @@ def test_sessions_are_cached_per_model_and_digest(edge):
     models = EdgeModels()
     first = models.load("melmastoon-edge-anomaly-v3", tenant_id=None)
     again = models.load("melmastoon-edge-anomaly-v3", tenant_id=None)
-    assert first.session is again.session and first.sha256 == edge.manifest.edge_models.get(
-        name="melmastoon-edge-anomaly-v3").sha256
+    assert (
+        first.session is again.session
+        and first.sha256 == edge.manifest.edge_models.get(name="melmastoon-edge-anomaly-v3").sha256
+    )
 
 
 def test_without_a_published_manifest_the_edge_provider_is_not_configured(client_a, catalog, edge_dirs):
@@ -215,14 +267,31 @@ def test_a_large_new_faq_stops_at_the_deadline_and_keeps_what_it_embedded(edge, 
     from capabilities.fallbacks import FaqEntry
     from routing.providers.base import ProviderError, ProviderRequest, RequestContext
 
-    entries = tuple(FaqEntry(id=f"faq-{n}", question=f"Question number {n} about room {n}?",
-                             answer=f"Answer {n}.", locale="en") for n in range(80))
-    context = RequestContext(tenant_id="", tenant_region="europe-west1", tenant_country="AF", locale="en",
-                             feature="tests", offline=False, faq_entries=entries)
-    request = ProviderRequest(capability_id="tutor.answer", model="all-minilm-l6-v2", system_prompt=None,
-                              user_prompt=None, payload={"question": "Question number 7 about room 7?", "locale": "en"},
-                              output_schema={}, max_output_tokens=256, temperature=0.0, timeout_seconds=0.0,
-                              context=context)
+    entries = tuple(
+        FaqEntry(id=f"faq-{n}", question=f"Question number {n} about room {n}?", answer=f"Answer {n}.", locale="en")
+        for n in range(80)
+    )
+    context = RequestContext(
+        tenant_id="",
+        tenant_region="europe-west1",
+        tenant_country="AF",
+        locale="en",
+        feature="tests",
+        offline=False,
+        faq_entries=entries,
+    )
+    request = ProviderRequest(
+        capability_id="tutor.answer",
+        model="all-minilm-l6-v2",
+        system_prompt=None,
+        user_prompt=None,
+        payload={"question": "Question number 7 about room 7?", "locale": "en"},
+        output_schema={},
+        max_output_tokens=256,
+        temperature=0.0,
+        timeout_seconds=0.0,
+        context=context,
+    )
     adapter = adapter_for("edge")
     with pytest.raises(ProviderError) as timed_out:
         adapter.complete(request)  # no time at all: one batch is embedded, then the deadline stops the rest

@@ -12,9 +12,7 @@ from django.core import signing
 from manifests.models import EdgeModelManifest, SigningKeyVersion
 from manifests.services import signing_key_version_revoke
 from manifests.signing.verify import signature_valid
-from melmastoon_ai.tenancy.context import tenant_context
-from rag.services import faq_entries_replace
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, faq_ingested
 from tests.manifests.conftest import flip_a_byte
 
 ANOMALY_FILE = "melmastoon-edge-anomaly-v3/3.0.0/model.onnx"
@@ -38,13 +36,16 @@ def download(client, url: str):
 
 def test_latest_manifest_carries_the_signed_body_and_the_key_to_verify_it(client_a, edge):
     body = latest(client_a)
-    assert (body["version"], body["key_version"], body["algorithm"]) == ("1.0.0", "local:1",
-                                                                         "RSA_SIGN_PSS_2048_SHA256")
-    assert signature_valid(body=body["manifest"].encode(), signature_b64=body["signature"],
-                           public_key_pem=body["public_key_pem"])
+    assert (body["version"], body["key_version"], body["algorithm"]) == ("1.0.0", "local:1", "RSA_SIGN_PSS_2048_SHA256")
+    assert signature_valid(
+        body=body["manifest"].encode(), signature_b64=body["signature"], public_key_pem=body["public_key_pem"]
+    )
     document = json.loads(body["manifest"])
     assert sorted(model["name"] for model in document["models"]) == [
-        "all-minilm-l6-v2", "melmastoon-edge-anomaly-v3", "melmastoon-edge-photo-quality-v1"]
+        "all-minilm-l6-v2",
+        "melmastoon-edge-anomaly-v3",
+        "melmastoon-edge-photo-quality-v1",
+    ]
     files = {link["file"] for link in body["files"]}
     assert files >= {"all-minilm-l6-v2/1.0.0/model.onnx", "all-minilm-l6-v2/1.0.0/tokenizer.json"}
 
@@ -128,16 +129,13 @@ def test_publishing_with_no_registered_models_is_a_clear_400(client_a, catalog, 
 def test_key_rotation_publishes_a_manifest_signed_by_the_new_key_version(client_a, edge):
     response = client_a.post(f"{PUBLISH}/rotate-key", {"revoke_previous": True, "reason": "drill"}, format="json")
     assert response.status_code == 201 and response.json()["key_version"] == "local:2"
-    assert dict(SigningKeyVersion.objects.values_list("name", "status")) == {"local:1": "revoked",
-                                                                             "local:2": "active"}
+    assert dict(SigningKeyVersion.objects.values_list("name", "status")) == {"local:1": "revoked", "local:2": "active"}
     assert latest(client_a)["key_version"] == "local:2"
 
 
 def test_the_snapshot_carries_catalog_prompts_and_only_the_callers_faq(client_a, client_b, tenant_a, tenant_b, edge):
-    with tenant_context(tenant_a.id):
-        faq_entries_replace(tenant_id=tenant_a.id, entries=[{"question": "Wi-Fi password?", "answer": "alborz-guest"}])
-    with tenant_context(tenant_b.id):
-        faq_entries_replace(tenant_id=tenant_b.id, entries=[{"question": "Parking?", "answer": "Behind the hotel."}])
+    faq_ingested(tenant_a, [{"question": "Wi-Fi password?", "answer": "alborz-guest"}])
+    faq_ingested(tenant_b, [{"question": "Parking?", "answer": "Behind the hotel."}])
     mine = client_a.get(SNAPSHOT).json()
     theirs = client_b.get(SNAPSHOT).json()
     assert len(mine["capabilities"]) == 15 and mine["manifest"] == {"version": "1.0.0", "key_version": "local:1"}
@@ -145,3 +143,22 @@ def test_the_snapshot_carries_catalog_prompts_and_only_the_callers_faq(client_a,
     assert [entry["answer"] for entry in mine["faq"]] == ["alborz-guest"]
     assert [entry["answer"] for entry in theirs["faq"]] == ["Behind the hotel."]
     assert mine["tenant_id"] == str(tenant_a.id) and theirs["tenant_id"] == str(tenant_b.id)
+
+
+def test_the_snapshot_carries_the_callers_minilm_index_and_nothing_of_another_tenant(
+    client_a, client_b, tenant_a, tenant_b, edge
+):
+    import hashlib
+    import json
+
+    faq_ingested(tenant_a, [{"question": "Wi-Fi password?", "answer": "alborz-guest"}])
+    mine = client_a.get(SNAPSHOT).json()["rag"]
+    theirs = client_b.get(SNAPSHOT).json()["rag"]
+    assert [corpus["embedding_model"].split("@")[0] for corpus in mine["corpora"]] == ["all-minilm-l6-v2"]
+    assert [chunk["text"] for chunk in mine["chunks"]] == ["alborz-guest"]
+    assert len(mine["chunks"][0]["embedding"]) == 384 and mine["corpora"][0]["dim"] == 384
+    body = {"corpora": mine["corpora"], "chunks": mine["chunks"]}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert mine["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert theirs["corpora"] == [] and theirs["chunks"] == []
+    assert "alborz-guest" not in json.dumps(theirs)

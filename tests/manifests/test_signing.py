@@ -50,12 +50,15 @@ def test_the_local_signer_creates_a_private_key_file_on_first_use_and_rotates(tm
 
 def test_verification_refuses_a_changed_byte_another_key_and_a_revoked_key_version(tmp_path):
     signer = LocalSigner(tmp_path)
-    body = canonical_bytes({"schema": "melmastoon.edge-manifest/1", "version": "1.0.0", "key_version": "local:1",
-                            "models": []})
+    body = canonical_bytes(
+        {"schema": "melmastoon.edge-manifest/1", "version": "1.0.0", "key_version": "local:1", "models": []}
+    )
     signature = _sign(signer, body)
     pem = signer.public_key_pem("local:1")
-    assert check_signed_manifest(body=body, signature_b64=signature, key_version="local:1",
-                                 public_key_pem=pem).version == "1.0.0"
+    assert (
+        check_signed_manifest(body=body, signature_b64=signature, key_version="local:1", public_key_pem=pem).version
+        == "1.0.0"
+    )
     other = public_pem_of(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     cases = [
         (dict(body=body.replace(b"1.0.0", b"1.0.1")), "bad_signature"),

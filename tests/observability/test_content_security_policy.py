@@ -14,8 +14,13 @@ from tests.factories import staff_login
 from tests.hitl.test_pages import PASSWORD, message_gate
 
 pytestmark = pytest.mark.django_db
-INLINE = [re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), re.compile(r"<style\b", re.I),
-          re.compile(r"\sstyle\s*=", re.I), re.compile(r"\son[a-z]+\s*=", re.I), re.compile(r"javascript:", re.I)]
+INLINE = [
+    re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I),
+    re.compile(r"<style\b", re.I),
+    re.compile(r"\sstyle\s*=", re.I),
+    re.compile(r"\son[a-z]+\s*=", re.I),
+    re.compile(r"javascript:", re.I),
+]
 
 
 def inline_parts(html: str) -> list[str]:
@@ -36,8 +41,9 @@ def test_the_reviewer_pages_send_the_policy_and_have_nothing_inline(client_a, te
     assert_strict_policy(login)
     assert inline_parts(login.content.decode()) == []
     browser = Client()
-    browser.force_login(reviewer_account_create(tenant_id=tenant_a.id, username="csp", password=PASSWORD,
-                                                groups=["reviewers"]))
+    browser.force_login(
+        reviewer_account_create(tenant_id=tenant_a.id, username="csp", password=PASSWORD, groups=["reviewers"])
+    )
     for url in ("/hitl/", f"/hitl/gates/{gate_id}/"):
         page = browser.get(url)
         assert page.status_code == 200
@@ -62,9 +68,16 @@ def test_the_admin_and_the_api_docs_send_the_policy_and_have_nothing_inline(supe
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/static/hitl/gate.js", "/static/hitl/reviewer.css", "/static/melmastoon/admin.css",
-                                  "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
-                                  "/static/admin/css/base.css"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/hitl/gate.js",
+        "/static/hitl/reviewer.css",
+        "/static/melmastoon/admin.css",
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+        "/static/admin/css/base.css",
+    ],
+)
 def test_the_static_files_the_policy_allows_are_served(path):
     response = Client().get(path)
     assert response.status_code == 200

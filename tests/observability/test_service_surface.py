@@ -8,14 +8,17 @@ import logging
 import pytest
 
 from melmastoon_ai.observability.logging import ContextFilter, JsonFormatter
+from melmastoon_ai.version import VERSION
 
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz(anon_client):
+def test_healthz_reports_the_version_and_every_response_carries_it(anon_client):
     response = anon_client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "version": VERSION, "build": ""}
+    assert response["X-Melmastoon-Version"] == VERSION
+    assert anon_client.get("/api/v1/ai/capabilities")["X-Melmastoon-Version"] == VERSION  # a 401 too
 
 
 def test_readyz_ok_when_database_redis_and_migrations_are(anon_client, catalog):
@@ -31,6 +34,22 @@ def test_readyz_503_names_the_failing_check(anon_client, settings, catalog):
     body = response.json()
     assert body["failing"] == ["redis"]
     assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_a_failing_database_skips_what_reads_it_so_readyz_answers_within_one_wait(anon_client, monkeypatch, catalog):
+    from melmastoon_ai.observability import health
+
+    asked = []
+    monkeypatch.setitem(health._CHECKS, "database", lambda: "no database connection within 1 s")
+    monkeypatch.setitem(health._DETAILS, "reads_database", lambda: asked.append("db") or {"x": 1})
+    monkeypatch.setitem(health._DETAILS, "reads_redis", lambda: asked.append("redis") or {"y": 2})
+    monkeypatch.setattr(health, "_DETAILS_NEED_NO_DATABASE", {"reads_redis"})
+    body = anon_client.get("/readyz").json()
+    assert {"database", "migrations", "catalog"} <= set(body["failing"])
+    assert body["checks"]["migrations"]["detail"] == "database unavailable"
+    assert body["details"]["reads_database"] == {"unavailable": "database"}
+    assert body["details"]["reads_redis"] == {"y": 2}
+    assert asked == ["redis"]
 
 
 def test_metrics_are_prometheus_text(anon_client, metrics_scraper):
@@ -89,9 +108,15 @@ def test_wrong_method_is_405_in_the_envelope(client_a):
 
 def test_json_logs_carry_request_id_and_never_secrets():
     formatter = JsonFormatter()
-    record = logging.LogRecord("melmastoon", logging.INFO, __file__, 1,
-                               "calling with key mlm_abcdefgh12_SECRETSECRETSECRETSECRET and Bearer eyJa.b.c",
-                               None, None)
+    record = logging.LogRecord(
+        "melmastoon",
+        logging.INFO,
+        __file__,
+        1,
+        "calling with key mlm_abcdefgh12_SECRETSECRETSECRETSECRET and Bearer eyJa.b.c",
+        None,
+        None,
+    )
     ContextFilter().filter(record)
     line = json.loads(formatter.format(record))
     assert {"level", "logger", "message", "request_id", "tenant_id", "timestamp"} <= set(line)
@@ -107,8 +132,15 @@ def test_database_url_passwords_are_scrubbed():
 
 def test_log_lines_never_carry_personal_data():
     formatter = JsonFormatter()
-    record = logging.LogRecord("melmastoon", logging.INFO, __file__, 1,
-                               "guest wrote from amina.r@example.com, call +93 70 123 4567", None, None)
+    record = logging.LogRecord(
+        "melmastoon",
+        logging.INFO,
+        __file__,
+        1,
+        "guest wrote from amina.r@example.com, call +93 70 123 4567",
+        None,
+        None,
+    )
     record.note = "card 4111 1111 1111 1111"
     ContextFilter().filter(record)
     line = formatter.format(record)
@@ -120,8 +152,11 @@ def test_log_lines_never_carry_personal_data():
 def test_metrics_are_not_public_they_need_the_scrape_token(anon_client, client_a, settings, tenant_a):
     """/metrics lists tenant ids with their usage: an anonymous caller or a tenant's key sees nothing."""
     settings.METRICS_TOKEN = "scrape-secret"
-    for response in (anon_client.get("/metrics"), client_a.get("/metrics"),
-                     anon_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong-secret")):
+    for response in (
+        anon_client.get("/metrics"),
+        client_a.get("/metrics"),
+        anon_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong-secret"),
+    ):
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "unauthenticated"
         assert response["WWW-Authenticate"].startswith("Bearer")

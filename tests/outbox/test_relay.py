@@ -85,8 +85,14 @@ def test_concurrent_relays_never_publish_an_event_twice(tenant_a, publisher):
 
 def test_crash_after_publish_before_marking_does_not_publish_again(tenant_a, publisher):
     (event,) = _emit(tenant_a)
-    envelope = Envelope(id=str(event.id), topic=event.topic, key=event.key, tenant_id=str(tenant_a.id),
-                        payload=event.payload, created_at=event.created_at.isoformat())
+    envelope = Envelope(
+        id=str(event.id),
+        topic=event.topic,
+        key=event.key,
+        tenant_id=str(tenant_a.id),
+        payload=event.payload,
+        created_at=event.created_at.isoformat(),
+    )
     assert publisher.publish(envelope) is True  # published, then the relay "crashed"
     result = outbox_relay(publisher=publisher)
     assert (result.published, result.duplicates) == (0, 1)
@@ -125,3 +131,50 @@ def test_a_failed_event_waits_for_its_backoff(tenant_a):
     outbox_relay(publisher=failing)
     outbox_relay(publisher=failing)
     assert failing.calls == 1
+
+
+def _access_rows() -> int:
+    from melmastoon_ai.tenancy.models import PlatformAccessLog
+
+    with platform_access(actor="test", reason="count audit rows"):
+        return PlatformAccessLog.objects.exclude(actor="test").count()
+
+
+def test_an_idle_relay_writes_no_audit_row_and_one_statement(tenant_a, publisher):
+    from django.test.utils import CaptureQueriesContext
+
+    before = _access_rows()
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_relay(publisher=publisher).published == 0
+    statements = [query["sql"] for query in queries.captured_queries]
+    touching = [sql for sql in statements if "outbox_outboxevent" in sql]
+    assert len(touching) == 1 and touching[0].lstrip().startswith("UPDATE outbox_outboxevent")  # the claim
+    assert not any("platformaccesslog" in sql for sql in statements)
+    assert _access_rows() == before  # 43,200 audit rows a day idle, before
+
+
+def test_a_batch_of_outcomes_is_one_statement(tenant_a, tenant_b, publisher):
+    from django.test.utils import CaptureQueriesContext
+
+    _emit(tenant_a, 3)
+    _emit(tenant_b, 2)
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_relay(publisher=publisher).published == 5
+    updates = [query["sql"] for query in queries.captured_queries if query["sql"].lstrip().startswith("UPDATE")]
+    assert len(updates) == 2  # the claim and the outcomes of the whole batch
+    assert all(event.published_at is not None and event.claimed_until is None for event in _all_events())
+
+
+def test_the_relay_policy_opens_the_outbox_and_nothing_else(tenant_a, tenant_b):
+    from melmastoon_ai.tenancy.context import outbox_relay_access
+    from melmastoon_ai.tenancy.models import ApiKey
+    from tests.factories import ApiKeyFactory
+
+    ApiKeyFactory(tenant=tenant_a)
+    _emit(tenant_a, 1)
+    _emit(tenant_b, 1)
+    with outbox_relay_access():
+        assert OutboxEvent.objects.count() == 2  # every tenant's events
+        assert ApiKey.objects.count() == 0  # no other table
+    with tenant_context(tenant_b.id):
+        assert OutboxEvent.objects.count() == 1  # and outside it, tenant isolation as before

@@ -18,31 +18,49 @@ BASE = "/api/v1/admin/prompts"
 VERSION_URL = f"{BASE}/{KEY}/versions"
 SYSTEM = "You answer for ${hotel}."
 USER = "Question: ${question}"
-NEW_VERSION = {"version": "1.1.0", "system_template": SYSTEM, "user_template": USER,
-               "variables": ["hotel", "question"], "model_parameters": {"temperature": 0.3}}
+NEW_VERSION = {
+    "version": "1.1.0",
+    "system_template": SYSTEM,
+    "user_template": USER,
+    "variables": ["hotel", "question"],
+    "model_parameters": {"temperature": 0.3},
+}
 
 
 @pytest.fixture
 def active(db):
     prompt = prompt_create(key=KEY, domain="API", description="for the API tests")
-    return prompt_version_seed(prompt=prompt, version="1.0.0", system_template=SYSTEM, user_template=USER,
-                               variables=["hotel", "question"], model_parameters={})
+    return prompt_version_seed(
+        prompt=prompt,
+        version="1.0.0",
+        system_template=SYSTEM,
+        user_template=USER,
+        variables=["hotel", "question"],
+        model_parameters={},
+    )
 
 
 @pytest.fixture
 def candidate(active):
-    return prompt_version_create_draft(prompt_key=KEY, version="1.1.0", system_template="Now " + SYSTEM,
-                                       user_template=USER, variables=["hotel", "question"])
+    return prompt_version_create_draft(
+        prompt_key=KEY,
+        version="1.1.0",
+        system_template="Now " + SYSTEM,
+        user_template=USER,
+        variables=["hotel", "question"],
+    )
 
 
 def passing_run(version: PromptVersion) -> EvalRun:
     """A passing run of `version`, after one of the active version (the gate compares the two)."""
     suite, _ = EvalSuite.objects.get_or_create(key="EVAL_API_001", defaults={"capability_id": "api.test"})
     for active in PromptVersion.objects.filter(prompt=version.prompt, status="active").exclude(pk=version.pk):
-        EvalRun.objects.create(suite=suite, prompt_version=active, status="finished", verdict="pass",
-                               finished_at=timezone.now())
-    return EvalRun.objects.create(suite=suite, prompt_version=version, status="finished", verdict="pass",
-                                  finished_at=timezone.now())
+        EvalRun.objects.create(
+            suite=suite, prompt_version=active, status="finished", verdict="pass", finished_at=timezone.now()
+        )
+    return EvalRun.objects.create(
+        suite=suite, prompt_version=version, status="finished", verdict="pass", finished_at=timezone.now()
+    )
 
 
 def error_of(response, status: int, code: str) -> dict:
@@ -62,6 +80,7 @@ def status_of(version: PromptVersion) -> str:
 
 
 # --- reading and creating -----------------------------------------------------------------------
+
 
 def test_the_list_has_every_prompt_with_its_versions(client_a, catalog, active):
     response = client_a.get(BASE)
@@ -92,14 +111,22 @@ def test_creating_a_prompt_returns_it_without_versions(client_a, db):
     response = client_a.post(BASE, {"key": "PRMP_NEW_001", "domain": "NEW"}, format="json")
     assert response.status_code == 201
     assert response.json() | {"created_at": None} == {
-        "key": "PRMP_NEW_001", "domain": "NEW", "description": "", "created_at": None, "versions": []}
+        "key": "PRMP_NEW_001",
+        "domain": "NEW",
+        "description": "",
+        "created_at": None,
+        "versions": [],
+    }
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"key": "pricing", "domain": "PRICING"}, 400, "invalid_request"),
-    ({"key": KEY, "domain": "API"}, 409, "conflict"),
-    ({"domain": "API"}, 400, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"key": "pricing", "domain": "PRICING"}, 400, "invalid_request"),
+        ({"key": KEY, "domain": "API"}, 409, "conflict"),
+        ({"domain": "API"}, 400, "invalid_request"),
+    ],
+)
 def test_invalid_or_duplicate_prompts_are_refused(client_a, active, body, status, code):
     error_of(client_a.post(BASE, body, format="json"), status, code)
 
@@ -109,16 +136,23 @@ def test_creating_a_version_makes_a_draft(client_a, active):
     assert response.status_code == 201
     body = response.json()
     assert (body["version"], body["status"], body["canary_percent"], body["model_parameters"]) == (
-        "1.1.0", "draft", None, {"temperature": 0.3})
+        "1.1.0",
+        "draft",
+        None,
+        {"temperature": 0.3},
+    )
     assert PromptVersion.objects.get(pk=body["id"]).status == "draft"
 
 
-@pytest.mark.parametrize("change, status, code, detail", [
-    ({"user_template": "Question: ${question} in ${room}"}, 400, "invalid_request", "undeclared variables"),
-    ({"variables": ["hotel", "question", "locale"]}, 400, "invalid_request", "never used"),
-    ({"version": "1.0.0"}, 409, "conflict", "must be greater than 1.0.0"),
-    ({"version": "1.1"}, 400, "invalid_request", "not a semantic version"),
-])
+@pytest.mark.parametrize(
+    "change, status, code, detail",
+    [
+        ({"user_template": "Question: ${question} in ${room}"}, 400, "invalid_request", "undeclared variables"),
+        ({"variables": ["hotel", "question", "locale"]}, 400, "invalid_request", "never used"),
+        ({"version": "1.0.0"}, 409, "conflict", "must be greater than 1.0.0"),
+        ({"version": "1.1"}, 400, "invalid_request", "not a semantic version"),
+    ],
+)
 def test_a_bad_version_is_refused_with_the_reason(client_a, active, change, status, code, detail):
     error = error_of(client_a.post(VERSION_URL, NEW_VERSION | change, format="json"), status, code)
     assert detail in error["message"]
@@ -135,6 +169,7 @@ def test_a_version_of_an_unknown_prompt_is_404(client_a, db):
 
 
 # --- the lifecycle ------------------------------------------------------------------------------
+
 
 def test_a_canary_starts_and_stops(client_a, candidate):
     url = f"{VERSION_URL}/1.1.0/canary"
@@ -155,8 +190,9 @@ def test_a_canary_defaults_to_5_percent(client_a, candidate):
 
 @pytest.mark.parametrize("percent", [0, 51, "lots"])
 def test_a_canary_percent_outside_1_to_50_is_400(client_a, candidate, percent):
-    error = error_of(client_a.post(f"{VERSION_URL}/1.1.0/canary", {"percent": percent}, format="json"),
-                     400, "invalid_request")
+    error = error_of(
+        client_a.post(f"{VERSION_URL}/1.1.0/canary", {"percent": percent}, format="json"), 400, "invalid_request"
+    )
     assert "percent" in error["details"]["fields"]
     assert PromptVersion.objects.get(pk=candidate.pk).canary_percent is None
 
@@ -170,7 +206,8 @@ def test_promotion_without_an_eval_run_is_409_with_the_reasons(client_a, candida
     error = error_of(client_a.post(f"{VERSION_URL}/1.1.0/promote"), 409, "lifecycle_refused")
     assert error["details"]["reasons"] == [
         "no finished evaluation run is recorded for this version",
-        "it has not run as a canary; start a canary and let it serve its review period"]
+        "it has not run as a canary; start a canary and let it serve its review period",
+    ]
     assert status_of(candidate) == "draft"
 
 
@@ -178,22 +215,49 @@ def test_promotion_check_explains_the_gate(client_a, candidate):
     canary_served(candidate)
     response = client_a.get(f"{VERSION_URL}/1.1.0/promotion-check")
     assert response.status_code == 200
-    assert response.json() == {"allowed": False, "comparisons": [],
-                               "reasons": ["no finished evaluation run is recorded for this version"]}
-    suite = EvalSuite.objects.create(key="EVAL_API_002", capability_id="api.test",
-                                     thresholds={"schema_valid_rate": {"min": 0.9}})
-    EvalRun.objects.create(suite=suite, prompt_version=candidate, status="finished", verdict="pass",
-                           metrics={"schema_valid_rate": 0.97}, finished_at=timezone.now())
+    assert response.json() == {
+        "allowed": False,
+        "comparisons": [],
+        "reasons": ["no finished evaluation run is recorded for this version"],
+    }
+    suite = EvalSuite.objects.create(
+        key="EVAL_API_002", capability_id="api.test", thresholds={"schema_valid_rate": {"min": 0.9}}
+    )
+    EvalRun.objects.create(
+        suite=suite,
+        prompt_version=candidate,
+        status="finished",
+        verdict="pass",
+        metrics={"schema_valid_rate": 0.97},
+        finished_at=timezone.now(),
+    )
     body = client_a.get(f"{VERSION_URL}/1.1.0/promotion-check").json()
-    assert (body["allowed"], body["reasons"]) == (False, [
-        f"the active version {KEY}@1.0.0 has no conclusive evaluation run to compare with; run the suite on it first"])
+    assert (body["allowed"], body["reasons"]) == (
+        False,
+        [f"the active version {KEY}@1.0.0 has no conclusive evaluation run to compare with; run the suite on it first"],
+    )
     active = PromptVersion.objects.get(prompt__key=KEY, version="1.0.0")
-    EvalRun.objects.create(suite=suite, prompt_version=active, status="finished", verdict="pass",
-                           metrics={"schema_valid_rate": 0.96}, finished_at=timezone.now())
+    EvalRun.objects.create(
+        suite=suite,
+        prompt_version=active,
+        status="finished",
+        verdict="pass",
+        metrics={"schema_valid_rate": 0.96},
+        finished_at=timezone.now(),
+    )
     body = client_a.get(f"{VERSION_URL}/1.1.0/promotion-check").json()
     assert (body["allowed"], body["reasons"]) == (True, [])
-    assert body["comparisons"] == [{"metric": "schema_valid_rate", "candidate": 0.97, "active": 0.96,
-                                    "threshold": {"min": 0.9}, "tolerance": 0.0, "ok": True, "reason": ""}]
+    assert body["comparisons"] == [
+        {
+            "metric": "schema_valid_rate",
+            "candidate": 0.97,
+            "active": 0.96,
+            "threshold": {"min": 0.9},
+            "tolerance": 0.0,
+            "ok": True,
+            "reason": "",
+        }
+    ]
 
 
 def test_promotion_with_a_passing_run_activates_and_deprecates_the_previous(client_a, active, candidate):
@@ -215,10 +279,17 @@ def test_deprecate_and_retire_follow_the_lifecycle(client_a, active, candidate):
     assert (status_of(active), status_of(candidate)) == ("retired", "retired")
 
 
-@pytest.mark.parametrize("method, suffix", [
-    ("post", "canary"), ("delete", "canary"), ("post", "promote"), ("post", "deprecate"), ("post", "retire"),
-    ("get", "promotion-check"),
-])
+@pytest.mark.parametrize(
+    "method, suffix",
+    [
+        ("post", "canary"),
+        ("delete", "canary"),
+        ("post", "promote"),
+        ("post", "deprecate"),
+        ("post", "retire"),
+        ("get", "promotion-check"),
+    ],
+)
 def test_an_unknown_version_is_404_not_found(client_a, active, method, suffix):
     error = error_of(getattr(client_a, method)(f"{VERSION_URL}/9.9.9/{suffix}"), 404, "not_found")
     assert "9.9.9" in error["message"]
@@ -228,10 +299,16 @@ def test_an_unknown_version_is_404_not_found(client_a, active, method, suffix):
 # --- who may call it ----------------------------------------------------------------------------
 
 ENDPOINTS = [
-    ("get", BASE), ("post", BASE), ("get", f"{BASE}/{KEY}"), ("post", VERSION_URL),
-    ("post", f"{VERSION_URL}/1.1.0/canary"), ("delete", f"{VERSION_URL}/1.1.0/canary"),
-    ("post", f"{VERSION_URL}/1.1.0/promote"), ("post", f"{VERSION_URL}/1.0.0/deprecate"),
-    ("post", f"{VERSION_URL}/1.1.0/retire"), ("get", f"{VERSION_URL}/1.1.0/promotion-check"),
+    ("get", BASE),
+    ("post", BASE),
+    ("get", f"{BASE}/{KEY}"),
+    ("post", VERSION_URL),
+    ("post", f"{VERSION_URL}/1.1.0/canary"),
+    ("delete", f"{VERSION_URL}/1.1.0/canary"),
+    ("post", f"{VERSION_URL}/1.1.0/promote"),
+    ("post", f"{VERSION_URL}/1.0.0/deprecate"),
+    ("post", f"{VERSION_URL}/1.1.0/retire"),
+    ("get", f"{VERSION_URL}/1.1.0/promotion-check"),
 ]
 
 

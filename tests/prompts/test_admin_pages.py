@@ -49,18 +49,38 @@ def passing_run(version: PromptVersion) -> EvalRun:
     refuses to compare with an active version that has no conclusive run)."""
     active = PromptVersion.objects.filter(prompt=version.prompt, status="active").exclude(pk=version.pk).first()
     suite = EvalSuite.objects.get(key="EVAL_PRICING_001")
+    # Both runs measure every metric the seeded suite gates on, at its threshold: equal, so no regression.
+    metrics = {name: bound.get("min", bound.get("max", 0.0)) for name, bound in suite.thresholds.items()}
+    metrics |= {name: metrics.get(name, 0.0) for name in suite.tolerances}
     if active is not None and not active.eval_runs.filter(verdict__in=["pass", "fail"]).exists():
-        EvalRun.objects.create(suite=suite, prompt_version=active, status="finished", verdict="pass",
-                               finished_at=timezone.now())
-    return EvalRun.objects.create(suite=suite, prompt_version=version, status="finished", verdict="pass",
-                                  finished_at=timezone.now())
+        EvalRun.objects.create(
+            suite=suite,
+            prompt_version=active,
+            status="finished",
+            verdict="pass",
+            metrics=metrics,
+            finished_at=timezone.now(),
+        )
+    return EvalRun.objects.create(
+        suite=suite,
+        prompt_version=version,
+        status="finished",
+        verdict="pass",
+        metrics=metrics,
+        finished_at=timezone.now(),
+    )
 
 
 def version_form(base: PromptVersion, **changes) -> dict:
     """What the version form posts: `base`'s fields with `changes` applied."""
-    return {"prompt": base.prompt_id, "version": base.version, "system_template": base.system_template,
-            "user_template": base.user_template, "variables": ",".join(base.variables),
-            "model_parameters": '{"temperature": 0.2}'} | changes
+    return {
+        "prompt": base.prompt_id,
+        "version": base.version,
+        "system_template": base.system_template,
+        "user_template": base.user_template,
+        "variables": ",".join(base.variables),
+        "model_parameters": '{"temperature": 0.2}',
+    } | changes
 
 
 @pytest.fixture
@@ -76,37 +96,46 @@ def active(catalog) -> PromptVersion:
 @pytest.fixture
 def candidate(active) -> PromptVersion:
     return prompt_version_create_draft(
-        prompt_key=KEY, version="3.1.0", system_template="Be brief. " + active.system_template,
-        user_template=active.user_template, variables=list(active.variables),
+        prompt_key=KEY,
+        version="3.1.0",
+        system_template="Be brief. " + active.system_template,
+        user_template=active.user_template,
+        variables=list(active.variables),
     )
 
 
 @pytest.fixture
 def engineer(staff_user):
     """Staff who can reach the prompt version pages (view and change), with no object permission."""
-    staff_user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="prompts", codename__in=["view_promptversion", "change_promptversion"]))
+    staff_user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="prompts", codename__in=["view_promptversion", "change_promptversion"]
+        )
+    )
     return staff_user
 
 
 # --- changelists --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, expected, absent", [
-    ("/admin/capabilities/capability/?q=pricing", "pricing.suggest", "upsell.recommend"),
-    ("/admin/routing/model/", "gemini-1.5-flash", None),
-    ("/admin/routing/model/?q=claude", "claude-3-5-sonnet", "gemini-1.5-pro"),
-    ("/admin/routing/model/?cost_class__exact=free&enabled__exact=1", "phi-3-mini", "claude-3-5-sonnet"),
-    ("/admin/routing/modeldeployment/?environment__exact=staging&status__exact=ready", "0 model deployments",
-     None),
-    ("/admin/routing/provider/", "Vertex AI", None),
-    ("/admin/prompts/prompt/?q=pricing", "PRMP_PRICING_002", "PRMP_UPSELL_001"),
-    ("/admin/prompts/promptversion/?q=pricing", "PRMP_PRICING_001", "PRMP_UPSELL_001"),
-    ("/admin/prompts/promptversion/?status__exact=active", "PRMP_UPSELL_001", None),
-    ("/admin/prompts/promptversion/?status__exact=retired", "0 prompt versions", "PRMP_UPSELL_001"),
-    ("/admin/prompts/promptversion/?prompt__domain=PRICING", "PRMP_PRICING_002", "PRMP_UPSELL_001"),
-    ("/admin/evals/evalsuite/?q=pricing", "EVAL_PRICING_001", None),
-    ("/admin/evals/evalrun/", "0 eval runs", None),
-])
+
+@pytest.mark.parametrize(
+    "url, expected, absent",
+    [
+        ("/admin/capabilities/capability/?q=pricing", "pricing.suggest", "upsell.recommend"),
+        ("/admin/routing/model/", "gemini-1.5-flash", None),
+        ("/admin/routing/model/?q=claude", "claude-3-5-sonnet", "gemini-1.5-pro"),
+        ("/admin/routing/model/?cost_class__exact=free&enabled__exact=1", "phi-3-mini", "claude-3-5-sonnet"),
+        ("/admin/routing/modeldeployment/?environment__exact=staging&status__exact=ready", "0 model deployments", None),
+        ("/admin/routing/provider/", "Vertex AI", None),
+        ("/admin/prompts/prompt/?q=pricing", "PRMP_PRICING_002", "PRMP_UPSELL_001"),
+        ("/admin/prompts/promptversion/?q=pricing", "PRMP_PRICING_001", "PRMP_UPSELL_001"),
+        ("/admin/prompts/promptversion/?status__exact=active", "PRMP_UPSELL_001", None),
+        ("/admin/prompts/promptversion/?status__exact=retired", "0 prompt versions", "PRMP_UPSELL_001"),
+        ("/admin/prompts/promptversion/?prompt__domain=PRICING", "PRMP_PRICING_002", "PRMP_UPSELL_001"),
+        ("/admin/evals/evalsuite/?q=pricing", "EVAL_PRICING_001", None),
+        ("/admin/evals/evalrun/", "0 eval runs", None),
+    ],
+)
 def test_registry_changelists_render_with_search_and_filters(admin_client, catalog, url, expected, absent):
     text = page(admin_client.get(url))
     assert expected in text
@@ -115,8 +144,15 @@ def test_registry_changelists_render_with_search_and_filters(admin_client, catal
 
 
 def test_the_deployment_changelist_lists_registered_deployments(admin_client, catalog):
-    call_command("registry", "register", "phi-3-mini", "http://phi.system.svc.cluster.local/v1",
-                 "--environment", "staging", stdout=StringIO())
+    call_command(
+        "registry",
+        "register",
+        "phi-3-mini",
+        "http://phi.system.svc.cluster.local/v1",
+        "--environment",
+        "staging",
+        stdout=StringIO(),
+    )
     text = page(admin_client.get("/admin/routing/modeldeployment/?q=phi"))
     assert "phi.system.svc.cluster.local" in text
     assert "phi-3-mini" in page(admin_client.get("/admin/routing/modeldeployment/?environment__exact=staging"))
@@ -129,6 +165,7 @@ def test_the_prompt_changelist_shows_the_active_version(admin_client, candidate)
 
 
 # --- the prompt version page --------------------------------------------------------------------
+
 
 def test_the_version_page_renders_both_versions_side_by_side(admin_client, active, candidate):
     text = page(admin_client.get(f"{VERSIONS}{candidate.pk}/change/"))
@@ -210,6 +247,7 @@ def test_the_history_page_renders_and_names_the_user(admin_client, superuser, ca
 
 # --- lifecycle actions --------------------------------------------------------------------------
 
+
 def test_promote_without_an_eval_run_is_refused_with_the_reason(admin_client, active, candidate):
     text = run_action(admin_client, "promote_selected", candidate)
     assert f"{KEY}@3.1.0: promote refused: no finished evaluation run is recorded for this version" in text
@@ -267,14 +305,20 @@ def test_staff_with_the_object_permission_may_change_that_prompt_only(engineer, 
 
 
 def test_the_action_refusal_of_a_running_canary_is_shown(admin_client, candidate):
-    second = prompt_version_create_draft(prompt_key=KEY, version="3.2.0", system_template=candidate.system_template,
-                                         user_template=candidate.user_template, variables=list(candidate.variables))
+    second = prompt_version_create_draft(
+        prompt_key=KEY,
+        version="3.2.0",
+        system_template=candidate.system_template,
+        user_template=candidate.user_template,
+        variables=list(candidate.variables),
+    )
     prompt_version_start_canary(version_id=candidate.id)
     text = run_action(admin_client, "start_canary_selected", second)
     assert f"start canary refused: {KEY}@3.1.0 is already the canary of {KEY}; stop it first" in text
 
 
 # --- who reaches admin, and the audit ------------------------------------------------------------
+
 
 def test_an_admin_page_view_writes_a_platform_access_log_row(admin_client, candidate):
     before = PlatformAccessLog.objects.count()

@@ -10,16 +10,15 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from evals.models import EvalRun, EvalSuite
+from evals.services.promotion import check_promotion, prompt_version_promote
 from melmastoon_ai.errors import ApplicationError, NotFound
 from prompts.models import PromptVersion
 from prompts.selectors import PROMPT_CACHE, prompt_version_for
 from prompts.services import (
     LifecycleRefused,
-    check_promotion,
     prompt_create,
     prompt_version_create_draft,
     prompt_version_deprecate,
-    prompt_version_promote,
     prompt_version_retire,
     prompt_version_start_canary,
     prompt_version_stop_canary,
@@ -41,11 +40,24 @@ def draft(version: str, **overrides) -> PromptVersion:
     return prompt_version_create_draft(prompt_key=KEY, version=version, **fields)
 
 
-def record_run(version: PromptVersion, suite: EvalSuite, *, verdict: str = "pass", metrics: dict | None = None,
-               status: str = EvalRun.Status.FINISHED, finished_at: dt.datetime | None = None) -> EvalRun:
+def record_run(
+    version: PromptVersion,
+    suite: EvalSuite,
+    *,
+    verdict: str = "pass",
+    metrics: dict | None = None,
+    status: str = EvalRun.Status.FINISHED,
+    finished_at: dt.datetime | None = None,
+) -> EvalRun:
     finished = finished_at or (timezone.now() if status == EvalRun.Status.FINISHED else None)
-    return EvalRun.objects.create(suite=suite, prompt_version=version, status=status, verdict=verdict,
-                                  metrics=GOOD_METRICS if metrics is None else metrics, finished_at=finished)
+    return EvalRun.objects.create(
+        suite=suite,
+        prompt_version=version,
+        status=status,
+        verdict=verdict,
+        metrics=GOOD_METRICS if metrics is None else metrics,
+        finished_at=finished,
+    )
 
 
 def refusal_reasons(version_id: int, **kwargs) -> list[str]:
@@ -68,7 +80,8 @@ def reload(version: PromptVersion) -> PromptVersion:
 @pytest.fixture
 def suite(db):
     return EvalSuite.objects.create(
-        key="EVAL_TEST_001", capability_id="test.write",
+        key="EVAL_TEST_001",
+        capability_id="test.write",
         thresholds={"schema_valid_rate": {"min": 0.9}, "latency_p95_ms": {"max": 3000}},
         tolerances={"schema_valid_rate": 0.05, "latency_p95_ms": 100},
     )
@@ -88,6 +101,7 @@ def active(prompt, suite):
 
 
 # --- drafts -------------------------------------------------------------------------------------
+
 
 def test_a_new_version_starts_as_a_draft_with_sorted_unique_variables(prompt):
     version = draft("0.1.0", variables=["hotel", "guest", "hotel"])
@@ -117,11 +131,14 @@ def test_versions_compare_numerically_not_as_text(prompt):
     assert draft("1.10.0").version == "1.10.0"
 
 
-@pytest.mark.parametrize("overrides, problem", [
-    ({"user_template": "Guest: ${guest} in ${room}"}, "undeclared variables: ['room']"),
-    ({"variables": ["guest", "hotel", "locale"]}, "declared variables never used: ['locale']"),
-    ({"system_template": "Costs $ 5 for ${hotel}"}, "malformed placeholder"),
-])
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [
+        ({"user_template": "Guest: ${guest} in ${room}"}, "undeclared variables: ['room']"),
+        ({"variables": ["guest", "hotel", "locale"]}, "declared variables never used: ['locale']"),
+        ({"system_template": "Costs $ 5 for ${hotel}"}, "malformed placeholder"),
+    ],
+)
 def test_templates_are_strict_about_variables(prompt, overrides, problem):
     with pytest.raises(ApplicationError) as refused:
         draft("1.0.0", **overrides)
@@ -132,8 +149,9 @@ def test_templates_are_strict_about_variables(prompt, overrides, problem):
 
 def test_a_draft_of_an_unknown_prompt_is_not_found(db):
     with pytest.raises(NotFound):
-        prompt_version_create_draft(prompt_key="PRMP_NOPE_001", version="1.0.0", system_template="x",
-                                    user_template="y", variables=[])
+        prompt_version_create_draft(
+            prompt_key="PRMP_NOPE_001", version="1.0.0", system_template="x", user_template="y", variables=[]
+        )
 
 
 @pytest.mark.parametrize("key", ["PRMP_test_001", "PRICING_001", "PRMP_TEST_1", "PRMP_TEST_001\n"])
@@ -149,6 +167,7 @@ def test_a_prompt_key_is_registered_once(prompt):
 
 
 # --- canaries -----------------------------------------------------------------------------------
+
 
 def test_a_draft_starts_a_canary_with_its_percent_and_start_time(active):
     candidate = draft("1.1.0")
@@ -203,7 +222,8 @@ def test_a_stopped_canary_cannot_skip_its_review_by_being_promoted(active, suite
     prompt_version_stop_canary(version_id=candidate.id)
     later = first_start + dt.timedelta(days=30)
     assert refusal_reasons(candidate.id, now=later) == [
-        "its canary was stopped before the review period ended; restart the canary"]
+        "its canary was stopped before the review period ended; restart the canary"
+    ]
     prompt_version_start_canary(version_id=candidate.id)
     restarted = reload(candidate).canary_started_at
     assert restarted > first_start
@@ -218,6 +238,7 @@ def test_lifecycle_changes_of_an_unknown_version_are_not_found(db):
 
 
 # --- promotion ----------------------------------------------------------------------------------
+
 
 def test_promotion_without_a_finished_evaluation_run_is_refused(active, suite):
     candidate = successor("1.1.0")
@@ -241,8 +262,14 @@ def test_a_finished_run_without_a_finish_time_does_not_shadow_the_latest_run(act
     """PostgreSQL sorts NULLs first in a descending order; the gate must still pick the latest run."""
     candidate = draft("1.1.0")
     record_run(candidate, suite, verdict="fail", finished_at=timezone.now())
-    EvalRun.objects.create(suite=suite, prompt_version=candidate, status=EvalRun.Status.FINISHED, verdict="pass",
-                           metrics=GOOD_METRICS, finished_at=None)
+    EvalRun.objects.create(
+        suite=suite,
+        prompt_version=candidate,
+        status=EvalRun.Status.FINISHED,
+        verdict="pass",
+        metrics=GOOD_METRICS,
+        finished_at=None,
+    )
     assert any("did not pass" in reason for reason in refusal_reasons(candidate.id))
 
 
@@ -257,7 +284,9 @@ def test_promotion_is_refused_metric_by_metric_when_worse_than_the_active_versio
     ]
     decision = check_promotion(reload(candidate))
     assert [(row.metric, row.ok) for row in decision.comparisons] == [
-        ("latency_p95_ms", False), ("schema_valid_rate", False)]
+        ("latency_p95_ms", False),
+        ("schema_valid_rate", False),
+    ]
     assert decision.active_run.prompt_version_id == active.id
 
 
@@ -278,11 +307,14 @@ def test_one_metric_worse_is_named_alone(active, suite):
     assert refusal_reasons(candidate.id) == ["latency_p95_ms: worse than the active version by 101 (tolerance 100)"]
 
 
-@pytest.mark.parametrize("metrics, reason", [
-    ({"schema_valid_rate": 0.85, "latency_p95_ms": 1000}, "schema_valid_rate: 0.85 below the minimum 0.9"),
-    ({"schema_valid_rate": 0.99, "latency_p95_ms": 3500}, "latency_p95_ms: 3500 above the maximum 3000"),
-    ({"latency_p95_ms": 1000}, "schema_valid_rate: metric missing from the run"),
-])
+@pytest.mark.parametrize(
+    "metrics, reason",
+    [
+        ({"schema_valid_rate": 0.85, "latency_p95_ms": 1000}, "schema_valid_rate: 0.85 below the minimum 0.9"),
+        ({"schema_valid_rate": 0.99, "latency_p95_ms": 3500}, "latency_p95_ms: 3500 above the maximum 3000"),
+        ({"latency_p95_ms": 1000}, "schema_valid_rate: metric missing from the run"),
+    ],
+)
 def test_promotion_is_refused_below_the_suite_thresholds_even_without_an_active_run(prompt, suite, metrics, reason):
     candidate = draft("1.0.0")
     record_run(candidate, suite, metrics=metrics)
@@ -291,9 +323,15 @@ def test_promotion_is_refused_below_the_suite_thresholds_even_without_an_active_
 
 def test_a_run_may_carry_its_own_thresholds(prompt, suite):
     candidate = draft("1.0.0")
-    EvalRun.objects.create(suite=suite, prompt_version=candidate, status="finished", verdict="pass",
-                           metrics={"acceptance_rate": 0.5}, thresholds={"acceptance_rate": {"min": 0.7}},
-                           finished_at=timezone.now())
+    EvalRun.objects.create(
+        suite=suite,
+        prompt_version=candidate,
+        status="finished",
+        verdict="pass",
+        metrics={"acceptance_rate": 0.5},
+        thresholds={"acceptance_rate": {"min": 0.7}},
+        finished_at=timezone.now(),
+    )
     assert refusal_reasons(candidate.id) == ["acceptance_rate: 0.5 below the minimum 0.7"]
 
 
@@ -388,13 +426,20 @@ def test_a_retired_version_is_never_served(active, tenant_a, django_capture_on_c
 
 # --- the database holds the line without the services -----------------------------------------
 
+
 def test_the_database_refuses_a_second_active_version(active):
     other = draft("1.1.0")
     with pytest.raises(IntegrityError, match="one_active_version_per_prompt"), transaction.atomic():
         PromptVersion.objects.filter(pk=other.pk).update(status=Status.ACTIVE)
     with pytest.raises(IntegrityError, match="one_active_version_per_prompt"), transaction.atomic():
-        PromptVersion.objects.create(prompt=active.prompt, version="2.0.0", system_template=SYSTEM,
-                                     user_template=USER, variables=VARIABLES, status=Status.ACTIVE)
+        PromptVersion.objects.create(
+            prompt=active.prompt,
+            version="2.0.0",
+            system_template=SYSTEM,
+            user_template=USER,
+            variables=VARIABLES,
+            status=Status.ACTIVE,
+        )
     assert active.prompt.versions.filter(status=Status.ACTIVE).count() == 1
 
 
@@ -407,20 +452,29 @@ def test_the_database_refuses_a_second_canary_and_a_canary_that_is_not_a_draft(a
         PromptVersion.objects.filter(pk=active.pk).update(canary_percent=10)
 
 
-@pytest.mark.parametrize("start, target", [
-    ("active", "draft"), ("active", "retired"), ("deprecated", "draft"), ("retired", "active"),
-    ("retired", "draft"), ("retired", "deprecated"), ("draft", "deprecated"),
-])
+@pytest.mark.parametrize(
+    "start, target",
+    [
+        ("active", "draft"),
+        ("active", "retired"),
+        ("deprecated", "draft"),
+        ("retired", "active"),
+        ("retired", "draft"),
+        ("retired", "deprecated"),
+        ("draft", "deprecated"),
+    ],
+)
 def test_the_database_refuses_illegal_status_transitions(active, start, target):
     version = draft("1.1.0")
-    path = {"draft": [], "active": ["active"], "deprecated": ["active", "deprecated"],
-            "retired": ["retired"]}[start]
+    path = {"draft": [], "active": ["active"], "deprecated": ["active", "deprecated"], "retired": ["retired"]}[start]
     if start != "draft":
         PromptVersion.objects.filter(pk=active.pk).update(status=Status.DEPRECATED)
     for step in path:
         PromptVersion.objects.filter(pk=version.pk).update(status=step)
-    with pytest.raises((IntegrityError, DatabaseError), match=f"cannot go from {start} to {target}"), \
-            transaction.atomic():
+    with (
+        pytest.raises((IntegrityError, DatabaseError), match=f"cannot go from {start} to {target}"),
+        transaction.atomic(),
+    ):
         PromptVersion.objects.filter(pk=version.pk).update(status=target)
     assert reload(version).status == start
 
@@ -431,8 +485,12 @@ def test_the_database_keeps_released_text_immutable(active, status):
         prompt_version_deprecate(version_id=active.id)
     if status == "retired":
         prompt_version_retire(version_id=active.id)
-    for change in ({"system_template": "Something else for ${hotel}."}, {"variables": ["guest"]},
-                   {"version": "1.0.1"}, {"model_parameters": {"temperature": 1}}):
+    for change in (
+        {"system_template": "Something else for ${hotel}."},
+        {"variables": ["guest"]},
+        {"version": "1.0.1"},
+        {"model_parameters": {"temperature": 1}},
+    ):
         with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
             PromptVersion.objects.filter(pk=active.pk).update(**change)
     assert reload(active).system_template == SYSTEM

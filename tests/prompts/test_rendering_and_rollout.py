@@ -9,13 +9,13 @@ import pytest
 from django.utils import timezone
 
 from evals.models import EvalRun, EvalSuite
+from evals.services.promotion import prompt_version_promote
 from prompts.models import PromptVersion
 from prompts.rendering import PromptRenderError, check_templates, render, template_variables
 from prompts.selectors import PROMPT_CACHE, prompt_version_for, tenant_bucket
 from prompts.services import (
     prompt_create,
     prompt_version_create_draft,
-    prompt_version_promote,
     prompt_version_retire,
     prompt_version_seed,
     prompt_version_start_canary,
@@ -39,6 +39,7 @@ def independent_bucket(tenant_id, prompt_key: str) -> int:
 
 # --- rendering ------------------------------------------------------------------------------------
 
+
 def test_rendering_substitutes_every_declared_variable():
     result = rendered({"hotel": "Hotel Alborz", "guest": "Mina", "price": 120})
     assert result.system == "Write for Hotel Alborz."
@@ -60,10 +61,13 @@ def test_an_undeclared_variable_is_an_error():
         rendered({"hotel": "H", "guest": "G", "price": 1, "room": "101"})
 
 
-@pytest.mark.parametrize("user, problem", [
-    ("Dear ${guest} in ${room}", r"undeclared variables: \['room'\]"),
-    ("Costs $ 5", "malformed placeholder"),
-])
+@pytest.mark.parametrize(
+    "user, problem",
+    [
+        ("Dear ${guest} in ${room}", r"undeclared variables: \['room'\]"),
+        ("Costs $ 5", "malformed placeholder"),
+    ],
+)
 def test_a_template_that_does_not_match_its_variables_is_a_render_error(user, problem):
     with pytest.raises(PromptRenderError, match=problem):
         rendered({"hotel": "H", "guest": "G", "price": 1}, user=user)
@@ -95,6 +99,7 @@ def test_check_templates_accepts_exactly_the_declared_variables():
 
 # --- buckets --------------------------------------------------------------------------------------
 
+
 def test_a_tenant_bucket_is_stable_and_matches_an_independent_sha256():
     tenant = uuid.UUID("1f0e3c52-8a57-4c1e-9b1c-2d3f4a5b6c7d")
     buckets = {tenant_bucket(tenant, KEY) for _ in range(5)} | {tenant_bucket(str(tenant), KEY)}
@@ -105,7 +110,8 @@ def test_a_tenant_bucket_is_stable_and_matches_an_independent_sha256():
 def test_a_tenant_keeps_its_bucket_however_its_id_is_spelled():
     tenant = uuid.uuid4()
     assert {tenant_bucket(tenant, KEY), tenant_bucket(str(tenant).upper(), KEY), tenant_bucket(tenant.hex, KEY)} == {
-        independent_bucket(tenant, KEY)}
+        independent_bucket(tenant, KEY)
+    }
 
 
 def test_buckets_are_independent_per_prompt():
@@ -123,19 +129,28 @@ def test_buckets_are_roughly_uniform():
 
 # --- rollout --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def versions(db):
     prompt = prompt_create(key=KEY, domain="ROLLOUT")
-    active = prompt_version_seed(prompt=prompt, version="1.0.0", system_template=SYSTEM, user_template=USER,
-                                 variables=VARIABLES, model_parameters={"temperature": 0.2})
-    candidate = prompt_version_create_draft(prompt_key=KEY, version="1.1.0", system_template="New: " + SYSTEM,
-                                            user_template=USER, variables=VARIABLES)
+    active = prompt_version_seed(
+        prompt=prompt,
+        version="1.0.0",
+        system_template=SYSTEM,
+        user_template=USER,
+        variables=VARIABLES,
+        model_parameters={"temperature": 0.2},
+    )
+    candidate = prompt_version_create_draft(
+        prompt_key=KEY, version="1.1.0", system_template="New: " + SYSTEM, user_template=USER, variables=VARIABLES
+    )
     return active, candidate
 
 
 def served(tenants, key: str = KEY) -> dict:
-    return {tenant: getattr(prompt_version_for(tenant_id=tenant, prompt_key=key), "version", None)
-            for tenant in tenants}
+    return {
+        tenant: getattr(prompt_version_for(tenant_id=tenant, prompt_key=key), "version", None) for tenant in tenants
+    }
 
 
 def test_without_a_canary_everyone_gets_the_active_version(versions):
@@ -152,7 +167,8 @@ def test_a_plain_draft_is_never_served(versions):
 
 @pytest.mark.parametrize("percent", [5, 30])
 def test_tenants_in_the_canary_bucket_get_the_canary_and_the_others_the_active_version(
-        versions, percent, django_capture_on_commit_callbacks):
+    versions, percent, django_capture_on_commit_callbacks
+):
     _, candidate = versions
     tenants = [uuid.uuid4() for _ in range(300)]
     with django_capture_on_commit_callbacks(execute=True):
@@ -190,8 +206,9 @@ def test_after_promotion_everyone_gets_the_new_version(versions, settings, djang
     active, candidate = versions
     suite = EvalSuite.objects.create(key="EVAL_ROLLOUT_001", capability_id="rollout.test")
     for version in (active, candidate):  # the gate compares the candidate's run with the active one's
-        EvalRun.objects.create(suite=suite, prompt_version=version, status="finished", verdict="pass",
-                               finished_at=timezone.now())
+        EvalRun.objects.create(
+            suite=suite, prompt_version=version, status="finished", verdict="pass", finished_at=timezone.now()
+        )
     tenants = [uuid.uuid4() for _ in range(200)]
     with django_capture_on_commit_callbacks(execute=True):
         prompt_version_start_canary(version_id=candidate.id, percent=10)

@@ -12,6 +12,7 @@ import http.client
 import json
 import time
 from io import StringIO
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import google_crc32c
@@ -19,11 +20,14 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from jsonschema import Draft202012Validator, FormatChecker
 
 from capabilities.schemas import CAPABILITY_IDS, load_definition
 from routing.fakes import FakeAnthropicServer, FakeKmsServer, FakeOpenAIServer, FakeVertexServer
 from routing.fakes.answers import REFUSAL_TEXT, SCHEMA_INVALID_OUTPUT
+from routing.fakes.gcs_server import FakeGcsServer
+from routing.media import sniff
 from routing.providers.common import CAPABILITY_HEADER
 
 KEY_VERSION = "projects/fake-project/locations/europe-west1/keyRings/ring/cryptoKeys/manifests/cryptoKeyVersions/1"
@@ -35,8 +39,12 @@ def call(url: str, body: object = None, headers: dict | None = None) -> tuple[in
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
     try:
         data = None if body is None else json.dumps(body).encode()
-        connection.request("GET" if data is None else "POST", parts.path, body=data,
-                           headers={"Content-Type": "application/json", **(headers or {})})
+        connection.request(
+            "GET" if data is None else "POST",
+            parts.path,
+            body=data,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -63,6 +71,7 @@ def _clean(openai_fake):
 
 
 # --- lifecycle and control ----------------------------------------------------------------------
+
 
 def test_fakes_listen_on_loopback_on_free_ports_and_stop():
     with FakeOpenAIServer() as first, FakeVertexServer() as second:
@@ -97,7 +106,10 @@ def test_received_requests_are_recorded_and_listed_but_control_calls_are_not(ope
     chat(openai_fake, "tutor.answer", "hello")
     (sent,) = openai_fake.received
     assert (sent.method, sent.path, sent.headers[CAPABILITY_HEADER.lower()]) == (
-        "POST", "/v1/chat/completions", "tutor.answer")
+        "POST",
+        "/v1/chat/completions",
+        "tutor.answer",
+    )
     assert sent.body["messages"][0]["content"] == "hello"
     status, listing = call(f"{openai_fake.base_url}/__control__")
     assert status == 200 and [item["path"] for item in json.loads(listing)["received"]] == ["/v1/chat/completions"]
@@ -131,6 +143,7 @@ def test_a_hanging_response_never_arrives_within_the_client_timeout(openai_fake)
 
 
 # --- canned answers -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("capability_id", CAPABILITY_IDS)
 def test_every_capability_is_answered_valid_against_its_output_schema(openai_fake, capability_id):
@@ -167,10 +180,15 @@ def test_schema_invalid_and_refusal_answers(openai_fake):
 
 # --- the other wire formats ---------------------------------------------------------------------
 
+
 def test_the_anthropic_fake_answers_a_tool_call_directly_and_on_the_vertex_path_and_errors_in_its_shape():
-    body = {"model": "claude", "max_tokens": 100, "messages": [{"role": "user", "content": "{}"}],
-            "tools": [{"name": "emit", "input_schema": load_definition("tutor.answer")["output_schema"]}],
-            "tool_choice": {"type": "tool", "name": "emit"}}
+    body = {
+        "model": "claude",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "{}"}],
+        "tools": [{"name": "emit", "input_schema": load_definition("tutor.answer")["output_schema"]}],
+        "tool_choice": {"type": "tool", "name": "emit"},
+    }
     with FakeAnthropicServer() as server:
         status, reply = call(f"{server.base_url}/v1/messages", body)
         message = json.loads(reply)
@@ -187,15 +205,20 @@ def test_the_anthropic_fake_answers_a_tool_call_directly_and_on_the_vertex_path_
 
 def test_the_vertex_fake_answers_gemini_embeddings_and_a_safety_block():
     path = "/v1/projects/p/locations/europe-west1/publishers/google/models"
-    body = {"contents": [{"role": "user", "parts": [{"text": "{}"}]}],
-            "generationConfig": {"responseMimeType": "application/json",
-                                 "responseJsonSchema": load_definition("tutor.answer")["output_schema"]}}
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "{}"}]}],
+        "generationConfig": {
+            "responseMimeType": "application/json",
+            "responseJsonSchema": load_definition("tutor.answer")["output_schema"],
+        },
+    }
     with FakeVertexServer() as server:
         reply = json.loads(call(f"{server.base_url}{path}/gemini-1.5-flash:generateContent", body)[1])
         assert "answer" in json.loads(reply["candidates"][0]["content"]["parts"][0]["text"])
         assert reply["usageMetadata"]["promptTokenCount"] >= 1 and reply["candidates"][0]["safetyRatings"]
-        embedded = json.loads(call(f"{server.base_url}{path}/text-embedding-004:predict",
-                                   {"instances": [{"content": "sea view"}]})[1])
+        embedded = json.loads(
+            call(f"{server.base_url}{path}/text-embedding-004:predict", {"instances": [{"content": "sea view"}]})[1]
+        )
         assert len(embedded["predictions"][0]["embeddings"]["values"]) == 768
         server.script(refusal=True)
         blocked = json.loads(call(f"{server.base_url}{path}/gemini-1.5-flash:generateContent", body)[1])
@@ -209,23 +232,34 @@ def test_the_kms_fake_signs_with_rsa_pss_through_the_real_rest_client():
 
     digest = hashlib.sha256(b"manifest body").digest()
     with FakeKmsServer() as server:
-        client = kms.KeyManagementServiceClient(transport="rest", credentials=AnonymousCredentials(),
-                                                client_options=ClientOptions(api_endpoint=server.base_url))
+        client = kms.KeyManagementServiceClient(
+            transport="rest",
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=server.base_url),
+        )
         public = client.get_public_key(request={"name": KEY_VERSION})
-        signed = client.asymmetric_sign(request={"name": KEY_VERSION, "digest": {"sha256": digest},
-                                                 "digest_crc32c": google_crc32c.value(digest)})
+        signed = client.asymmetric_sign(
+            request={"name": KEY_VERSION, "digest": {"sha256": digest}, "digest_crc32c": google_crc32c.value(digest)}
+        )
     assert public.algorithm == kms.CryptoKeyVersion.CryptoKeyVersionAlgorithm.RSA_SIGN_PSS_2048_SHA256
     assert public.pem_crc32c == google_crc32c.value(public.pem.encode())
     assert signed.verified_digest_crc32c and signed.signature_crc32c == google_crc32c.value(signed.signature)
     key = serialization.load_pem_public_key(public.pem.encode())
-    key.verify(signed.signature, digest, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
-               utils.Prehashed(hashes.SHA256()))
+    key.verify(
+        signed.signature,
+        digest,
+        padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+        utils.Prehashed(hashes.SHA256()),
+    )
 
 
-@pytest.mark.parametrize("digest, checksum", [
-    (hashlib.sha256(b"manifest body").digest(), "1"),  # the checksum does not match
-    (b"short", None),  # not a SHA-256 digest
-])
+@pytest.mark.parametrize(
+    "digest, checksum",
+    [
+        (hashlib.sha256(b"manifest body").digest(), "1"),  # the checksum does not match
+        (b"short", None),  # not a SHA-256 digest
+    ],
+)
 def test_the_kms_fake_refuses_a_bad_digest(digest, checksum):
     body = {"digest": {"sha256": base64.b64encode(digest).decode()}}
     if checksum is not None:
@@ -236,14 +270,65 @@ def test_the_kms_fake_refuses_a_bad_digest(digest, checksum):
 
 # --- the management command ---------------------------------------------------------------------
 
+
 def test_the_fake_providers_command_prints_the_environment_and_stops():
     out = StringIO()
     call_command("fake_providers", "--base-port", "0", "--seconds", "0.2", stdout=out)
-    exports = dict(line.removeprefix("export ").split("=", 1) for line in out.getvalue().splitlines()
-                   if line.startswith("export "))
-    assert {"OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "VERTEX_BASE_URL",
-            "VERTEX_PROJECT", "VERTEX_LOCATION", "VERTEX_ACCESS_TOKEN"} <= set(exports)
-    assert all(exports[name].startswith("http://127.0.0.1:") for name in exports if name.endswith("_BASE_URL"))
+    exports = dict(
+        line.removeprefix("export ").split("=", 1) for line in out.getvalue().splitlines() if line.startswith("export ")
+    )
+    assert {
+        "OPENAI_BASE_URL",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "VERTEX_BASE_URL",
+        "VERTEX_PROJECT",
+        "VERTEX_LOCATION",
+        "VERTEX_ACCESS_TOKEN",
+    } <= set(exports)
+    assert {
+        "DOCUMENT_AI_ENDPOINT",
+        "SPEECH_ENDPOINT",
+        "TRANSLATION_ENDPOINT",
+        "VISION_ENDPOINT",
+        "GCS_ENDPOINT",
+        "DOCUMENT_AI_PROCESSOR",
+    } <= set(exports)
+    assert all(
+        exports[name].startswith("http://127.0.0.1:") for name in exports if name.endswith(("_BASE_URL", "_ENDPOINT"))
+    )
     port = int(exports["VERTEX_BASE_URL"].rsplit(":", 1)[1])
     with pytest.raises(ConnectionRefusedError):
         http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+
+
+GOLDEN = Path(__file__).resolve().parents[2] / "evals" / "golden"
+
+
+def test_the_command_puts_samples_of_the_golden_sets_media_into_the_cloud_storage_fake():
+    from routing.management.commands.fake_providers import referenced_objects
+
+    golden = [str(GOLDEN / "ocr.id_scan.jsonl"), str(GOLDEN / "stt.transcribe.jsonl")]
+    refs = referenced_objects(golden)
+    assert len(refs) == 10 and {ref.split("://")[0] for ref in refs} == {"gcs", "gs"}
+    out = StringIO()
+    call_command("fake_providers", "--base-port", "0", "--seconds", "0.2", "--sample-objects", *golden, stdout=out)
+    assert "# Cloud Storage fake: 10 sample objects for the golden references" in out.getvalue()
+    exports = dict(
+        line.removeprefix("export ").split("=", 1) for line in out.getvalue().splitlines() if line.startswith("export ")
+    )
+    buckets = set(exports["MEDIA_GCS_BUCKETS"].split(","))
+    assert {ref.split("/")[2] for ref in refs} <= buckets  # every referenced bucket may be read
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("fake_providers", "--seconds", "0", "--sample-objects", "no/such/file.jsonl")
+
+
+def test_a_sample_object_is_made_by_its_extension_and_is_what_it_says():
+    fake = FakeGcsServer()
+    fake.put_sample("gs://melmastoon-voice/eval/note.wav")
+    fake.put_sample("gcs://melmastoon-guest-docs/eval/scan.jpg")
+    stored = {name: (sniff(data), content_type) for (_, name), (data, content_type, _) in fake._objects.items()}
+    assert stored == {"eval/note.wav": ("audio/wav", "audio/wav"), "eval/scan.jpg": ("image/jpeg", "image/jpeg")}
+    with pytest.raises(ValueError, match="no sample media"):
+        fake.put_sample("gs://melmastoon-voice/eval/note.txt")

@@ -27,8 +27,9 @@ def registry(*args: str) -> str:
 
 @pytest.fixture
 def self_hosted(db):
-    provider, _ = Provider.objects.get_or_create(kind=Provider.Kind.SELF_HOSTED,
-                                                 defaults={"display_name": "Self-hosted"})
+    provider, _ = Provider.objects.get_or_create(
+        kind=Provider.Kind.SELF_HOSTED, defaults={"display_name": "Self-hosted"}
+    )
     return provider
 
 
@@ -41,12 +42,18 @@ def llama(self_hosted, django_capture_on_commit_callbacks):
 
 # --- register -----------------------------------------------------------------------------------
 
+
 def test_register_creates_a_self_hosted_model_when_the_catalog_lacks_it(self_hosted):
     assert registry("register", "llama-3-8b", URL, "--context-window", "8192", "--create") == (
-        "registered llama-3-8b@development\n")
+        "registered llama-3-8b@development\n"
+    )
     model = Model.objects.get(name="llama-3-8b")
     assert (model.provider, model.modality, model.context_window, model.cost_class) == (
-        self_hosted, "text", 8192, "free")
+        self_hosted,
+        "text",
+        8192,
+        "free",
+    )
     deployment = model.deployments.get()
     assert (deployment.endpoint_url, deployment.environment, deployment.status) == (URL, "development", "ready")
 
@@ -71,8 +78,13 @@ def test_one_model_may_be_registered_once_per_environment(llama):
     with pytest.raises(CommandError, match="llama-3-8b is already registered in staging"):
         registry("register", "llama-3-8b", "http://other.internal:8000/v1", "--environment", "staging")
     assert ModelDeployment.objects.get(model__name="llama-3-8b", environment="staging").endpoint_url == URL
-    registry("register", "llama-3-8b", "http://llama-3-8b-production.system.svc.cluster.local:8000/v1",
-             "--environment", "production")
+    registry(
+        "register",
+        "llama-3-8b",
+        "http://llama-3-8b-production.system.svc.cluster.local:8000/v1",
+        "--environment",
+        "production",
+    )
     assert set(ModelDeployment.objects.values_list("environment", flat=True)) == {"staging", "production"}
 
 
@@ -81,13 +93,16 @@ def test_the_database_refuses_a_duplicate_deployment_without_the_service(llama):
         ModelDeployment.objects.create(model=llama.model, endpoint_url=URL, environment="staging")
 
 
-@pytest.mark.parametrize("args, problem", [
-    (["register", "llama-3-8b", "ftp://vllm/v1"], "is not an http(s) URL"),
-    (["register", "llama-3-8b", "not a url"], "is not an http(s) URL"),
-    (["register", "llama-3-8b", URL, "--environment", "moon"], "invalid choice"),
-    (["deregister", "llama-3-8b", "--environment", "production"], "no deployment of llama-3-8b in production"),
-    (["enable", "nothing-here"], "no deployment of nothing-here in development"),
-])
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (["register", "llama-3-8b", "ftp://vllm/v1"], "is not an http(s) URL"),
+        (["register", "llama-3-8b", "not a url"], "is not an http(s) URL"),
+        (["register", "llama-3-8b", URL, "--environment", "moon"], "invalid choice"),
+        (["deregister", "llama-3-8b", "--environment", "production"], "no deployment of llama-3-8b in production"),
+        (["enable", "nothing-here"], "no deployment of nothing-here in development"),
+    ],
+)
 def test_bad_registry_commands_fail_with_a_clear_error(self_hosted, args, problem):
     with pytest.raises(CommandError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         registry(*args)
@@ -96,8 +111,9 @@ def test_bad_registry_commands_fail_with_a_clear_error(self_hosted, args, proble
 
 def test_register_needs_the_provider_in_the_catalog(self_hosted):
     with pytest.raises(ApplicationError, match="no provider vllm; run seed_catalog first"):
-        deployment_register(model_name="llama-3-8b", endpoint_url=URL, environment="staging", provider_kind="vllm",
-                            create_model=True)
+        deployment_register(
+            model_name="llama-3-8b", endpoint_url=URL, environment="staging", provider_kind="vllm", create_model=True
+        )
     assert not Model.objects.filter(name="llama-3-8b").exists()
 
 
@@ -107,6 +123,7 @@ def test_a_model_outside_the_catalog_is_refused_when_creation_is_off(self_hosted
 
 
 # --- enable, disable, deregister, list -----------------------------------------------------------
+
 
 def test_disable_and_enable_change_the_status(llama):
     assert registry("disable", "llama-3-8b", "--environment", "staging") == "llama-3-8b@staging: disabled\n"
@@ -128,8 +145,14 @@ def test_deregister_removes_the_deployment_but_keeps_the_model(llama):
 
 
 def test_list_shows_every_deployment_and_filters_by_environment(llama):
-    registry("register", "mistral-7b", "http://mistral.system.svc.cluster.local:8000/v1", "--environment", "production",
-             "--create")
+    registry(
+        "register",
+        "mistral-7b",
+        "http://mistral.system.svc.cluster.local:8000/v1",
+        "--environment",
+        "production",
+        "--create",
+    )
     registry("disable", "mistral-7b", "--environment", "production")
     ModelDeployment.objects.filter(pk=llama.pk).update(last_health_status="healthy")
     lines = registry("list").splitlines()
@@ -145,8 +168,8 @@ def test_list_shows_every_deployment_and_filters_by_environment(llama):
 
 # --- cached reads -------------------------------------------------------------------------------
 
-def test_deployment_for_returns_only_a_ready_deployment_of_that_environment(llama,
-                                                                          django_capture_on_commit_callbacks):
+
+def test_deployment_for_returns_only_a_ready_deployment_of_that_environment(llama, django_capture_on_commit_callbacks):
     spec = deployment_for(model_name="llama-3-8b", environment="staging")
     assert (spec.model, spec.endpoint_url, spec.environment, spec.status) == ("llama-3-8b", URL, "staging", "ready")
     assert deployment_for(model_name="llama-3-8b", environment="production") is None
@@ -178,8 +201,7 @@ def test_a_new_deployment_is_visible_after_commit(self_hosted, django_capture_on
     assert deployment_for(model_name="qwen-2-7b", environment="production") is None
     with django_capture_on_commit_callbacks(execute=True):
         registry("register", "qwen-2-7b", "https://qwen.internal/v1", "--environment", "production", "--create")
-    assert deployment_for(model_name="qwen-2-7b", environment="production").endpoint_url == (
-        "https://qwen.internal/v1")
+    assert deployment_for(model_name="qwen-2-7b", environment="production").endpoint_url == ("https://qwen.internal/v1")
 
 
 def test_the_model_catalog_is_cached_and_refreshed_after_commit(catalog, django_capture_on_commit_callbacks):
@@ -199,6 +221,7 @@ def test_the_model_catalog_is_cached_and_refreshed_after_commit(catalog, django_
 
 # --- health (seed 003): probed on a beat schedule, unhealthy deployments skipped -------------------
 
+
 def test_deployments_are_probed_on_a_beat_schedule(settings):
     entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "routing.probe_deployments")
     assert entry["schedule"] == 30
@@ -209,15 +232,17 @@ def test_deployments_are_probed_on_a_beat_schedule(settings):
 
 
 def test_a_probe_records_health_and_the_router_skips_an_unhealthy_deployment(
-        catalog, openai_fake, providers_from_settings, django_capture_on_commit_callbacks):
+    catalog, openai_fake, providers_from_settings, django_capture_on_commit_callbacks
+):
     from routing.providers.registry import adapter_for
     from routing.router import route
     from routing.tasks import probe_deployments
     from tests.routing.test_router import plan
 
     with django_capture_on_commit_callbacks(execute=True):
-        deployment_register(model_name="phi-3-mini", endpoint_url=f"{openai_fake.base_url}/v1",
-                            environment="development")
+        deployment_register(
+            model_name="phi-3-mini", endpoint_url=f"{openai_fake.base_url}/v1", environment="development"
+        )
     with django_capture_on_commit_callbacks(execute=True):
         assert probe_deployments() == {"phi-3-mini@development": "healthy"}
     deployment = ModelDeployment.objects.get(model__name="phi-3-mini")
@@ -230,10 +255,15 @@ def test_a_probe_records_health_and_the_router_skips_an_unhealthy_deployment(
     openai_fake.reset()
     assert not adapter_for("self_hosted").is_configured("phi-3-mini")
     payload = {"bar": {"amount": 100, "currency": "EUR"}, "occupancy_pct": 50, "stay_date": "2027-03-14"}
-    result = route(plan(chain=("phi-3-mini", "deterministic"), payload=payload), validate=lambda output: [],
-                   screen=lambda output, safety=None: "allow")
-    assert [(a.provider, a.outcome) for a in result.attempts] == [("self_hosted", "not_configured"),
-                                                                  ("deterministic", "ok")]
+    result = route(
+        plan(chain=("phi-3-mini", "deterministic"), payload=payload),
+        validate=lambda output: [],
+        screen=lambda output, safety=None: "allow",
+    )
+    assert [(a.provider, a.outcome) for a in result.attempts] == [
+        ("self_hosted", "not_configured"),
+        ("deterministic", "ok"),
+    ]
     assert openai_fake.received == []  # the unhealthy deployment got no chat call
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -244,6 +274,7 @@ def test_a_probe_records_health_and_the_router_skips_an_unhealthy_deployment(
 def test_a_probe_result_is_dropped_when_the_endpoint_changed_meanwhile(llama):
     from routing.services import deployment_health_record
 
-    assert not deployment_health_record(deployment_id=llama.pk, endpoint_url="http://old.internal/v1",
-                                        health="unhealthy:timeout")
+    assert not deployment_health_record(
+        deployment_id=llama.pk, endpoint_url="http://old.internal/v1", health="unhealthy:timeout"
+    )
     assert ModelDeployment.objects.get(pk=llama.pk).last_health_status == ""

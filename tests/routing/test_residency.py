@@ -12,8 +12,15 @@ from routing.residency import eu_resident, processing_regions
 
 
 def context(region: str = "europe-west1") -> RequestContext:
-    return RequestContext(tenant_id=str(uuid.uuid4()), tenant_region=region, tenant_country="DE", locale="en",
-                          feature="t", offline=False, eu_only=True)
+    return RequestContext(
+        tenant_id=str(uuid.uuid4()),
+        tenant_region=region,
+        tenant_country="DE",
+        locale="en",
+        feature="t",
+        offline=False,
+        eu_only=True,
+    )
 
 
 def test_the_direct_anthropic_api_is_not_eu_resident_and_claude_on_vertex_is():

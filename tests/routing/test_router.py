@@ -78,10 +78,24 @@ def plan(**changes) -> RoutePlan:
     base = dict(
         capability_id="pricing.suggest",
         chain=("gemini-1.5-flash", "claude-3-5-sonnet", "gpt-4o-mini", "deterministic"),
-        allowed_providers=(), eu_only=False, system_prompt="s", user_prompt="u", payload={}, output_schema={},
-        max_output_tokens=100, temperature=0.1, timeout_seconds=1.0, deadline_seconds=2.5,
-        context=RequestContext(tenant_id=str(uuid.uuid4()), tenant_region="europe-west1", tenant_country="AF",
-                               locale="en", feature="t", offline=False),
+        allowed_providers=(),
+        eu_only=False,
+        system_prompt="s",
+        user_prompt="u",
+        payload={},
+        output_schema={},
+        max_output_tokens=100,
+        temperature=0.1,
+        timeout_seconds=1.0,
+        deadline_seconds=2.5,
+        context=RequestContext(
+            tenant_id=str(uuid.uuid4()),
+            tenant_region="europe-west1",
+            tenant_country="AF",
+            locale="en",
+            feature="t",
+            offline=False,
+        ),
     )
     return RoutePlan(**(base | changes))
 
@@ -97,8 +111,9 @@ def test_first_provider_answers(providers, breakers):
     assert result.cost_usd > 0  # gemini-1.5-flash list prices
 
 
-@pytest.mark.parametrize("kind, outcome", [("timeout", "timeout"), ("rate_limited", "error"),
-                                           ("server", "error"), ("malformed", "error")])
+@pytest.mark.parametrize(
+    "kind, outcome", [("timeout", "timeout"), ("rate_limited", "error"), ("server", "error"), ("malformed", "error")]
+)
 def test_each_failure_moves_to_the_next_provider(providers, breakers, kind, outcome):
     providers["vertex"].script = [ProviderError(kind, "x", retryable=True)]
     result = route(plan(), validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
@@ -143,8 +158,12 @@ def test_residency_forbids_openai_for_an_eu_only_tenant(providers, breakers):
 
 
 def test_capability_residency_limits_providers(providers, breakers):
-    result = route(plan(allowed_providers=("vertex", "deterministic"), chain=("claude-3-5-sonnet", "deterministic")),
-                   validate=validate, screen=lambda o, safety=None: "allow", breakers=breakers)
+    result = route(
+        plan(allowed_providers=("vertex", "deterministic"), chain=("claude-3-5-sonnet", "deterministic")),
+        validate=validate,
+        screen=lambda o, safety=None: "allow",
+        breakers=breakers,
+    )
     assert outcomes(result) == [("anthropic", "residency"), ("deterministic", "ok")]
 
 
@@ -195,8 +214,12 @@ def test_hung_providers_are_bounded_by_the_request_deadline(providers, breakers)
     for fake in providers.values():
         fake.script = [("hang", 30)]
     started = time.perf_counter()
-    result = route(plan(timeout_seconds=1.0, deadline_seconds=1.5), validate=validate,
-                   screen=lambda o, safety=None: "allow", breakers=breakers)
+    result = route(
+        plan(timeout_seconds=1.0, deadline_seconds=1.5),
+        validate=validate,
+        screen=lambda o, safety=None: "allow",
+        breakers=breakers,
+    )
     elapsed = time.perf_counter() - started
     assert result.degraded
     assert elapsed < 1.5 + 0.2, elapsed  # the deadline, plus scheduling slack

@@ -24,8 +24,9 @@ def enrolled(superuser):
 
 def _login(form: dict) -> Client:
     browser = Client()
-    browser.response = browser.post("/admin/login/", {"username": "admin", "password": PASSWORD,
-                                                      "next": "/admin/"} | form)
+    browser.response = browser.post(
+        "/admin/login/", {"username": "admin", "password": PASSWORD, "next": "/admin/"} | form
+    )
     return browser
 
 

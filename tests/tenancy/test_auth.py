@@ -93,8 +93,9 @@ def test_last_used_is_recorded_after_the_request_commits(client_a, key_a, django
         assert ApiKey.objects.get(pk=key_a.key.pk).last_used_at is not None
 
 
-def test_last_used_is_written_at_most_once_a_minute_across_processes(client_a, key_a,
-                                                                     django_capture_on_commit_callbacks):
+def test_last_used_is_written_at_most_once_a_minute_across_processes(
+    client_a, key_a, django_capture_on_commit_callbacks
+):
     from melmastoon_ai.tenancy import services
 
     with django_capture_on_commit_callbacks(execute=True) as first:
@@ -140,15 +141,18 @@ def test_create_tenant_and_create_api_key_commands(capsys, anon_client):
 
 # --- JWT ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def rsa_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _pem(key) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def _token(key, **claims) -> str:
@@ -176,10 +180,11 @@ def test_jwt_without_the_scope_is_403(jwt_settings, rsa_key, anon_client, tenant
     assert anon_client.get(KEYS_URL, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
 
 
-@pytest.mark.parametrize("scope", ["ai:admin", ["ai:admin"], "other:ai:admin", "melmastoon:ai:ai:admin",
-                                   "melmastoon:admin", "MELMASTOON:ai:admin"])
-def test_jwt_scopes_without_the_melmastoon_ai_prefix_grant_nothing(jwt_settings, rsa_key, anon_client, tenant_a,
-                                                                   scope):
+@pytest.mark.parametrize(
+    "scope",
+    ["ai:admin", ["ai:admin"], "other:ai:admin", "melmastoon:ai:ai:admin", "melmastoon:admin", "MELMASTOON:ai:admin"],
+)
+def test_jwt_scopes_without_the_melmastoon_ai_prefix_grant_nothing(jwt_settings, rsa_key, anon_client, tenant_a, scope):
     token = _token(rsa_key, tenant_id=str(tenant_a.id), scope=scope)
     response = anon_client.get(KEYS_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 403, response.content
@@ -280,7 +285,8 @@ def test_a_hotels_admin_key_cannot_administer_platform_wide_resources(client_b, 
 
 
 def test_the_operators_admin_key_reaches_the_platform_admin_api_and_a_hotel_still_its_own(
-        client_a, client_b, operator_a, catalog):
+    client_a, client_b, operator_a, catalog
+):
     assert client_a.get("/api/v1/admin/prompts").status_code == 200
     assert client_b.get("/api/v1/admin/api-keys").status_code == 200  # its own keys: tenant-level
 

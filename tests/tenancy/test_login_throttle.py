@@ -24,6 +24,7 @@ def _fresh_counters():
         keys = list(get_redis().scan_iter(f"{KEY_PREFIX}:*"))
         if keys:
             get_redis().delete(*keys)
+
     clear()
     yield
     clear()

@@ -52,9 +52,7 @@ def test_every_table_with_tenant_id_forces_rls_with_a_tenant_policy():
     assert {"tenancy_apikey", "outbox_outboxevent"} <= set(tables)
     with connection.cursor() as cursor:
         for table in tables:
-            cursor.execute(
-                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table]
-            )
+            cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])
             assert cursor.fetchone() == (True, True), f"{table} lacks ENABLE/FORCE ROW LEVEL SECURITY"
             cursor.execute("SELECT qual, with_check FROM pg_policies WHERE tablename = %s", [table])
             policies = cursor.fetchall()

@@ -48,8 +48,14 @@ def _value(values: Values, kind: str, args: list[str]) -> tuple[str, str | None]
         "IMEI": lambda: (values.imei(), None),
         "PHONE": lambda: (values.phone(args[0], args[1]), "PHONE"),
         "CARD": lambda: (values.card(args[0], args[1]), "CARD"),
-        "IBAN": lambda: (values.iban(args[0], grouped=not {"compact", "compact_lower"} & set(args),
-                                     lower=bool({"lower", "compact_lower"} & set(args))), "IBAN"),
+        "IBAN": lambda: (
+            values.iban(
+                args[0],
+                grouped=not {"compact", "compact_lower"} & set(args),
+                lower=bool({"lower", "compact_lower"} & set(args)),
+            ),
+            "IBAN",
+        ),
         "GOV": lambda: (values.gov_id(args[0]), "GOV_ID"),
         "PASS": lambda: (values.passport(args[0]), "PASSPORT"),
         "LUHNFAIL": lambda: (values.luhn_failing(), None),
@@ -66,7 +72,7 @@ def render(template: str, values: Values) -> tuple[str, list[dict]]:
     spans: list[dict] = []
     cursor = length = 0
     for match in _SLOT.finditer(template):
-        literal = template[cursor:match.start()]
+        literal = template[cursor : match.start()]
         parts.append(literal)
         length += len(literal)
         value, label = _value(values, match.group(1), (match.group(2) or "").split(":") if match.group(2) else [])
@@ -83,8 +89,10 @@ def build_pii_records() -> list[dict]:
     """`split` is "dev" (the detectors were tuned on it), "holdout" (scored blind once, then its misses
     were fixed) or "holdout2" (issue 24: scored blind once, see data/README.md)."""
     values = Values(SEED)
-    templates = [("dev", template) for template in [
-        *pii_templates_latin.TEMPLATES, *pii_templates_rtl.TEMPLATES, *pii_templates_tricky.TEMPLATES]]
+    templates = [
+        ("dev", template)
+        for template in [*pii_templates_latin.TEMPLATES, *pii_templates_rtl.TEMPLATES, *pii_templates_tricky.TEMPLATES]
+    ]
     templates += [("holdout", template) for template in pii_templates_holdout.TEMPLATES]
     templates += [("dev", template) for template in pii_templates_countries.TEMPLATES]
     templates += [("holdout2", template) for template in pii_templates_holdout2.TEMPLATES]
@@ -95,8 +103,16 @@ def build_pii_records() -> list[dict]:
             if text in seen:
                 continue
             seen.add(text)
-            records.append({"id": f"pii-{len(records) + 1:03d}", "split": split, "lang": lang, "country": country,
-                            "text": text, "spans": spans})
+            records.append(
+                {
+                    "id": f"pii-{len(records) + 1:03d}",
+                    "split": split,
+                    "lang": lang,
+                    "country": country,
+                    "text": text,
+                    "spans": spans,
+                }
+            )
     return records
 
 
@@ -106,8 +122,10 @@ def build_moderation_records() -> list[dict]:
     cases = [("dev", case) for case in [*moderation_cases_latin.CASES, *moderation_cases_rtl.CASES]]
     cases += [("holdout", case) for case in moderation_holdout.CASES]
     cases += [("holdout2", case) for case in moderation_holdout.CASES_2]
-    return [{"id": f"mod-{index:03d}", "split": split, "lang": lang, "labels": labels, "text": text}
-            for index, (split, (lang, labels, text)) in enumerate(cases, start=1)]
+    return [
+        {"id": f"mod-{index:03d}", "split": split, "lang": lang, "labels": labels, "text": text}
+        for index, (split, (lang, labels, text)) in enumerate(cases, start=1)
+    ]
 
 
 def dumps(records: list[dict]) -> str:

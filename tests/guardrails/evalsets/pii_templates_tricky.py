@@ -6,13 +6,21 @@ TEMPLATES = [
     ("en", "AE", "Tel:{PHONE:AE:e164} / Email:{EMAIL}"),
     ("en", "AF", "Contact (WhatsApp): {PHONE:AF:idd}; alt. contact: {PHONE:AE:intl}"),
     ("en", None, "Send it to <{EMAIL}> please, or mailto:{EMAIL}"),
-    ("en", "GB", "Booking notes:\n- guest: Ms. Noor\n- phone: {PHONE:GB:local}\n- card: {CARD:jcb:spaced}\n"
-                 "- arrival 2025-12-24 23:40\n- rate GBP 189.00/night"),
+    (
+        "en",
+        "GB",
+        "Booking notes:\n- guest: Ms. Noor\n- phone: {PHONE:GB:local}\n- card: {CARD:jcb:spaced}\n"
+        "- arrival 2025-12-24 23:40\n- rate GBP 189.00/night",
+    ),
     ("en", "AE", "Card ({CARD:unionpay:compact}) charged AED 2,100; refund ref RF-20251103-7781."),
     ("en", "AE", "emirates id no. {GOV:emirates_compact}, nationality IN, visa on arrival"),
     ("en", None, "iban: {IBAN:CH:lower}; swift: UBSWCHZH80A"),
-    ("en", "AF", "Coordinates of the guesthouse: 34.5553, 69.2075. Generator runs 18:00-23:00. Fee AFN 12,500,000 "
-                 "for the season."),
+    (
+        "en",
+        "AF",
+        "Coordinates of the guesthouse: 34.5553, 69.2075. Generator runs 18:00-23:00. Fee AFN 12,500,000 "
+        "for the season.",
+    ),
     ("en", "AF", "Booking 0701 334 221 is confirmed for room 0701; firmware v2.3.4.5 installed on the lock."),
     ("en", None, "Numbers for the kids' game: 1 2 3 4 5 6 7 8 9 10, then dinner at 19:30."),
     ("en", "DE", "Guest's passport: {PASS:digits9} (UK), expires 2031-04-30; second guest ID card {GOV:idnr}."),

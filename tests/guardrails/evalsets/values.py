@@ -28,10 +28,12 @@ _FULLWIDTH = str.maketrans({chr(code): chr(code + 0xFEE0) for code in range(0x21
 
 def _between_groups(separator: str):
     """Groups joined by `separator` instead of a space; an ungrouped value gets it every 4 characters."""
+
     def apply(value: str) -> str:
         if " " in value:
             return value.replace(" ", separator)
-        return separator.join(value[i:i + 4] for i in range(0, len(value), 4))
+        return separator.join(value[i : i + 4] for i in range(0, len(value), 4))
+
     return apply
 
 
@@ -41,18 +43,76 @@ TRANSFORMS = {
     "ar": lambda value: value.translate(DIGIT_SCRIPTS["ar"]),
     "fa": lambda value: value.translate(DIGIT_SCRIPTS["fa"]),
     "fw": lambda value: value.translate(_FULLWIDTH),
-    "zw": _between_groups("\u200b"), "zwj": _between_groups("\u200d"), "zwnj": _between_groups("\u200c"),
-    "wj": _between_groups("\u2060"), "shy": _between_groups("\u00ad"), "lrm": _between_groups("\u200e"),
-    "nbsp": _between_groups("\u00a0"), "thin": _between_groups("\u2009"), "nnbsp": _between_groups("\u202f"),
+    "zw": _between_groups("\u200b"),
+    "zwj": _between_groups("\u200d"),
+    "zwnj": _between_groups("\u200c"),
+    "wj": _between_groups("\u2060"),
+    "shy": _between_groups("\u00ad"),
+    "lrm": _between_groups("\u200e"),
+    "nbsp": _between_groups("\u00a0"),
+    "thin": _between_groups("\u2009"),
+    "nnbsp": _between_groups("\u202f"),
     "dots": _between_groups("."),
 }
-FIRST = ["ahmad", "fatima", "omar", "zahra", "karim", "leila", "hamid", "mariam", "sophie", "lukas", "elif",
-         "yusuf", "noor", "farid", "sara", "jean", "anna", "mehmet", "aisha", "wahid", "shabnam", "pierre"]
-LAST = ["karimi", "haidari", "al-mansouri", "rahimi", "dubois", "schneider", "yilmaz", "popal", "saleh",
-        "noori", "martin", "wolf", "demir", "hashimi", "alami", "stanekzai"]
-DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.fr", "gmx.de", "icloud.com", "mail.ru",
-           "kabul-serena.af", "dubai-stay.ae", "riyadh-inn.com.sa", "web.de", "orange.fr", "yandex.com.tr",
-           "hotel-bamyan.af", "corp.example.co.uk"]
+FIRST = [
+    "ahmad",
+    "fatima",
+    "omar",
+    "zahra",
+    "karim",
+    "leila",
+    "hamid",
+    "mariam",
+    "sophie",
+    "lukas",
+    "elif",
+    "yusuf",
+    "noor",
+    "farid",
+    "sara",
+    "jean",
+    "anna",
+    "mehmet",
+    "aisha",
+    "wahid",
+    "shabnam",
+    "pierre",
+]
+LAST = [
+    "karimi",
+    "haidari",
+    "al-mansouri",
+    "rahimi",
+    "dubois",
+    "schneider",
+    "yilmaz",
+    "popal",
+    "saleh",
+    "noori",
+    "martin",
+    "wolf",
+    "demir",
+    "hashimi",
+    "alami",
+    "stanekzai",
+]
+DOMAINS = [
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.fr",
+    "gmx.de",
+    "icloud.com",
+    "mail.ru",
+    "kabul-serena.af",
+    "dubai-stay.ae",
+    "riyadh-inn.com.sa",
+    "web.de",
+    "orange.fr",
+    "yandex.com.tr",
+    "hotel-bamyan.af",
+    "corp.example.co.uk",
+]
 
 
 class Values:
@@ -66,8 +126,16 @@ class Values:
     # --- emails and phones ---------------------------------------------------------------------
     def email(self) -> str:
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
-        local = self.rng.choice([f"{first}.{last}", f"{first}{self.rng.randint(1, 99)}", f"{first[0]}.{last}",
-                                 f"{first}_{last}", f"{last}.{first}+booking", f"reservations.{last}"])
+        local = self.rng.choice(
+            [
+                f"{first}.{last}",
+                f"{first}{self.rng.randint(1, 99)}",
+                f"{first[0]}.{last}",
+                f"{first}_{last}",
+                f"{last}.{first}+booking",
+                f"reservations.{last}",
+            ]
+        )
         return f"{local}@{self.rng.choice(DOMAINS)}"
 
     def phone_number(self, region: str) -> phonenumbers.PhoneNumber:
@@ -112,22 +180,34 @@ class Values:
 
     def email_idn(self) -> str:
         """Non-ASCII local parts and internationalised domains, as guests write them."""
-        return self.rng.choice([
-            f"müller.{self.rng.choice(['anna', 'jonas'])}@gmx.de",
-            f"{self.rng.choice(['jürgen', 'jörg'])}@müller-reisen.de",
-            "françois.dupré@orange.fr", f"şükrü.{self.rng.choice(['öztürk', 'çelik'])}@şirket.com.tr",
-            "josé.garcía@correo.es", f"info@{self.rng.choice(['hôtel-côte', 'gîte-école'])}.fr",
-            f"{self.rng.choice(['ayşe', 'gülşen'])}{self.rng.randint(1, 99)}@yandex.com.tr",
-            "noël.bréhaut@exämple.ch", "björn@straße.de",
-        ])
+        return self.rng.choice(
+            [
+                f"müller.{self.rng.choice(['anna', 'jonas'])}@gmx.de",
+                f"{self.rng.choice(['jürgen', 'jörg'])}@müller-reisen.de",
+                "françois.dupré@orange.fr",
+                f"şükrü.{self.rng.choice(['öztürk', 'çelik'])}@şirket.com.tr",
+                "josé.garcía@correo.es",
+                f"info@{self.rng.choice(['hôtel-côte', 'gîte-école'])}.fr",
+                f"{self.rng.choice(['ayşe', 'gülşen'])}{self.rng.randint(1, 99)}@yandex.com.tr",
+                "noël.bréhaut@exämple.ch",
+                "björn@straße.de",
+            ]
+        )
 
     def email_idn_holdout(self) -> str:
         """Internationalised addresses for the holdout: other names and domains than `email_idn`."""
-        return self.rng.choice([
-            "günther.weiß@t-online.de", "zoë.lefèvre@wanadoo.fr", "ömer.şahin@türkiye-otel.com.tr",
-            "hélène@château-vue.fr", f"mükremin{self.rng.randint(1, 9)}@gmail.com", "çiğdem.ağaoğlu@hotmail.com",
-            "renée.brûlé@sfr.fr", "lukáš.dvořák@seznam.cz",
-        ])
+        return self.rng.choice(
+            [
+                "günther.weiß@t-online.de",
+                "zoë.lefèvre@wanadoo.fr",
+                "ömer.şahin@türkiye-otel.com.tr",
+                "hélène@château-vue.fr",
+                f"mükremin{self.rng.randint(1, 9)}@gmail.com",
+                "çiğdem.ağaoğlu@hotmail.com",
+                "renée.brûlé@sfr.fr",
+                "lukáš.dvořák@seznam.cz",
+            ]
+        )
 
     def email_written_holdout(self, style: str) -> str:
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST).replace("-", "")
@@ -162,10 +242,13 @@ class Values:
     # --- payment -------------------------------------------------------------------------------
     def card_digits(self, brand: str) -> str:
         prefix, length = {
-            "visa": ("4" + self.digits(5), 16), "mc": ("5" + str(self.rng.randint(1, 5)) + self.digits(4), 16),
+            "visa": ("4" + self.digits(5), 16),
+            "mc": ("5" + str(self.rng.randint(1, 5)) + self.digits(4), 16),
             "mc2": (str(self.rng.randint(2221, 2720)) + self.digits(2), 16),
-            "amex": (self.rng.choice(["34", "37"]) + self.digits(4), 15), "discover": ("6011" + self.digits(2), 16),
-            "jcb": (str(self.rng.randint(3528, 3589)) + self.digits(2), 16), "unionpay": ("62" + self.digits(4), 16),
+            "amex": (self.rng.choice(["34", "37"]) + self.digits(4), 15),
+            "discover": ("6011" + self.digits(2), 16),
+            "jcb": (str(self.rng.randint(3528, 3589)) + self.digits(2), 16),
+            "unionpay": ("62" + self.digits(4), 16),
             "troy": ("9792" + self.digits(2), 16),
         }[brand]
         body = prefix + self.digits(length - len(prefix) - 1)
@@ -176,13 +259,29 @@ class Values:
         if brand == "amex":
             groups = [number[:4], number[4:10], number[10:]]
         else:
-            groups = [number[i:i + 4] for i in range(0, len(number), 4)]
+            groups = [number[i : i + 4] for i in range(0, len(number), 4)]
         return {"spaced": " ".join(groups), "dashed": "-".join(groups), "compact": number}[style]
 
     def shetab_digits(self) -> str:
         """An Iranian debit card (Shetab network): a member bank's six-digit prefix, 16 digits, Luhn."""
-        prefix = self.rng.choice(["603799", "589210", "627648", "610433", "502229", "621986", "627353",
-                                  "603769", "639346", "627412", "622106", "636214", "502938", "589463"])
+        prefix = self.rng.choice(
+            [
+                "603799",
+                "589210",
+                "627648",
+                "610433",
+                "502229",
+                "621986",
+                "627353",
+                "603769",
+                "639346",
+                "627412",
+                "622106",
+                "636214",
+                "502938",
+                "589463",
+            ]
+        )
         return self.luhn_completed(prefix, 16)
 
     def imei(self) -> str:
@@ -194,7 +293,7 @@ class Values:
         valid = self.card_digits(self.rng.choice(["visa", "mc", "discover"]))
         wrong = str((int(valid[-1]) + self.rng.randint(1, 9)) % 10)
         number = valid[:-1] + wrong
-        return " ".join(number[i:i + 4] for i in range(0, 16, 4))
+        return " ".join(number[i : i + 4] for i in range(0, 16, 4))
 
     def luhn_passing_non_card(self) -> str:
         body = "1" + self.digits(14)
@@ -237,15 +336,19 @@ class Values:
             body = self.digits(9, first_nonzero=True)
             return body + tckimlik.calc_check_digits(body)
         if scheme == "nir":
-            body = f"{rng.randint(1, 2)}{rng.randint(50, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 95):02d}" \
-                   f"{self.digits(3)}{self.digits(3)}"
+            body = (
+                f"{rng.randint(1, 2)}{rng.randint(50, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 95):02d}"
+                f"{self.digits(3)}{self.digits(3)}"
+            )
             number = body + nir.calc_check_digits(body)
             return f"{number[0]} {number[1:3]} {number[3:5]} {number[5:7]} {number[7:10]} {number[10:13]} {number[13:]}"
         if scheme == "saudi":
             return self.luhn_completed(rng.choice("12"), 10)
         if scheme == "egypt":
-            return f"{rng.choice('23')}{rng.randint(60, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}" \
-                   f"{rng.choice(['01', '02', '12', '21', '88'])}{self.digits(5)}"
+            return (
+                f"{rng.choice('23')}{rng.randint(60, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+                f"{rng.choice(['01', '02', '12', '21', '88'])}{self.digits(5)}"
+            )
         if scheme == "dni":
             body = self.digits(8)
             return body + dni.calc_check_digit(body)
@@ -253,8 +356,14 @@ class Values:
             body = rng.choice("XYZ") + self.digits(7)
             return body + nie.calc_check_digit(body)
         if scheme == "cf":
-            body = "".join(rng.choice(string.ascii_uppercase) for _ in range(6)) + f"{rng.randint(50, 99)}" \
-                   + rng.choice("ABCDEHLMPRST") + f"{rng.randint(1, 28):02d}" + rng.choice("ABDFGHLMZ") + self.digits(3)
+            body = (
+                "".join(rng.choice(string.ascii_uppercase) for _ in range(6))
+                + f"{rng.randint(50, 99)}"
+                + rng.choice("ABCDEHLMPRST")
+                + f"{rng.randint(1, 28):02d}"
+                + rng.choice("ABDFGHLMZ")
+                + self.digits(3)
+            )
             return body + codicefiscale.calc_check_digit(body)
         if scheme == "cnic":
             return f"{rng.choice('1234567')}{self.digits(4)}-{self.digits(7)}-{rng.randint(1, 9)}"
@@ -302,8 +411,13 @@ class Values:
     def passport(self, style: str) -> str:
         rng = self.rng
         if style == "de_alpha":  # German passports and ID cards since 2017: a 29-character alphabet, few digits
-            return (rng.choice("CFGHJK") + "".join(rng.choice("CFGHJKLMNPRTVWXYZ") for _ in range(4))
-                    + self.digits(2) + rng.choice("CFGHJKLMNPRTVWXYZ") + self.digits(1))
+            return (
+                rng.choice("CFGHJK")
+                + "".join(rng.choice("CFGHJKLMNPRTVWXYZ") for _ in range(4))
+                + self.digits(2)
+                + rng.choice("CFGHJKLMNPRTVWXYZ")
+                + self.digits(1)
+            )
         if style in ("tr", "ir"):
             return ("U" if style == "tr" else rng.choice("ABEKLMPUX")) + self.digits(8)
         return {
@@ -311,8 +425,9 @@ class Values:
             "letter7": rng.choice("ABKNPU") + self.digits(7),
             "digits9": self.digits(9, first_nonzero=True),
             "fr": self.digits(2) + "".join(rng.choice(string.ascii_uppercase) for _ in range(2)) + self.digits(5),
-            "de": rng.choice("CFGHJK") + "".join(rng.choice("CFGHJKLMNPRTVWXYZ0123456789") for _ in range(3))
-                  + self.digits(5),
+            "de": rng.choice("CFGHJK")
+            + "".join(rng.choice("CFGHJKLMNPRTVWXYZ0123456789") for _ in range(3))
+            + self.digits(5),
             "two_letters": "".join(rng.choice(string.ascii_uppercase) for _ in range(2)) + self.digits(7),
         }[style]
 
@@ -325,7 +440,19 @@ def _until(make, check) -> str:
 
 
 _IBAN_STRUCTURES = {
-    "AE": "3!n16!n", "SA": "2!n18!c", "QA": "4!a21!c", "KW": "4!a22!c", "BH": "4!a14!c", "JO": "4!a4!n18!c",
-    "EG": "4!n4!n17!n", "PK": "4!a16!c", "TR": "5!n1!n16!c", "DE": "8!n10!n", "FR": "5!n5!n11!c2!n",
-    "GB": "4!a6!n8!n", "NL": "4!a10!n", "CH": "5!n12!c", "IR": "22!n",
+    "AE": "3!n16!n",
+    "SA": "2!n18!c",
+    "QA": "4!a21!c",
+    "KW": "4!a22!c",
+    "BH": "4!a14!c",
+    "JO": "4!a4!n18!c",
+    "EG": "4!n4!n17!n",
+    "PK": "4!a16!c",
+    "TR": "5!n1!n16!c",
+    "DE": "8!n10!n",
+    "FR": "5!n5!n11!c2!n",
+    "GB": "4!a6!n8!n",
+    "NL": "4!a10!n",
+    "CH": "5!n12!c",
+    "IR": "22!n",
 }

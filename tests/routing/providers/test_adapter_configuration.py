@@ -20,8 +20,15 @@ MODELS = {"vertex": "gemini-1.5-flash", "anthropic": "claude-3-5-sonnet", "opena
 
 @pytest.fixture
 def no_provider_settings(settings):
-    for name in ("VERTEX_PROJECT", "VERTEX_BASE_URL", "VERTEX_ACCESS_TOKEN", "ANTHROPIC_API_KEY",
-                 "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    for name in (
+        "VERTEX_PROJECT",
+        "VERTEX_BASE_URL",
+        "VERTEX_ACCESS_TOKEN",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+    ):
         setattr(settings, name, None)
     settings.VERTEX_ANTHROPIC = False
     adapter_for.cache_clear()
@@ -44,8 +51,9 @@ def test_without_credentials_a_cloud_provider_is_not_configured(no_provider_sett
 
 @pytest.mark.parametrize("kind", CLOUD_KINDS)
 def test_adapters_built_from_settings_answer_through_the_fakes(providers_from_settings, kind, request):
-    fake = request.getfixturevalue({"vertex": "vertex_fake", "anthropic": "anthropic_fake",
-                                    "openai": "openai_fake"}[kind])
+    fake = request.getfixturevalue(
+        {"vertex": "vertex_fake", "anthropic": "anthropic_fake", "openai": "openai_fake"}[kind]
+    )
     adapter = adapter_for(kind)
     assert adapter.is_configured()
     response = adapter.complete(make_request("tutor.answer", model=MODELS[kind]))
@@ -84,13 +92,14 @@ def test_the_direct_anthropic_key_is_not_enough_for_claude_on_vertex(providers_f
 
 # --- self-hosted: configured per model by the deployment registry --------------------------------
 
-def test_a_self_hosted_model_is_configured_only_with_a_ready_deployment(openai_fake,
-                                                                         django_capture_on_commit_callbacks):
+
+def test_a_self_hosted_model_is_configured_only_with_a_ready_deployment(
+    openai_fake, django_capture_on_commit_callbacks
+):
     adapter = SelfHostedAdapter(SelfHostedConfig(environment="staging"))
     assert not adapter.is_configured("phi-3-mini") and not adapter.is_configured()
     with django_capture_on_commit_callbacks(execute=True):
-        deployment_register(model_name="phi-3-mini", endpoint_url=f"{openai_fake.base_url}/v1",
-                            environment="staging")
+        deployment_register(model_name="phi-3-mini", endpoint_url=f"{openai_fake.base_url}/v1", environment="staging")
     assert adapter.is_configured("phi-3-mini") and adapter.is_configured()
     assert not SelfHostedAdapter(SelfHostedConfig(environment="production")).is_configured("phi-3-mini")
     with django_capture_on_commit_callbacks(execute=True):

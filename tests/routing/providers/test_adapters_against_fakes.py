@@ -44,8 +44,11 @@ def anthropic_at(base_url: str) -> ProviderAdapter:
 
 
 def claude_on_vertex_at(base_url: str) -> ProviderAdapter:
-    return AnthropicAdapter(AnthropicConfig(vertex=True, vertex_project=FAKE_PROJECT, vertex_base_url=base_url,
-                                            vertex_access_token=FAKE_VERTEX_TOKEN))
+    return AnthropicAdapter(
+        AnthropicConfig(
+            vertex=True, vertex_project=FAKE_PROJECT, vertex_base_url=base_url, vertex_access_token=FAKE_VERTEX_TOKEN
+        )
+    )
 
 
 def vertex_at(base_url: str) -> ProviderAdapter:
@@ -100,6 +103,7 @@ def assert_schema_valid(capability_id: str, output: object) -> None:
 
 # --- answers ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("capability_id", ["pricing.suggest", "message.draft", "upsell.recommend"])
 def test_an_answer_is_json_valid_against_the_output_schema_with_token_usage(target, capability_id):
     request = make_request(capability_id, model=target.model)
@@ -119,19 +123,24 @@ def test_a_schema_invalid_output_is_returned_as_is_for_the_router_to_judge(targe
 
 # --- failures -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("behaviour, kind, retryable", [
-    ({"status": 429}, "rate_limited", True),
-    ({"status": 500}, "server", True),
-    ({"status": 503}, "overloaded", True),
-    ({"status": 529}, "overloaded", True),
-    ({"status": 401}, "auth", False),
-    ({"status": 403}, "auth", False),
-    ({"status": 400}, "bad_request", False),
-    ({"status": 404}, "bad_request", False),
-    ({"malformed_json": True}, "malformed", True),
-    ({"truncated": True}, "malformed", True),
-    ({"refusal": True}, "refused", False),
-], ids=lambda value: "-".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None)
+
+@pytest.mark.parametrize(
+    "behaviour, kind, retryable",
+    [
+        ({"status": 429}, "rate_limited", True),
+        ({"status": 500}, "server", True),
+        ({"status": 503}, "overloaded", True),
+        ({"status": 529}, "overloaded", True),
+        ({"status": 401}, "auth", False),
+        ({"status": 403}, "auth", False),
+        ({"status": 400}, "bad_request", False),
+        ({"status": 404}, "bad_request", False),
+        ({"malformed_json": True}, "malformed", True),
+        ({"truncated": True}, "malformed", True),
+        ({"refusal": True}, "refused", False),
+    ],
+    ids=lambda value: "-".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
+)
 def test_each_failure_is_one_normalised_provider_error(target, behaviour, kind, retryable):
     target.fake.script(**behaviour)
     with pytest.raises(ProviderError) as caught:
@@ -168,6 +177,7 @@ def test_an_error_message_never_carries_the_input(target):
 
 # --- what goes over the wire --------------------------------------------------------------------
 
+
 def test_openai_is_sent_the_model_key_and_a_json_schema_response_format(openai_fake):
     openai_at(openai_fake.base_url).complete(make_request(model="gpt-4o-mini"))
     (sent,) = openai_fake.received
@@ -186,7 +196,8 @@ def test_anthropic_is_sent_the_key_and_one_forced_tool(anthropic_fake):
     (sent,) = anthropic_fake.received
     assert sent.path == "/v1/messages"
     assert sent.headers.get("x-api-key") == FAKE_ANTHROPIC_KEY or (
-        sent.headers.get("authorization") == f"Bearer {FAKE_ANTHROPIC_KEY}")
+        sent.headers.get("authorization") == f"Bearer {FAKE_ANTHROPIC_KEY}"
+    )
     assert "anthropic-version" in sent.headers
     assert sent.body["model"] == "claude-3-5-sonnet-20241022"
     assert sent.body["tool_choice"] == {"type": "tool", "name": "pricing_suggest"}
@@ -196,8 +207,10 @@ def test_anthropic_is_sent_the_key_and_one_forced_tool(anthropic_fake):
 def test_claude_on_vertex_goes_to_the_tenant_region_partner_path_with_the_token(vertex_fake):
     claude_on_vertex_at(vertex_fake.base_url).complete(make_request(model="claude-3-5-sonnet", region="europe-west4"))
     (sent,) = vertex_fake.received
-    assert sent.path == (f"/v1/projects/{FAKE_PROJECT}/locations/europe-west4/publishers/anthropic/models/"
-                         "claude-3-5-sonnet-v2@20241022:rawPredict")
+    assert sent.path == (
+        f"/v1/projects/{FAKE_PROJECT}/locations/europe-west4/publishers/anthropic/models/"
+        "claude-3-5-sonnet-v2@20241022:rawPredict"
+    )
     assert sent.headers["authorization"] == f"Bearer {FAKE_VERTEX_TOKEN}"
     assert "anthropic_version" in sent.body and "model" not in sent.body  # the model is in the path
 
@@ -205,8 +218,9 @@ def test_claude_on_vertex_goes_to_the_tenant_region_partner_path_with_the_token(
 def test_gemini_is_sent_json_output_settings_in_the_default_region_with_the_token(vertex_fake):
     vertex_at(vertex_fake.base_url).complete(make_request(model="gemini-1.5-flash", region=""))
     (sent,) = vertex_fake.received
-    assert sent.path.endswith(f"/projects/{FAKE_PROJECT}/locations/europe-west1/publishers/google/models/"
-                              "gemini-1.5-flash:generateContent")
+    assert sent.path.endswith(
+        f"/projects/{FAKE_PROJECT}/locations/europe-west1/publishers/google/models/gemini-1.5-flash:generateContent"
+    )
     assert sent.headers["authorization"] == f"Bearer {FAKE_VERTEX_TOKEN}"
     config = sent.body["generationConfig"]
     assert config["responseMimeType"] == "application/json"
@@ -228,6 +242,7 @@ def test_self_hosted_is_sent_a_json_object_request_to_its_registered_endpoint(op
 
 
 # --- embeddings and moderation ------------------------------------------------------------------
+
 
 def test_vertex_embeds_texts_with_text_embedding_004_in_768_dimensions(vertex_fake):
     adapter = vertex_at(vertex_fake.base_url)

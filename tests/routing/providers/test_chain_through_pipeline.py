@@ -31,8 +31,9 @@ def chain_ready(providers_from_settings, catalog, tenant_a):
 
 def ask(client, capability_id="pricing.suggest"):
     example = Capability.objects.get(pk=capability_id).examples[0]
-    response = client.post(URL, {"capability": capability_id, "input": example, "context": {"feature": "t"}},
-                           format="json")
+    response = client.post(
+        URL, {"capability": capability_id, "input": example, "context": {"feature": "t"}}, format="json"
+    )
     assert response.status_code == 200, response.content[:300]
     return response.json()
 
@@ -44,13 +45,17 @@ def outcomes(body) -> list[tuple[str, str]]:
 def test_the_default_model_answers_through_vertex(client_a, chain_ready, vertex_fake):
     body = ask(client_a)
     assert (body["degraded"], body["provenance"]["provider"], body["provenance"]["model"]) == (
-        False, "vertex", "gemini-1.5-flash")
+        False,
+        "vertex",
+        "gemini-1.5-flash",
+    )
     assert body["provenance"]["tokens"]["input"] > 0 and float(body["provenance"]["cost_usd"]) > 0
     assert "locations/europe-west1" in vertex_fake.received[-1].path
 
 
-@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 429}, {"status": 529}, {"malformed_json": True},
-                                     {"truncated": True}])
+@pytest.mark.parametrize(
+    "failure", [{"status": 500}, {"status": 429}, {"status": 529}, {"malformed_json": True}, {"truncated": True}]
+)
 def test_each_failure_kind_moves_to_the_next_in_the_chain(client_a, chain_ready, vertex_fake, failure):
     vertex_fake.script(times=None, **failure)
     body = ask(client_a)
@@ -67,7 +72,8 @@ def test_schema_invalid_output_is_repaired_once_then_moves_on(client_a, chain_re
 
 
 def test_every_provider_failing_ends_degraded_in_the_deterministic_fallback(
-        client_a, chain_ready, vertex_fake, anthropic_fake, openai_fake):
+    client_a, chain_ready, vertex_fake, anthropic_fake, openai_fake
+):
     for fake in (vertex_fake, anthropic_fake, openai_fake):
         fake.script(times=None, status=503)
     body = ask(client_a)
@@ -88,8 +94,9 @@ def test_a_breaker_opens_after_five_failures_probes_and_closes(client_a, chain_r
     assert calls == 5
 
 
-def test_a_hung_provider_is_bounded_by_the_request_deadline(client_a, chain_ready, vertex_fake, anthropic_fake,
-                                                             openai_fake):
+def test_a_hung_provider_is_bounded_by_the_request_deadline(
+    client_a, chain_ready, vertex_fake, anthropic_fake, openai_fake
+):
     for fake in (vertex_fake, anthropic_fake, openai_fake):
         fake.script(times=None, hang=True)
     started = time.perf_counter()
@@ -100,8 +107,9 @@ def test_a_hung_provider_is_bounded_by_the_request_deadline(client_a, chain_read
     assert "timeout" in [o for _, o in outcomes(body)]
 
 
-def test_an_eu_only_tenant_never_reaches_openai(client_a, tenant_a, chain_ready, vertex_fake, anthropic_fake,
-                                                openai_fake):
+def test_an_eu_only_tenant_never_reaches_openai(
+    client_a, tenant_a, chain_ready, vertex_fake, anthropic_fake, openai_fake
+):
     Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
     vertex_fake.script(times=None, status=500)
     anthropic_fake.script(times=None, status=500)
@@ -118,8 +126,9 @@ def test_id_documents_never_leave_the_allowed_providers(client_a, chain_ready, v
     assert openai_fake.received == []
 
 
-def test_an_eu_only_tenant_never_reaches_the_direct_anthropic_api(client_a, tenant_a, chain_ready, vertex_fake,
-                                                                  anthropic_fake, openai_fake):
+def test_an_eu_only_tenant_never_reaches_the_direct_anthropic_api(
+    client_a, tenant_a, chain_ready, vertex_fake, anthropic_fake, openai_fake
+):
     """api.anthropic.com processes in the US: only the Vertex partner endpoint keeps Claude in the EU."""
     Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
     vertex_fake.script(times=None, status=500)
@@ -128,8 +137,9 @@ def test_an_eu_only_tenant_never_reaches_the_direct_anthropic_api(client_a, tena
     assert anthropic_fake.received == [] and openai_fake.received == []
 
 
-def test_an_eu_only_tenant_reaches_claude_through_the_vertex_partner_endpoint(client_a, tenant_a, chain_ready,
-                                                                              vertex_fake, anthropic_fake):
+def test_an_eu_only_tenant_reaches_claude_through_the_vertex_partner_endpoint(
+    client_a, tenant_a, chain_ready, vertex_fake, anthropic_fake
+):
     from routing.providers.registry import adapter_for
 
     Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
@@ -143,8 +153,9 @@ def test_an_eu_only_tenant_reaches_claude_through_the_vertex_partner_endpoint(cl
     assert "/locations/europe-west1/" in vertex_fake.received[-1].path
 
 
-def test_an_eu_only_tenant_in_a_non_eu_region_never_reaches_vertex_there(client_a, tenant_a, chain_ready,
-                                                                         vertex_fake, anthropic_fake):
+def test_an_eu_only_tenant_in_a_non_eu_region_never_reaches_vertex_there(
+    client_a, tenant_a, chain_ready, vertex_fake, anthropic_fake
+):
     """Vertex calls go to the tenant's region: residency follows that endpoint, not the provider's name."""
     Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY, region="us-central1")
     body = ask(client_a)
@@ -153,10 +164,14 @@ def test_an_eu_only_tenant_in_a_non_eu_region_never_reaches_vertex_there(client_
     assert body["degraded"] is True
 
 
-def test_embed_for_an_eu_only_tenant_in_a_non_eu_region_never_reaches_vertex(client_a, tenant_a, chain_ready,
-                                                                             vertex_fake):
+def test_embed_for_an_eu_only_tenant_in_a_non_eu_region_never_reaches_vertex(
+    client_a, tenant_a, chain_ready, vertex_fake
+):
     Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY, region="us-central1")
     body = client_a.post("/api/v1/ai/embed", {"texts": ["late check-out"]}, format="json").json()
-    assert body["provenance"]["attempts"][0] == {"provider": "vertex", "model": "text-embedding-004",
-                                                 "outcome": "residency"}
+    assert body["provenance"]["attempts"][0] == {
+        "provider": "vertex",
+        "model": "text-embedding-004",
+        "outcome": "residency",
+    }
     assert vertex_fake.received == []

@@ -17,8 +17,14 @@ from routing.providers.registry import adapter_for
 
 pytestmark = pytest.mark.django_db
 PII = ["amina.rahimi@example.com", "+93 70 123 4567", "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00"]
-TENANT_TABLES = ["capabilities_inferencerecord", "ai_calls_fact", "outbox_outboxevent", "routing_routingdecision",
-                 "capabilities_idempotencyrecord", "capabilities_moderationblock"]
+TENANT_TABLES = [
+    "capabilities_inferencerecord",
+    "ai_calls_fact",
+    "outbox_outboxevent",
+    "routing_routingdecision",
+    "capabilities_idempotencyrecord",
+    "capabilities_moderationblock",
+]
 
 
 @pytest.fixture
@@ -37,11 +43,16 @@ def _rows_as_text(tenant) -> str:
 
 
 def test_personal_data_reaches_no_provider_log_or_row(client_a, tenant_a, ready, vertex_fake, caplog):
-    review = (f"Great stay! Contact me at {PII[0]} or {PII[1]}. I paid with {PII[2]}; "
-              f"refund to {PII[3]} please.")
-    body = {"capability": "review.summarize", "context": {"feature": "reviews", "locale": "en"},
-            "input": {"locale": "en", "hotel_name": "Hotel Alborz",
-                      "reviews": [{"review_id": "r1", "rating": 4, "text": review}]}}
+    review = f"Great stay! Contact me at {PII[0]} or {PII[1]}. I paid with {PII[2]}; refund to {PII[3]} please."
+    body = {
+        "capability": "review.summarize",
+        "context": {"feature": "reviews", "locale": "en"},
+        "input": {
+            "locale": "en",
+            "hotel_name": "Hotel Alborz",
+            "reviews": [{"review_id": "r1", "rating": 4, "text": review}],
+        },
+    }
     with caplog.at_level(logging.DEBUG):
         response = client_a.post("/api/v1/ai/complete", body, format="json", HTTP_IDEMPOTENCY_KEY="pii-check")
     assert response.status_code == 200, response.content[:300]
@@ -60,8 +71,11 @@ def test_personal_data_reaches_no_provider_log_or_row(client_a, tenant_a, ready,
 
 
 def test_harmful_input_is_blocked_recorded_and_never_sent(client_a, tenant_a, ready, vertex_fake):
-    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
-            "input": {"question": "I am going to kill the night manager tonight", "locale": "en"}}
+    body = {
+        "capability": "tutor.answer",
+        "context": {"feature": "tutor"},
+        "input": {"question": "I am going to kill the night manager tonight", "locale": "en"},
+    }
     response = client_a.post("/api/v1/ai/complete", body, format="json")
     assert response.status_code == 422
     error = response.json()["error"]
@@ -76,14 +90,20 @@ def test_harmful_input_is_blocked_recorded_and_never_sent(client_a, tenant_a, re
 def test_hotel_idioms_are_not_blocked_by_the_local_moderator(client_a, ready):
     ready.OPENAI_API_KEY = None  # the fake's moderation is a keyword list; judge the local one alone
     adapter_for.cache_clear()
-    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
-            "input": {"question": "How do I kill the lights in the pool area after 22:00?", "locale": "en"}}
+    body = {
+        "capability": "tutor.answer",
+        "context": {"feature": "tutor"},
+        "input": {"question": "How do I kill the lights in the pool area after 22:00?", "locale": "en"},
+    }
     assert client_a.post("/api/v1/ai/complete", body, format="json").status_code == 200
 
 
 def test_provider_moderation_is_combined_with_the_local_verdict(client_a, ready, openai_fake, vertex_fake):
-    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
-            "input": {"question": "We will attack the front desk clerk at dawn", "locale": "en"}}
+    body = {
+        "capability": "tutor.answer",
+        "context": {"feature": "tutor"},
+        "input": {"question": "We will attack the front desk clerk at dawn", "locale": "en"},
+    }
     response = client_a.post("/api/v1/ai/complete", body, format="json")
     assert response.status_code == 422
     assert [request.path for request in openai_fake.received] == ["/v1/moderations"]
@@ -92,8 +112,11 @@ def test_provider_moderation_is_combined_with_the_local_verdict(client_a, ready,
 
 def test_provider_moderation_respects_residency(client_a, tenant_a, ready, openai_fake):
     Tenant.objects.filter(pk=tenant_a.pk).update(data_residency=Tenant.Residency.EU_ONLY)
-    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
-            "input": {"question": "Where is the fire exit?", "locale": "en"}}
+    body = {
+        "capability": "tutor.answer",
+        "context": {"feature": "tutor"},
+        "input": {"question": "Where is the fire exit?", "locale": "en"},
+    }
     assert client_a.post("/api/v1/ai/complete", body, format="json").status_code == 200
     assert openai_fake.received == []
 
@@ -110,8 +133,11 @@ def test_moderate_endpoint_returns_categories_and_moderators(client_a, ready):
 def test_tenant_thresholds_apply_per_category(client_a, tenant_a, ready):
     ready.OPENAI_API_KEY = None
     adapter_for.cache_clear()
-    body = {"capability": "tutor.answer", "context": {"feature": "tutor"},
-            "input": {"question": "I am going to kill the night manager tonight", "locale": "en"}}
+    body = {
+        "capability": "tutor.answer",
+        "context": {"feature": "tutor"},
+        "input": {"question": "I am going to kill the night manager tonight", "locale": "en"},
+    }
     assert client_a.post("/api/v1/ai/complete", body, format="json").status_code == 422
     Tenant.objects.filter(pk=tenant_a.pk).update(moderation_thresholds={"harm_high": 1.0})
     from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE

@@ -26,8 +26,11 @@ def test_a_request_without_prompts_sends_a_json_instruction_and_the_input():
 
 def test_a_completion_gives_the_parsed_output_tokens_and_model_version():
     response = mapping.chat_response(recorded("openai", "chat_completion"))
-    assert response.output == {"answer": "Check the booking's late-arrival note, verify the guest's ID and hand over "
-                                         "the key from the night safe.", "sources": ["SOP-FO-12"]}
+    assert response.output == {
+        "answer": "Check the booking's late-arrival note, verify the guest's ID and hand over "
+        "the key from the night safe.",
+        "sources": ["SOP-FO-12"],
+    }
     assert (response.input_tokens, response.output_tokens) == (212, 31)
     assert response.model_version == "gpt-4o-mini-2024-07-18"
 
@@ -57,7 +60,8 @@ def test_a_moderation_result_keeps_the_verdict_categories_and_scores():
     assert moderation.scores["violence"] == pytest.approx(0.8837)
 
 
-@pytest.mark.parametrize("capability_id, name", [("tutor.answer", "tutor_answer"),
-                                                 ("upsell.recommend", "upsell_recommend")])
+@pytest.mark.parametrize(
+    "capability_id, name", [("tutor.answer", "tutor_answer"), ("upsell.recommend", "upsell_recommend")]
+)
 def test_schema_names_use_only_the_characters_openai_allows(capability_id, name):
     assert mapping.schema_name(capability_id) == name
