@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None) -> None:
         django.setup()
         runs = [measure(args.calls) for _ in range(args.runs)]
         medians = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
-        print(f"budget reserve + settle (tenant and feature budget): p50 {medians['p50']:.3f} ms, "
-              f"p99 {medians['p99']:.3f} ms (median of {args.runs} runs x {args.calls} calls)")
+        print(
+            f"budget reserve + settle (tenant and feature budget): p50 {medians['p50']:.3f} ms, "
+            f"p99 {medians['p99']:.3f} ms (median of {args.runs} runs x {args.calls} calls)"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ def metric_throughput(rounds: int) -> float:
             scored = []
             for case, output in zip(cases, outputs, strict=True):
                 errors = [error.message for error in validator.iter_errors(output)]
-                score = score_case(output=output, expected=case["expected"], config=suite["config"],
-                                   schema_errors=errors)
+                score = score_case(
+                    output=output, expected=case["expected"], config=suite["config"], schema_errors=errors
+                )
                 scored.append(ScoredCase(score.scores, score.passed, case["weight"]))
             aggregate(scored, suite["metrics"])
     return total * rounds / (time.perf_counter() - started)
@@ -59,13 +60,23 @@ def run_per_case(cases: int) -> dict:
     from evals.services.runs import eval_run_create, eval_run_execute
 
     suite, _ = EvalSuite.objects.get_or_create(
-        key="EVAL_BENCH_PRICING", capability_id="pricing.suggest",
-        defaults={"metrics": ["schema_valid_rate", "mape"], "config": {"numeric_field": "suggested_price.amount"}})
+        key="EVAL_BENCH_PRICING",
+        capability_id="pricing.suggest",
+        defaults={"metrics": ["schema_valid_rate", "mape"], "config": {"numeric_field": "suggested_price.amount"}},
+    )
     if not suite.cases.exists():
         for i in range(cases):
-            GoldenCase.objects.create(suite=suite, key=f"case-{i:03d}", expected={"number": 100.0 + i}, input={
-                "bar": {"amount": 100.0 + i, "currency": "EUR"}, "occupancy_pct": 40 + i % 55,
-                "stay_date": "2027-03-14", "lead_time_days": i % 30})
+            GoldenCase.objects.create(
+                suite=suite,
+                key=f"case-{i:03d}",
+                expected={"number": 100.0 + i},
+                input={
+                    "bar": {"amount": 100.0 + i, "currency": "EUR"},
+                    "occupancy_pct": 40 + i % 55,
+                    "stay_date": "2027-03-14",
+                    "lead_time_days": i % 30,
+                },
+            )
     run = eval_run_create(suite_key=suite.key, enqueue=False)
     stamps = [time.perf_counter()]
     eval_run_execute(run_id=run.id, progress=lambda done, total: stamps.append(time.perf_counter()))
@@ -73,8 +84,12 @@ def run_per_case(cases: int) -> dict:
     pipeline = {result.case_id: result.latency_ms for result in run.results.all()}
     ordered = [pipeline[case_id] for case_id in run.results.order_by("id").values_list("case_id", flat=True)]
     own = [wall - latency for wall, latency in zip(walls, ordered, strict=False)]
-    return {"wall_p50": _percentile(walls, 50), "wall_p95": _percentile(walls, 95),
-            "harness_p50": _percentile(own, 50), "harness_p95": _percentile(own, 95)}
+    return {
+        "wall_p50": _percentile(walls, 50),
+        "wall_p95": _percentile(walls, 95),
+        "harness_p50": _percentile(own, 50),
+        "harness_p95": _percentile(own, 95),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,19 +101,28 @@ def main(argv: list[str] | None = None) -> None:
     from routing.fakes import FakeVertexServer
 
     with FakeVertexServer() as vertex, infrastructure() as env:
-        os.environ.update(env, VERTEX_BASE_URL=vertex.base_url, VERTEX_PROJECT="fake-project",
-                          VERTEX_ACCESS_TOKEN="fake-vertex-token", VERTEX_LOCATION="europe-west1")
+        os.environ.update(
+            env,
+            VERTEX_BASE_URL=vertex.base_url,
+            VERTEX_PROJECT="fake-project",
+            VERTEX_ACCESS_TOKEN="fake-vertex-token",
+            VERTEX_LOCATION="europe-west1",
+        )
         import django
 
         django.setup()
         throughputs = [metric_throughput(args.rounds) for _ in range(args.runs)]
-        print(f"eval metrics (score + aggregate, starter golden sets): {statistics.median(throughputs):,.0f} "
-              f"cases/s (median of {args.runs} runs x {args.rounds} passes)")
+        print(
+            f"eval metrics (score + aggregate, starter golden sets): {statistics.median(throughputs):,.0f} "
+            f"cases/s (median of {args.runs} runs x {args.rounds} passes)"
+        )
         runs = [run_per_case(args.cases) for _ in range(args.runs)]
         medians = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
-        print(f"eval run per case vs fake Vertex: wall p50 {medians['wall_p50']:.2f} ms, p95 "
-              f"{medians['wall_p95']:.2f} ms; harness's own share p50 {medians['harness_p50']:.2f} ms, p95 "
-              f"{medians['harness_p95']:.2f} ms (median of {args.runs} runs x {args.cases} cases)")
+        print(
+            f"eval run per case vs fake Vertex: wall p50 {medians['wall_p50']:.2f} ms, p95 "
+            f"{medians['wall_p95']:.2f} ms; harness's own share p50 {medians['harness_p50']:.2f} ms, p95 "
+            f"{medians['harness_p95']:.2f} ms (median of {args.runs} runs x {args.cases} cases)"
+        )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ def run_scenario(base: str, key: str, *, requests: int, concurrency: int, cache_
         with lock:
             n = next(counter)
         occupancy = 55 if cache_hit else (n % 10_000) / 100
-        body = {"capability": "pricing.suggest", "input": EXAMPLE | {"occupancy_pct": occupancy},
-                "context": {"feature": "bench"}}
+        body = {
+            "capability": "pricing.suggest",
+            "input": EXAMPLE | {"occupancy_pct": occupancy},
+            "context": {"feature": "bench"},
+        }
         started = time.perf_counter()
         response = local.client.post("/api/v1/ai/complete", json=body)
         elapsed = (time.perf_counter() - started) * 1000
@@ -51,18 +54,28 @@ def run_scenario(base: str, key: str, *, requests: int, concurrency: int, cache_
             latencies.append(elapsed)
 
     if cache_hit:  # warm the one cached answer
-        httpx.post(f"{base}/api/v1/ai/complete", headers={"X-API-Key": key}, timeout=30,
-                   json={"capability": "pricing.suggest", "input": EXAMPLE | {"occupancy_pct": 55},
-                         "context": {"feature": "bench"}})
+        httpx.post(
+            f"{base}/api/v1/ai/complete",
+            headers={"X-API-Key": key},
+            timeout=30,
+            json={
+                "capability": "pricing.suggest",
+                "input": EXAMPLE | {"occupancy_pct": 55},
+                "context": {"feature": "bench"},
+            },
+        )
         time.sleep(0.2)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(one, range(requests)))
     wall = time.perf_counter() - started
     return {
-        "overhead_p50": _percentile(overheads, 50), "overhead_p95": _percentile(overheads, 95),
-        "overhead_p99": _percentile(overheads, 99), "latency_p50": _percentile(latencies, 50),
-        "latency_p99": _percentile(latencies, 99), "rps": requests / wall,
+        "overhead_p50": _percentile(overheads, 50),
+        "overhead_p95": _percentile(overheads, 95),
+        "overhead_p99": _percentile(overheads, 99),
+        "latency_p50": _percentile(latencies, 50),
+        "latency_p99": _percentile(latencies, 99),
+        "rps": requests / wall,
     }
 
 
@@ -76,18 +89,27 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with infrastructure() as env:
         tenant = manage(env, "create_tenant", "Bench Hotel")
-        manage(env, "shell", "-c", f"from melmastoon_ai.tenancy.models import Tenant; "
-                                   f"Tenant.objects.filter(pk='{tenant}').update(rate_limit_per_minute=10**7)")
+        manage(
+            env,
+            "shell",
+            "-c",
+            f"from melmastoon_ai.tenancy.models import Tenant; "
+            f"Tenant.objects.filter(pk='{tenant}').update(rate_limit_per_minute=10**7)",
+        )
         key = manage(env, "create_api_key", "--tenant", tenant, "--scopes", "ai:invoke")
         with gunicorn(env, workers=args.workers, threads=args.threads) as base:
             for label, hit in (("cache miss", False), ("cache hit", True)):
-                runs = [run_scenario(base, key, requests=args.requests, concurrency=args.concurrency, cache_hit=hit)
-                        for _ in range(args.runs)]
+                runs = [
+                    run_scenario(base, key, requests=args.requests, concurrency=args.concurrency, cache_hit=hit)
+                    for _ in range(args.runs)
+                ]
                 medians = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
-                print(f"{label}: overhead p50 {medians['overhead_p50']:.2f} ms, p95 {medians['overhead_p95']:.2f} ms, "
-                      f"p99 {medians['overhead_p99']:.2f} ms; client latency p50 {medians['latency_p50']:.2f} ms, "
-                      f"p99 {medians['latency_p99']:.2f} ms; {medians['rps']:.0f} requests/s "
-                      f"(median of {args.runs} runs x {args.requests} requests, concurrency {args.concurrency})")
+                print(
+                    f"{label}: overhead p50 {medians['overhead_p50']:.2f} ms, p95 {medians['overhead_p95']:.2f} ms, "
+                    f"p99 {medians['overhead_p99']:.2f} ms; client latency p50 {medians['latency_p50']:.2f} ms, "
+                    f"p99 {medians['latency_p99']:.2f} ms; {medians['rps']:.0f} requests/s "
+                    f"(median of {args.runs} runs x {args.requests} requests, concurrency {args.concurrency})"
+                )
 
 
 if __name__ == "__main__":

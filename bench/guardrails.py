@@ -56,8 +56,10 @@ ONE_KB_INPUT = {
         "gorgeous. Could you also book a table for dinner at 19:30 on the first night? My wife does not eat "
         "gluten. Thank you very much, see you soon in Kabul."
     ),
-    "notes": ("VIP guest, third stay; invoice to company, PO 4500012345. Prefers a quiet room away from the lift. "
-              "Allergic to nuts; birthday on the second night, the team may prepare a small cake."),
+    "notes": (
+        "VIP guest, third stay; invoice to company, PO 4500012345. Prefers a quiet room away from the lift. "
+        "Allergic to nuts; birthday on the second night, the team may prepare a small cake."
+    ),
 }
 # About 1 KB in Arabic script: a Gulf guest's message and a Dari check-in note, digits in both scripts.
 ONE_KB_ARABIC_INPUT = {
@@ -77,14 +79,18 @@ ONE_KB_ARABIC_INPUT = {
 
 # 500 characters each: the size the latency target is set for (issue 24).
 FIVE_HUNDRED_LATIN = {"guest_message": ONE_KB_INPUT["guest_message"][:500]}
-FIVE_HUNDRED_ARABIC = {"guest_message": ONE_KB_ARABIC_INPUT["guest_message"][:250]
-                       + ONE_KB_ARABIC_INPUT["checkin_note"][:250]}
+FIVE_HUNDRED_ARABIC = {
+    "guest_message": ONE_KB_ARABIC_INPUT["guest_message"][:250] + ONE_KB_ARABIC_INPUT["checkin_note"][:250]
+}
 
 
 def setups() -> list[Together]:
     """The moderation set-ups compared: each part alone, and what screen_input runs."""
-    return [Together("lexicons", [LexiconModerator()]), Together("classifier", [ClassifierModerator()]),
-            Together("lexicons + classifier", text_moderators())]
+    return [
+        Together("lexicons", [LexiconModerator()]),
+        Together("classifier", [ClassifierModerator()]),
+        Together("lexicons + classifier", text_moderators()),
+    ]
 
 
 def hard_negatives(count: int, seed: int = 7) -> list[str]:
@@ -94,7 +100,7 @@ def hard_negatives(count: int, seed: int = 7) -> list[str]:
         body = "4" + "".join(str(rng.randint(0, 9)) for _ in range(14))
         wrong = (int(luhn.calc_check_digit(body)) + rng.randint(1, 9)) % 10
         number = body + str(wrong)
-        return " ".join(number[i:i + 4] for i in range(0, 16, 4))
+        return " ".join(number[i : i + 4] for i in range(0, 16, 4))
 
     def bad_iban() -> str:
         bban = "0331" + "".join(str(rng.randint(0, 9)) for _ in range(15))
@@ -103,8 +109,10 @@ def hard_negatives(count: int, seed: int = 7) -> list[str]:
 
     makers = [
         lambda: f"arrival {rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/20{rng.randint(24, 30)}",
-        lambda: f"on {rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(24, 30)} "
-                f"at {rng.randint(0, 23)}:{rng.randint(0, 59):02d}",
+        lambda: (
+            f"on {rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(24, 30)} "
+            f"at {rng.randint(0, 23)}:{rng.randint(0, 59):02d}"
+        ),
         lambda: f"تاریخ ۱۴۰{rng.randint(3, 5)}/۰{rng.randint(1, 9)}/{rng.randint(10, 29)}".translate(ARABIC_DIGITS),
         lambda: f"total AED {rng.randint(1, 99)},{rng.randint(100, 999)}.{rng.randint(0, 99):02d}",
         lambda: f"room {rng.randint(100, 2999)}, floor {rng.randint(1, 30)}",
@@ -119,14 +127,18 @@ def hard_negatives(count: int, seed: int = 7) -> list[str]:
 
 
 def _row(label: str, score: Score) -> str:
-    return (f"| {label} | {score.support} | {score.precision:.3f} | {score.recall:.3f} | "
-            f"{score.true_positives} | {score.false_positives} | {score.false_negatives} |")
+    return (
+        f"| {label} | {score.support} | {score.precision:.3f} | {score.recall:.3f} | "
+        f"{score.true_positives} | {score.false_positives} | {score.false_negatives} |"
+    )
 
 
 def pii_report() -> list[str]:
     records = read_jsonl(DATA / "pii_eval.jsonl")
-    lines = ["| split | PII type | spans | precision | recall | TP | FP | FN |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| split | PII type | spans | precision | recall | TP | FP | FN |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for split in ("all", "holdout", "holdout2"):
         subset = records if split == "all" else [r for r in records if r["split"] == split]
         scores, _ = pii_scores(subset)
@@ -142,38 +154,50 @@ def pii_report() -> list[str]:
     negatives = hard_negatives(5000)
     flagged = sum(1 for text in negatives if find_spans(text, country="AE"))
     lines.append("")
-    lines.append(f"Generated hard negatives (dates, prices, room/booking numbers, Luhn-failing cards, IBANs with a "
-                 f"wrong check digit, short codes): {flagged} of {len(negatives)} redacted.")
+    lines.append(
+        f"Generated hard negatives (dates, prices, room/booking numbers, Luhn-failing cards, IBANs with a "
+        f"wrong check digit, short codes): {flagged} of {len(negatives)} redacted."
+    )
     return lines
 
 
 def heldout_report() -> list[str]:
     """The corpus's held-out split: recall per language and category, benign false flags."""
     records = corpus_records(heldout_examples())
-    header = "| set-up | language | " + " | ".join(f"{label} recall" for label in LABELS) + \
-        " | harmful recall | benign flagged | benign blocked (harm_high) |"
+    header = (
+        "| set-up | language | "
+        + " | ".join(f"{label} recall" for label in LABELS)
+        + " | harmful recall | benign flagged | benign blocked (harm_high) |"
+    )
     lines = [header, "| " + " | ".join(["---"] * (len(LABELS) + 5)) + " |"]
     for setup in setups():
         for lang in (*LANGUAGES, "all"):
             subset = records if lang == "all" else [r for r in records if r["lang"] == lang]
             scores, _ = moderation_scores(subset, setup)
             harmful = [r for r in subset if r["labels"]]
-            caught = sum(1 for r in harmful
-                         if set(r["labels"]) & set(setup.moderate(r["text"], locale=r["lang"]).flagged()))
+            caught = sum(
+                1 for r in harmful if set(r["labels"]) & set(setup.moderate(r["text"], locale=r["lang"]).flagged())
+            )
             benign = benign_flags(subset, setup)
             recalls = " | ".join(f"{scores[label].recall:.2f}" for label in LABELS)
-            lines.append(f"| {setup.name} | {lang} | {recalls} | {caught / len(harmful):.2f} "
-                         f"({caught}/{len(harmful)}) | {benign.flagged_rate:.3f} ({benign.flagged}/{benign.texts}) | "
-                         f"{benign.blocked_rate:.3f} ({benign.blocked}/{benign.texts}) |")
+            lines.append(
+                f"| {setup.name} | {lang} | {recalls} | {caught / len(harmful):.2f} "
+                f"({caught}/{len(harmful)}) | {benign.flagged_rate:.3f} ({benign.flagged}/{benign.texts}) | "
+                f"{benign.blocked_rate:.3f} ({benign.blocked}/{benign.texts}) |"
+            )
     return lines
 
 
 def moderation_report() -> list[str]:
     records = read_jsonl(DATA / "moderation_eval.jsonl")
-    lines = ["| set-up | split | category | positives | precision | recall | TP | FP | FN |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for setup in (Together("lexicons + PII", [LexiconModerator(), PiiModerator()]),
-                  Together("lexicons + classifier + PII", [*text_moderators(), PiiModerator()])):
+    lines = [
+        "| set-up | split | category | positives | precision | recall | TP | FP | FN |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for setup in (
+        Together("lexicons + PII", [LexiconModerator(), PiiModerator()]),
+        Together("lexicons + classifier + PII", [*text_moderators(), PiiModerator()]),
+    ):
         for split in ("dev", "holdout", "holdout2", "all"):
             subset = records if split == "all" else [r for r in records if r["split"] == split]
             scores, _ = moderation_scores(subset, setup)
@@ -203,8 +227,10 @@ def _timed(step, calls: int, runs: int) -> tuple[tuple[float, ...], tuple[float,
             wall.append((time.perf_counter() - started) * 1000)
         walls.append([_percentile(wall, pct) for pct in (50, 95, 99)])
         cpus.append([_percentile(cpu, pct) for pct in (50, 95, 99)])
-    return (tuple(statistics.median(run[i] for run in walls) for i in range(3)),
-            tuple(statistics.median(run[i] for run in cpus) for i in range(3)))
+    return (
+        tuple(statistics.median(run[i] for run in walls) for i in range(3)),
+        tuple(statistics.median(run[i] for run in cpus) for i in range(3)),
+    )
 
 
 def _steps(payload: dict, locale: str, country: str) -> list[tuple[str, object]]:
@@ -214,26 +240,36 @@ def _steps(payload: dict, locale: str, country: str) -> list[tuple[str, object]]
     def screen_out():
         return screen_output(payload, locale=locale, country=country)
 
-    return [("`screen_input` (redaction, lexicons, classifier)", screen_in),
-            ("`screen_output` (lexicons, PII exposure)", screen_out),
-            ("**both: one request's guardrails**", lambda: (screen_in(), screen_out()))]
+    return [
+        ("`screen_input` (redaction, lexicons, classifier)", screen_in),
+        ("`screen_output` (lexicons, PII exposure)", screen_out),
+        ("**both: one request's guardrails**", lambda: (screen_in(), screen_out())),
+    ]
 
 
 def timing_report(calls: int, runs: int) -> list[str]:
     warm_up()
-    lines = ["| step | input | characters | p50 ms | p95 ms | p99 ms | CPU p50 ms | CPU p95 ms |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for script, payload, locale, country in (("Latin", FIVE_HUNDRED_LATIN, "en", "AF"),
-                                             ("Arabic-script", FIVE_HUNDRED_ARABIC, "ar", "AE")):
+    lines = [
+        "| step | input | characters | p50 ms | p95 ms | p99 ms | CPU p50 ms | CPU p95 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for script, payload, locale, country in (
+        ("Latin", FIVE_HUNDRED_LATIN, "en", "AF"),
+        ("Arabic-script", FIVE_HUNDRED_ARABIC, "ar", "AE"),
+    ):
         size = sum(len(value) for value in payload.values())
         for label, step in _steps(payload, locale, country):
             (p50, p95, p99), (cpu50, cpu95, _cpu99) = _timed(step, calls, runs)
-            lines.append(f"| {label} | {script} | {size} | {p50:.2f} | {p95:.2f} | {p99:.2f} | {cpu50:.2f} | "
-                         f"{cpu95:.2f} |")
+            lines.append(
+                f"| {label} | {script} | {size} | {p50:.2f} | {p95:.2f} | {p99:.2f} | {cpu50:.2f} | {cpu95:.2f} |"
+            )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    lines += ["", f"Median of {runs} runs x {calls} calls each, one process, no provider moderator (it is a "
-                  f"network call with its own 0.5 s timeout); load average at the end {load} on "
-                  f"{os.cpu_count()} cores."]
+    lines += [
+        "",
+        f"Median of {runs} runs x {calls} calls each, one process, no provider moderator (it is a "
+        f"network call with its own 0.5 s timeout); load average at the end {load} on "
+        f"{os.cpu_count()} cores.",
+    ]
     return lines
 
 
@@ -242,10 +278,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    sections = [("### PII redaction", pii_report()),
-                ("### Moderation on the corpus's held-out split", heldout_report()),
-                ("### Moderation on moderation_eval.jsonl", moderation_report()),
-                ("### Guardrail time per request", timing_report(args.calls, args.runs))]
+    sections = [
+        ("### PII redaction", pii_report()),
+        ("### Moderation on the corpus's held-out split", heldout_report()),
+        ("### Moderation on moderation_eval.jsonl", moderation_report()),
+        ("### Guardrail time per request", timing_report(args.calls, args.runs)),
+    ]
     for title, lines in sections:
         print(title)
         print()

@@ -24,8 +24,11 @@ class InstantProviderFake:
         return ProviderResponse(output=OUTPUT, input_tokens=120, output_tokens=40)
 
 
-OUTPUT = {"suggested_price": {"amount": 126.0, "currency": "EUR"}, "deviation_pct": 5.0,
-          "rationale": "High occupancy and a short lead time."}
+OUTPUT = {
+    "suggested_price": {"amount": 126.0, "currency": "EUR"},
+    "deviation_pct": 5.0,
+    "rationale": "High occupancy and a short lead time.",
+}
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -46,8 +49,14 @@ def measure(calls: int, scenario: str) -> dict:
         router.adapter_for = lambda kind: fake if kind == "vertex" else provider_registry.adapter_for(kind)
     else:
         router.adapter_for = provider_registry.adapter_for
-    context = base.RequestContext(tenant_id=str(uuid.uuid4()), tenant_region="europe-west1", tenant_country="AF",
-                                  locale="en", feature="bench", offline=False)
+    context = base.RequestContext(
+        tenant_id=str(uuid.uuid4()),
+        tenant_region="europe-west1",
+        tenant_country="AF",
+        locale="en",
+        feature="bench",
+        offline=False,
+    )
     payload = {"bar": {"amount": 120.0, "currency": "EUR"}, "occupancy_pct": 91, "stay_date": "2027-03-14"}
     plan = plan_route(capability, None, None, payload, context)
     circuit_breakers()
@@ -68,8 +77,10 @@ def main(argv: list[str] | None = None) -> None:
         for scenario in ("first provider answers", "no provider configured (deterministic)"):
             runs = [measure(args.calls, scenario) for _ in range(args.runs)]
             medians = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
-            print(f"router decision, {scenario}: p50 {medians['p50']:.3f} ms, p95 {medians['p95']:.3f} ms, "
-                  f"p99 {medians['p99']:.3f} ms (median of {args.runs} runs x {args.calls} calls)")
+            print(
+                f"router decision, {scenario}: p50 {medians['p50']:.3f} ms, p95 {medians['p95']:.3f} ms, "
+                f"p99 {medians['p99']:.3f} ms (median of {args.runs} runs x {args.calls} calls)"
+            )
 
 
 if __name__ == "__main__":

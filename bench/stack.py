@@ -34,17 +34,25 @@ def infrastructure() -> Iterator[dict[str, str]]:
     workdir = Path(tempfile.mkdtemp(prefix="mlm-bench-"))
     app_url, owner_url = local_database_urls(workdir / "pgdata", cleanup_mode="delete")
     redis_server = embedded.start_redis()
-    env = dict(os.environ, DATABASE_URL=app_url, MIGRATION_DATABASE_URL=owner_url, REDIS_URL=redis_server.url,
-               DJANGO_SETTINGS_MODULE="melmastoon_ai.settings.base", SECRET_KEY="bench-only", DEBUG="0",
-               LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        DATABASE_URL=app_url,
+        MIGRATION_DATABASE_URL=owner_url,
+        REDIS_URL=redis_server.url,
+        DJANGO_SETTINGS_MODULE="melmastoon_ai.settings.base",
+        SECRET_KEY="bench-only",
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+    )
     subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([str(BIN / "python"), "manage.py", "seed_catalog", "-v0"], cwd=ROOT, env=env, check=True)
     yield env
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @contextmanager
@@ -52,10 +60,12 @@ def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[str
     """The production server as an instance starts it (`python -m melmastoon_ai.serve`)."""
     port = _free_port()
     process = subprocess.Popen(
-        [str(BIN / "python"), "-m", "melmastoon_ai.serve"], cwd=ROOT,
-        env=env | {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers),
-                   "WEB_THREADS": str(threads)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(BIN / "python"), "-m", "melmastoon_ai.serve"],
+        cwd=ROOT,
+        env=env
+        | {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     ready_after_s(base, process)
@@ -63,7 +73,11 @@ def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[str
         yield base
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(40)  # gunicorn's graceful timeout (30 s) for connections still open
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 def ready_after_s(base: str, process: subprocess.Popen, timeout: float = 60) -> float:

@@ -37,8 +37,13 @@ def start_until_ready(var_dir: Path, timeout: float = 180) -> float:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "MIGRATION_DATABASE_URL")}
     env.update(MELMASTOON_VAR_DIR=str(var_dir), PORT=str(port))
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "melmastoon_ai.devstack"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "melmastoon_ai.devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while time.perf_counter() - started < timeout:
             try:
@@ -61,17 +66,23 @@ def server_start(runs: int) -> None:
         for _ in range(runs):
             port = _free_port()
             started = time.perf_counter()
-            process = subprocess.Popen([sys.executable, "-m", "melmastoon_ai.serve"], cwd=ROOT,
-                                       env=env | {"HOST": "127.0.0.1", "PORT": str(port)},
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "melmastoon_ai.serve"],
+                cwd=ROOT,
+                env=env | {"HOST": "127.0.0.1", "PORT": str(port)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
                 ready_after_s(f"http://127.0.0.1:{port}", process)
                 samples.append(time.perf_counter() - started)
             finally:
                 process.terminate()
                 process.wait(10)
-    print(f"server start to /readyz 200 (2 workers x 100 threads, preload): median {statistics.median(samples):.2f} s "
-          f"of {runs} ({', '.join(f'{x:.2f}' for x in samples)})")
+    print(
+        f"server start to /readyz 200 (2 workers x 100 threads, preload): median {statistics.median(samples):.2f} s "
+        f"of {runs} ({', '.join(f'{x:.2f}' for x in samples)})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,8 +98,10 @@ def main(argv: list[str] | None = None) -> None:
         var_dir = Path(tempfile.mkdtemp(prefix="mlm-start-"))
         cold.append(start_until_ready(var_dir))
         warm.append(start_until_ready(var_dir))
-    print(f"startup to /readyz 200: cold {statistics.median(cold):.1f} s, warm {statistics.median(warm):.1f} s "
-          f"(median of {args.runs}; cold runs {[round(x, 1) for x in cold]}, warm {[round(x, 1) for x in warm]})")
+    print(
+        f"startup to /readyz 200: cold {statistics.median(cold):.1f} s, warm {statistics.median(warm):.1f} s "
+        f"(median of {args.runs}; cold runs {[round(x, 1) for x in cold]}, warm {[round(x, 1) for x in warm]})"
+    )
 
 
 if __name__ == "__main__":
