@@ -10,11 +10,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+$(VENV)/.runtime: requirements.txt requirements-local.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-local.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt requirements-local.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
@@ -30,10 +30,20 @@ serve: $(VENV)/.runtime
 ## Set up and run the tests (lint first: a lint failure fails the run).
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/mypy_baseline.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The habits CI holds (also .pre-commit-config.yaml): ruff check and ruff format, the layer contracts of pyproject.toml,
+## mypy against its shrinking baseline (mypy-baseline.txt);
+## the missing-migration check and the tenant-scoping lint are tests (tests/test_migrations_complete.py,
+## tests/tenancy/test_tenant_scoping_lint.py).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/mypy_baseline.py
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
