@@ -53,8 +53,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ("url", "tenant", "active", "secret_hint", "created_at", "updated_at")
     list_filter = ("active",)
     search_fields = ("url", "tenant__name")
-    readonly_fields = ("tenant", "secret_hint", "created_at", "updated_at")
-    fields = ("tenant", "url", "event_types", "description", "active", "secret_hint", "created_at", "updated_at")
+    readonly_fields = ("tenant", "secret_hint", "previous_secret_expires_at", "created_at", "updated_at")
+    fields = (
+        "tenant",
+        "url",
+        "event_types",
+        "description",
+        "active",
+        "secret_hint",
+        "previous_secret_expires_at",
+        "created_at",
+        "updated_at",
+    )
     inlines = [DeliveryInline]
 
     def has_add_permission(self, request):

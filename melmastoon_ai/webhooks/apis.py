@@ -18,7 +18,17 @@ from melmastoon_ai.webhooks.models import WebhookDelivery, WebhookEndpoint
 class EndpointOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "event_types", "description", "active", "secret_hint", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "url",
+            "event_types",
+            "description",
+            "active",
+            "secret_hint",
+            "previous_secret_expires_at",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class EndpointWithSecretSerializer(EndpointOutputSerializer):
@@ -72,6 +82,16 @@ class EndpointUpdateSerializer(serializers.Serializer):
     active = StrictBooleanField(required=False)
 
 
+class RotateSecretInputSerializer(serializers.Serializer):
+    grace_seconds = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=services.MAX_ROTATION_GRACE_SECONDS,
+        help_text="how long the old secret keeps signing next to the new one; default "
+        "WEBHOOK_ROTATION_GRACE_SECONDS (24 h); 0 retires it at once",
+    )
+
+
 def _issued(issued: services.IssuedEndpoint) -> dict:
     return EndpointOutputSerializer(issued.endpoint).data | {"secret": issued.secret}
 
@@ -122,10 +142,17 @@ class WebhookDetailApi(TenantAPIView):
 class WebhookRotateSecretApi(TenantAPIView):
     required_scope = "ai:admin"
 
-    @extend_schema(request=None, responses=EndpointWithSecretSerializer, operation_id="webhooks_rotate_secret")
+    @extend_schema(
+        request=RotateSecretInputSerializer,
+        responses=EndpointWithSecretSerializer,
+        operation_id="webhooks_rotate_secret",
+    )
     def post(self, request, endpoint_id):
         endpoint = selectors.webhook_endpoint_get(tenant_id=self.principal.tenant_id, endpoint_id=endpoint_id)
-        return Response(_issued(services.webhook_endpoint_rotate_secret(endpoint=endpoint)))
+        data = RotateSecretInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = services.webhook_endpoint_rotate_secret(endpoint=endpoint, **data.validated_data)
+        return Response(_issued(issued))
 
 
 class WebhookDeliveryListApi(TenantAPIView):

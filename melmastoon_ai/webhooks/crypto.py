@@ -43,6 +43,12 @@ def secret_decrypt(token: str) -> str:
 
 
 def signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    """The header value: `v1=` and the hex HMAC-SHA256 of `{timestamp}.{body}`."""
+    """One signature: `v1=` and the hex HMAC-SHA256 of `{timestamp}.{body}`."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"{SIGNATURE_VERSION}={digest}"
+
+
+def signature_header(*, secrets: list[str], timestamp: int, body: bytes) -> str:
+    """The header value: one `v1=` signature per signing secret (the current one first, then the
+    previous one during a rotation's grace window), comma-separated; a receiver accepts any."""
+    return ",".join(signature(secret=secret, timestamp=timestamp, body=body) for secret in secrets)

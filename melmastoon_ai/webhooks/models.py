@@ -25,6 +25,12 @@ class WebhookEndpoint(models.Model):
     description = models.CharField(max_length=200, blank=True)
     secret_encrypted = models.TextField(editable=False)
     secret_hint = models.CharField(max_length=20, help_text="the secret's first characters, to tell secrets apart")
+    # After a rotation the previous secret also signs, until this time, so the receiver can switch
+    # secrets without rejecting deliveries meanwhile (each delivery carries both signatures).
+    previous_secret_encrypted = models.TextField(editable=False, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="until when the secret before the last rotation still signs deliveries"
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -35,6 +41,11 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def signing_secrets_encrypted(self, *, now) -> list[str]:
+        """The current secret, then the previous one while its grace window lasts."""
+        previous = self.previous_secret_expires_at is not None and self.previous_secret_expires_at > now
+        return [self.secret_encrypted, *([self.previous_secret_encrypted] if previous else [])]
 
     def subscribes_to(self, event_type: str) -> bool:
         family = event_type.split(".", 1)[0]

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 Status = WebhookDelivery.Status
 CLAIM_MARGIN_SECONDS = 30
+MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,31 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookE
     return endpoint
 
 
-def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> IssuedEndpoint:
-    """A new secret at once; the old one signs nothing more (pending retries sign with the new)."""
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, grace_seconds: int | None = None) -> IssuedEndpoint:
+    """A new secret that signs every delivery from now on. For `grace_seconds` (default
+    WEBHOOK_ROTATION_GRACE_SECONDS) the old one signs too, next to it, so a receiver still
+    configured with the old secret accepts deliveries until it switches; 0 retires the old one at
+    once (a leaked secret). A rotation during a grace window retires the secret before the last."""
+    grace = settings.WEBHOOK_ROTATION_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    if not 0 <= grace <= MAX_ROTATION_GRACE_SECONDS:
+        raise ApplicationError(
+            f"grace_seconds is from 0 to {MAX_ROTATION_GRACE_SECONDS} (7 days).", details={"grace_seconds": grace}
+        )
+    if grace:
+        endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+        endpoint.previous_secret_expires_at = timezone.now() + dt.timedelta(seconds=grace)
+    else:
+        endpoint.previous_secret_encrypted, endpoint.previous_secret_expires_at = "", None
     secret = _issue_secret(endpoint)
-    endpoint.save(update_fields=["secret_encrypted", "secret_hint", "updated_at"])
+    endpoint.save(
+        update_fields=[
+            "secret_encrypted",
+            "secret_hint",
+            "previous_secret_encrypted",
+            "previous_secret_expires_at",
+            "updated_at",
+        ]
+    )
     return IssuedEndpoint(endpoint, secret)
 
 
@@ -157,7 +179,7 @@ class Attempt:
     delivery_id: uuid.UUID
     tenant_id: uuid.UUID
     url: str
-    secret: str
+    secrets: list[str]  # the current one first; the previous one during a rotation's grace window
     event_id: uuid.UUID
     event_type: str
     body: str
@@ -200,7 +222,7 @@ def _claim(delivery_id: uuid.UUID | str, tenant_id: uuid.UUID | str) -> Attempt 
             delivery_id=delivery.id,
             tenant_id=delivery.tenant_id,
             url=endpoint.url,
-            secret=crypto.secret_decrypt(endpoint.secret_encrypted),
+            secrets=[crypto.secret_decrypt(token) for token in endpoint.signing_secrets_encrypted(now=now)],
             event_id=delivery.event_id,
             event_type=delivery.event_type,
             body=delivery.body,
@@ -218,7 +240,7 @@ def _headers(attempt: Attempt, body: bytes) -> dict[str, str]:
         "X-Melmastoon-Event-Id": str(attempt.event_id),
         "X-Melmastoon-Delivery": str(attempt.delivery_id),
         "X-Melmastoon-Timestamp": str(timestamp),
-        "X-Melmastoon-Signature": crypto.signature(secret=attempt.secret, timestamp=timestamp, body=body),
+        "X-Melmastoon-Signature": crypto.signature_header(secrets=attempt.secrets, timestamp=timestamp, body=body),
     }
 
 

@@ -124,6 +124,78 @@ def test_a_signature_is_refused_with_another_secret_an_altered_body_or_an_old_ti
     assert not verify(secret=receiver_fake.secret, headers=post.headers, body=post.body, now=sent_at + 301)
 
 
+def _rotate(client, endpoint_id, **body) -> dict:
+    response = client.post(f"{ADMIN}/{endpoint_id}/rotate-secret", body, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _signatures(post) -> list[str]:
+    return post.headers["X-Melmastoon-Signature"].split(",")
+
+
+def test_after_a_rotation_the_old_secret_signs_next_to_the_new_one_until_its_grace_window_ends(
+    client_a, tenant_a, receiver_fake, publisher, eager
+):
+    endpoint = _register(client_a, receiver_fake, ["hitl.gate_opened"])
+    old = receiver_fake.secret
+    rotated = _rotate(client_a, endpoint["id"], grace_seconds=3600)
+    new = rotated["secret"]
+    assert new != old and rotated["previous_secret_expires_at"] is not None
+
+    _emit(tenant_a)
+    outbox_relay(publisher=publisher)
+    [post] = receiver_fake.received
+    assert len(_signatures(post)) == 2
+    # a receiver still on the old secret and one already on the new both accept the delivery
+    assert verify(secret=old, headers=post.headers, body=post.body)
+    assert verify(secret=new, headers=post.headers, body=post.body)
+
+    with tenant_context(tenant_a.id):  # the window has passed
+        type(_deliveries(tenant_a)[0].endpoint).objects.filter(pk=endpoint["id"]).update(
+            previous_secret_expires_at=timezone.now() - dt.timedelta(seconds=1)
+        )
+    _emit(tenant_a, payload={**GATE, "gate_id": "g-2"})
+    outbox_relay(publisher=publisher)
+    later = receiver_fake.received[-1]
+    assert len(_signatures(later)) == 1
+    assert verify(secret=new, headers=later.headers, body=later.body)
+    assert not verify(secret=old, headers=later.headers, body=later.body)
+
+
+def test_a_rotation_without_grace_retires_the_old_secret_at_once_and_bad_grace_is_a_400(
+    client_a, tenant_a, receiver_fake, publisher, eager
+):
+    endpoint = _register(client_a, receiver_fake, ["hitl.gate_opened"])
+    old = receiver_fake.secret
+    _rotate(client_a, endpoint["id"], grace_seconds=3600)  # a window that a leak cuts short
+    leaked = _rotate(client_a, endpoint["id"], grace_seconds=0)
+    assert leaked["previous_secret_expires_at"] is None
+    receiver_fake.secret = leaked["secret"]
+    _emit(tenant_a)
+    outbox_relay(publisher=publisher)
+    [post] = receiver_fake.received
+    assert post.verified and len(_signatures(post)) == 1
+    assert not verify(secret=old, headers=post.headers, body=post.body)
+
+    for grace in (-1, 7 * 24 * 3600 + 1, "soon"):
+        response = client_a.post(f"{ADMIN}/{endpoint['id']}/rotate-secret", {"grace_seconds": grace}, format="json")
+        assert response.status_code == 400, (grace, response.content)
+        assert response.json()["error"]["code"] == "invalid_request"
+    with tenant_context(tenant_a.id):  # a refused rotation changed nothing
+        stored = type(_deliveries(tenant_a)[0].endpoint).objects.get(pk=endpoint["id"])
+    assert stored.secret_hint == leaked["secret_hint"]
+
+
+def test_a_rotation_with_no_body_keeps_the_old_secret_for_the_configured_window(client_a, receiver_fake, settings):
+    settings.WEBHOOK_ROTATION_GRACE_SECONDS = 600
+    created = _register(client_a, receiver_fake, ["hitl.*"])
+    before = timezone.now()
+    rotated = _rotate(client_a, created["id"])
+    expires = dt.datetime.fromisoformat(rotated["previous_secret_expires_at"].replace("Z", "+00:00"))
+    assert before + dt.timedelta(seconds=590) <= expires <= timezone.now() + dt.timedelta(seconds=600)
+
+
 def test_fan_out_runs_under_the_relays_policy_and_a_re_relayed_event_adds_nothing(
     client_a, tenant_a, receiver_fake, queued
 ):
