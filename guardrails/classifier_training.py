@@ -42,7 +42,7 @@ from guardrails.moderation_corpus import LABELS, Example, corpus_digest, trainin
 
 MIN_DF = 2
 MAX_FEATURES = 60_000
-C = 8.0
+C = 16.0
 MAX_BENIGN_FLAGGED = 0.01
 FOLDS = 5
 DECIMALS = 4
