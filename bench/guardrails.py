@@ -40,7 +40,7 @@ from guardrails.moderation import LexiconModerator, PiiModerator
 from guardrails.moderation_corpus import LABELS, LANGUAGES, heldout_examples
 from guardrails.pii import find_spans
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "capabilities" / "guardrails" / "data"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "guardrails" / "data"
 ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 # About 1 KB of a realistic guest message: mixed languages, four PII values, many numbers that are not PII.

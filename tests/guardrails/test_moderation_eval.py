@@ -71,23 +71,22 @@ def test_blind_holdout_keeps_precision_and_most_of_the_recall(records):
 
 
 def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(records):
-    """Measured: precision 0.974, recall 0.990; 5 of the 154 benign texts flagged by the classifier,
-    one of them harm_high ("Je meurs de faim, ..."), which an input would be refused for. The
-    classifier never saw this set."""
+    """Measured: precision 0.964, recall 0.990; 6 of the 154 benign texts flagged by the classifier
+    (3 hate, 2 dangerous, 1 sexual; none harm_high). The classifier never saw this set."""
     scores, misses = moderation_scores(records, Together("local", [*text_moderators(), PiiModerator()]))
     assert scores["overall"].precision >= 0.96, misses
     assert scores["overall"].recall >= 0.98, misses
 
 
 def test_corpus_heldout_split_holds_its_blind_score():
-    """The second held-out split was scored once, blind (docs/benchmarks.md): harmful recall 0.59,
-    harm_high 0.46, hate 0.50, sexual 0.67, dangerous 0.73; 1 of 112 benign texts flagged, none
-    blocked. These floors keep a change from losing what was measured; they are not the target
+    """The third held-out split was scored once, blind (docs/benchmarks.md): harmful recall 0.72,
+    harm_high 0.58, hate 0.78, sexual 0.64, dangerous 0.88; 3 of 128 benign texts flagged, 1 of them
+    harm_high. These floors keep a change from losing what was measured; they are not the target
     (issue 24 asks for 0.90)."""
     records = corpus_records(heldout_examples())
     local = Together("lexicons + classifier", text_moderators())
     scores, _ = moderation_scores(records, local)
-    floors = {"harm_high": 0.45, "hate": 0.5, "sexual": 0.65, "dangerous": 0.7}
+    floors = {"harm_high": 0.55, "hate": 0.75, "sexual": 0.6, "dangerous": 0.85}
     assert {label: scores[label].recall >= floors[label] for label in LABELS} == dict.fromkeys(LABELS, True), scores
     benign = benign_flags(records, local)
-    assert benign.flagged_rate <= 0.02 and benign.blocked == 0, benign
+    assert benign.flagged_rate <= 0.03 and benign.blocked <= 1, benign
