@@ -83,11 +83,8 @@ class PlatformAdminConfig(AdminConfig):
     default_site = "melmastoon_ai.admin_site.PlatformAdminSite"
 
 
-class AppendOnlyAdmin(admin.ModelAdmin):
-    """For logs and ledgers that no one edits: every field read-only, no add, change or delete."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """No add, change or delete: rows are seen here, written elsewhere."""
 
     def has_add_permission(self, request):
         return False
@@ -97,3 +94,10 @@ class AppendOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AppendOnlyAdmin(ReadOnlyAdmin):
+    """For logs and ledgers that no one edits: every field read-only, no add, change or delete."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]

@@ -4,7 +4,6 @@ the audited platform path, as every admin page does (PlatformAdminSite.admin_vie
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 
@@ -12,16 +11,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from capabilities.models import InferenceRecord, UsageFact
-from capabilities.reporting.dashboard import dashboard
+from capabilities.reporting.dashboard import dashboard, dashboard_window
 from capabilities.reporting.selectors import TenantFilter
 from hitl.models import HitlDecision, HitlGate
+from melmastoon_ai.admin_site import ReadOnlyAdmin
 from melmastoon_ai.tenancy.models import Tenant
-
-DASHBOARD_DAYS = 30
 
 
 def attempts_timeline(provenance: dict):
@@ -51,7 +48,7 @@ def pretty_json(value):
 
 
 @admin.register(InferenceRecord)
-class InferenceRecordAdmin(admin.ModelAdmin):
+class InferenceRecordAdmin(ReadOnlyAdmin):
     """The inference browser: every call, filterable as GET /api/v1/ai/inferences is; a record shows
     its provenance, the attempts, the redacted input, the output, its gate and decision, its cost."""
 
@@ -125,15 +122,6 @@ class InferenceRecordAdmin(admin.ModelAdmin):
         # the links from a budget (tenant and feature) and from the dashboard land here filtered
         return lookup in ("feature", "tenant__id__exact") or super().lookup_allowed(lookup, value, request)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("gate")
 
@@ -183,18 +171,6 @@ class InferenceRecordAdmin(admin.ModelAdmin):
         return pretty_json(obj.provenance)
 
 
-def _dashboard_window(request) -> tuple[dt.date, dt.date]:
-    today = timezone.now().date()
-    try:
-        day_to = dt.date.fromisoformat(request.GET.get("to") or today.isoformat())
-        day_from = dt.date.fromisoformat(request.GET.get("from") or "")
-    except ValueError:
-        day_to, day_from = today, None
-    if day_from is None or day_from > day_to or (day_to - day_from).days > 366:
-        day_from = day_to - dt.timedelta(days=DASHBOARD_DAYS - 1)
-    return day_from, day_to
-
-
 def _dashboard_tenants(request) -> tuple[TenantFilter, Tenant | None]:
     chosen = None
     try:
@@ -208,20 +184,11 @@ def _dashboard_tenants(request) -> tuple[TenantFilter, Tenant | None]:
 
 
 @admin.register(UsageFact)
-class UsageDashboardAdmin(admin.ModelAdmin):
+class UsageDashboardAdmin(ReadOnlyAdmin):
     """ "Usage and cost": the dashboard instead of a list of fact rows (millions, one per call)."""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def changelist_view(self, request, extra_context=None):
-        day_from, day_to = _dashboard_window(request)
+        day_from, day_to = dashboard_window(request.GET)
         tenants, chosen = _dashboard_tenants(request)
         inferences = reverse("admin:capabilities_inferencerecord_changelist")
         context = {

@@ -16,6 +16,23 @@ from capabilities.selectors import capability_list
 from hitl.models import HitlGate
 from melmastoon_ai.charts import Series, bar_chart, budget_gauge, line_chart
 
+DASHBOARD_DAYS = 30
+
+
+def dashboard_window(query) -> tuple[dt.date, dt.date]:
+    """The days a dashboard shows, from `from` and `to` in a query (`YYYY-MM-DD`): the last
+    DASHBOARD_DAYS days ending `to` (default today) when `from` is missing, unreadable, after `to`
+    or more than 366 days before it."""
+    today = timezone.now().date()
+    try:
+        day_to = dt.date.fromisoformat(query.get("to") or today.isoformat())
+        day_from = dt.date.fromisoformat(query.get("from") or "")
+    except ValueError:
+        day_to, day_from = today, None
+    if day_from is None or day_from > day_to or (day_to - day_from).days > 366:
+        day_from = day_to - dt.timedelta(days=DASHBOARD_DAYS - 1)
+    return day_from, day_to
+
 
 def _share(part: int, whole: int) -> float:
     return 100 * part / whole if whole else 0.0

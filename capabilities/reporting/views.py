@@ -15,12 +15,11 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from capabilities.models import InferenceRecord
 from capabilities.reporting.admin import attempts_timeline
-from capabilities.reporting.dashboard import dashboard
+from capabilities.reporting.dashboard import dashboard, dashboard_window
 from capabilities.reporting.selectors import InferenceFilters, TenantFilter, inference_page
 from hitl.models import HitlDecision, HitlGate
 from hitl.permissions import tenant_group_name
@@ -29,7 +28,6 @@ from melmastoon_ai.errors import ApplicationError
 from melmastoon_ai.pagination import decode_cursor, encode_cursor
 
 CONSOLE_GROUPS = ("tenant-owners", "managers")
-DASHBOARD_DAYS = 30
 PAGE_SIZE = 25
 
 
@@ -49,22 +47,10 @@ def hotel_admin_page(view):
     return wrapped
 
 
-def _window(request) -> tuple[dt.date, dt.date]:
-    today = timezone.now().date()
-    try:
-        day_to = dt.date.fromisoformat(request.GET.get("to") or today.isoformat())
-        day_from = dt.date.fromisoformat(request.GET.get("from") or "")
-    except ValueError:
-        day_to, day_from = today, None
-    if day_from is None or day_from > day_to or (day_to - day_from).days > 366:
-        day_from = day_to - dt.timedelta(days=DASHBOARD_DAYS - 1)
-    return day_from, day_to
-
-
 @require_http_methods(["GET"])
 @hotel_admin_page
 def usage(request):
-    day_from, day_to = _window(request)
+    day_from, day_to = dashboard_window(request.GET)
     return render(
         request,
         "reporting/console_usage.html",
