@@ -91,16 +91,7 @@ def capability_update(*, capability_id: str, **changes) -> Capability:
         )
     for field, value in changes.items():
         setattr(capability, field, value)
-    check_capability_definition(
-        default_model=capability.default_model.name,
-        fallback_chain=list(capability.fallback_chain),
-        hitl_rule=capability.hitl_rule,
-        input_schema=capability.input_schema,
-        output_schema=capability.output_schema,
-        examples=capability.examples,
-        allowed_providers=list(capability.allowed_providers),
-        explanation_chain=list(capability.explanation_chain),
-    )
+    _check_capability(capability, default_model=capability.default_model.name)
     capability.full_clean()
     capability.save()
     return capability
@@ -136,6 +127,20 @@ SEED_REASON = "seed_catalog"
 def _comparable(value: object) -> object:
     """A field's value as the seed compares it: a related row by its key."""
     return getattr(value, "pk", value) if isinstance(value, models.Model) else value
+
+
+def _check_capability(capability: Capability, *, default_model: str) -> None:
+    """check_capability_definition on a row as it is about to be saved."""
+    check_capability_definition(
+        default_model=default_model,
+        fallback_chain=list(capability.fallback_chain),
+        hitl_rule=capability.hitl_rule,
+        input_schema=capability.input_schema,
+        output_schema=capability.output_schema,
+        examples=capability.examples,
+        allowed_providers=list(capability.allowed_providers),
+        explanation_chain=list(capability.explanation_chain),
+    )
 
 
 def _digest(value: object) -> str:
@@ -290,16 +295,7 @@ def capability_route_set(
     capability.fallback_chain = list(fallback_chain)
     if explanation_chain is not None:
         capability.explanation_chain = list(explanation_chain)
-    check_capability_definition(
-        default_model=default_model,
-        fallback_chain=list(capability.fallback_chain),
-        hitl_rule=capability.hitl_rule,
-        input_schema=capability.input_schema,
-        output_schema=capability.output_schema,
-        examples=capability.examples,
-        allowed_providers=list(capability.allowed_providers),
-        explanation_chain=list(capability.explanation_chain),
-    )
+    _check_capability(capability, default_model=default_model)
     _save(capability, f"route by {actor}: {reason}".strip().rstrip(":")[:100])
     return capability
 
