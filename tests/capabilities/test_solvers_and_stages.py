@@ -148,38 +148,14 @@ def test_the_solvers_objective_is_never_worse_than_the_greedy_start(catalog):
     assert [stop["sequence"] for stop in solved.output["stops"]] == list(range(1, len(rooms) + 1))
 
 
-def _windowed_hotel(rooms: int, floors: int, staff: int, seed: int) -> dict:
-    """bench/housekeeping.py's generated hotel: a status mix, some VIPs, check-outs not before
-    60-180 minutes and arrivals ready by 120-300 minutes, more rooms than those windows allow."""
-    import random
-
-    rnd = random.Random(seed)
-    per_floor = rooms // floors + 2
-    picked = rnd.sample([(f, n) for f in range(1, floors + 1) for n in range(1, 2 * per_floor)], rooms)
-    out = []
-    for floor, number in picked:
-        room = {
-            "room_number": f"{floor}{number:02d}",
-            "floor": floor,
-            "status": rnd.choice(["checkout", "stayover", "stayover", "arrival", "vacant_dirty", "inspect"]),
-        }
-        if rnd.random() < 0.1:
-            room["priority"] = rnd.choice(["vip", "high"])
-        if room["status"] == "checkout" and rnd.random() < 0.4:
-            room["not_before_minute"] = rnd.randrange(60, 181, 15)
-        if room["status"] == "arrival" and rnd.random() < 0.6:
-            room["ready_by_minute"] = rnd.randrange(120, 301, 30)
-        out.append(room)
-    return {"start_floor": 0, "staff_count": staff, "floor_change_minutes": 3, "rooms": out}
-
-
 @pytest.mark.parametrize("seed", [1, 2])
 def test_no_attendants_day_ends_later_than_the_greedy_plans_longest_day(catalog, seed):
     # Before the bound, buying fewer late rooms stretched one attendant's day far past greedy's
     # longest (1,113 against 648 minutes at 200 rooms); ticks round each leg to a tenth of a minute.
+    from bench.housekeeping import hotel
     from capabilities.fallbacks.housekeeping_route import greedy_routes, route_result
 
-    payload = _windowed_hotel(120, 6, 8, seed)
+    payload = hotel(120, 6, 8, seed)  # the benchmark's generated hotels, time windows included
     greedy = route_result(payload, greedy_routes(payload), method="greedy")
     solved = housekeeping.solve(payload, time_limit_seconds=0.3)
     assert solved.objective <= solved.greedy_objective
