@@ -35,6 +35,14 @@ _SLOT_REF = re.compile(r"\{(\w+)\}")
 _CACHE_LIMIT = 50_000
 
 
+def lexicon_form(text: str) -> str:
+    """`for_matching`, and a Turkish capital İ read as i: case folding makes it i + a combining dot
+    above, which is no word character and would cut "İstemiyoruz" in two. (Only here: the
+    classifier's features stay those of `for_matching`.)"""
+    folded = for_matching(text)
+    return folded.replace("i\u0307", "i") if "\u0307" in folded else folded
+
+
 @dataclass(frozen=True)
 class Term:
     locale: str
@@ -103,14 +111,14 @@ def _index_keys(phrase: str, slots: dict[str, list[str]]) -> list[tuple[str, boo
 
 def compile_terms(data: dict) -> list[tuple[list[tuple[str, bool]], Term]]:
     """The terms of one lexicon file (`allow` phrases as category "allow"), with their index keys."""
-    slots = {name: [for_matching(alt) for alt in alts] for name, alts in data.get("slots", {}).items()}
+    slots = {name: [lexicon_form(alt) for alt in alts] for name, alts in data.get("slots", {}).items()}
     entries = [(ALLOW, phrase, 1.0) for phrase in data.get("allow", [])]
     entries += [
         (category, phrase, weight) for category, terms in data["terms"].items() for phrase, weight in terms.items()
     ]
     compiled = []
     for category, phrase, weight in entries:
-        phrase = for_matching(phrase)
+        phrase = lexicon_form(phrase)
         tail = "" if phrase.endswith("*") else r"(?!\w)"
         pattern = re.compile(r"(?<!\w)" + _sequence(phrase.split(), slots) + tail)
         compiled.append((_index_keys(phrase, slots), Term(data["locale"], category, phrase, weight, pattern)))

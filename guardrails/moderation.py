@@ -20,13 +20,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from guardrails.lexicon import TermIndex, load_lexicon, without_allowed
-from guardrails.normalize import for_matching
+from guardrails.lexicon import TermIndex, lexicon_form, load_lexicon, without_allowed
 from guardrails.pii import find_spans
 
 CATEGORIES = ("harm_high", "hate", "sexual", "dangerous", "pii_exposed")
 DEFAULT_THRESHOLDS: dict[str, float] = dict.fromkeys(CATEGORIES, 0.5)
-LEXICON_LOCALES = ("en", "fr", "ar", "fa", "ps")
+LEXICON_LOCALES = ("en", "fr", "de", "tr", "ar", "fa", "ps", "ur")
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class LexiconModerator:
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
         weights: dict[str, dict[str, float]] = {category: {} for category in self.categories}
-        for match in without_allowed(self.index.find(for_matching(text))):
+        for match in without_allowed(self.index.find(lexicon_form(text))):
             weights[match.term.category][f"{match.term.locale}:{match.term.phrase}"] = match.term.weight
         scores = {}
         for category, matched in weights.items():

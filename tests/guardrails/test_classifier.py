@@ -159,7 +159,9 @@ def test_inputs_and_moderate_use_the_classifier_where_the_lexicons_are_silent():
 def test_model_outputs_are_screened_without_the_classifier():
     """An output flagged in any category is withheld, the fixed fallback too: the classifier is not
     precise enough on generated hotel text to be allowed that (see screen_output)."""
-    assert screen_output({"draft": "Keine Zimmer für Araber"}, locale="de") == "allow"
+    # hate to the classifier, but no lexicon term: the classifier alone does not withhold an output
+    assert screen_output({"draft": "Araber bekommen bei uns kein Zimmer"}, locale="de") == "allow"
+    assert screen_output({"draft": "Keine Zimmer für Araber"}, locale="de") == "block"  # the German lexicon
     assert screen_output({"draft": "Afghans are vermin"}, locale="en") == "block"  # the lexicons still judge
 
 
