@@ -11,7 +11,8 @@ scikit-learn's), while the same Python featuriser serves training, scoring and s
 what docs/benchmarks.md reports is exactly what runs.
 
 A text is scored sentence by sentence (the corpus is made of sentences, and one threat in a long
-polite message must not be diluted by it) and each category takes its highest sentence score.
+polite message must not be diluted by it) and by pairs of neighbouring sentences (a goodbye and
+"the pills are on the nightstand" are harmless apart), and each category takes its highest score.
 Scores are calibrated so that 0.5 is the operating point chosen in training (precision first, by
 cross-validation on the training corpus), so tenants' per-category thresholds mean the same as for
 the lexicons.
@@ -123,40 +124,54 @@ class NgramModel:
         """The known features of one normalised sentence, with repeats: the same multiset as
         `features(sentence)` restricted to the vocabulary (what training counted), built from cached
         per-word features."""
-        words = _WORD.findall(sentence)
+        return self._columns(_WORD.findall(sentence))
+
+    def _columns(self, words: list[str]) -> list[int]:
         found: list[int] = []
         for word in words:
             found.extend(self._word_columns(word))
-        get = self.index.get
-        for first, second in itertools.pairwise(words):
-            column = get(f"{_WORD_MARK}{first}{_WORD_MARK}{second}")
-            if column is not None:
-                found.append(column)
+        found.extend(self._pair_columns(words))
         return found
 
+    def _pair_columns(self, words: list[str]) -> list[int]:
+        get = self.index.get
+        pairs = (get(f"{_WORD_MARK}{first}{_WORD_MARK}{second}") for first, second in itertools.pairwise(words))
+        return [column for column in pairs if column is not None]
+
     def sentence_scores(self, texts: list[str]) -> np.ndarray:
-        """(sentences, labels) scores of normalised sentences, computed together: TF-IDF rows
-        (1 + log count, divided by the larger of their L2 norm and `NORM_FLOOR`) times the weights,
-        plus the bias, through the logistic."""
+        """(sentences, labels) scores of normalised sentences, computed together."""
+        return self._row_scores([self.columns(text) for text in texts])
+
+    def _row_scores(self, rows: list[list[int]]) -> np.ndarray:
+        """(rows, labels) scores of rows of feature columns: TF-IDF (1 + log count, divided by the
+        larger of the row's L2 norm and `NORM_FLOOR`) times the weights, plus the bias, through the
+        logistic."""
         size = len(self.index)
-        keys = [row * size + column for row, sentence in enumerate(texts) for column in self.columns(sentence)]
-        logits = np.tile(self.bias, (len(texts), 1))
+        keys = [row * size + column for row, columns in enumerate(rows) for column in columns]
+        logits = np.tile(self.bias, (len(rows), 1))
         if keys:
             unique, counts = np.unique(np.array(keys, dtype=np.int64), return_counts=True)
-            rows, columns = np.divmod(unique, size)
-            values = (1.0 + np.log(counts.astype(np.float32))) * self.idf[columns]
-            norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts))).astype(np.float32)
-            values /= np.maximum(norms, NORM_FLOOR)[rows]
-            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-            logits[rows[starts]] += np.add.reduceat(values[:, None] * self.weights[columns], starts, axis=0)
+            rows_of, columns_of = np.divmod(unique, size)
+            values = (1.0 + np.log(counts.astype(np.float32))) * self.idf[columns_of]
+            norms = np.sqrt(np.bincount(rows_of, weights=values * values, minlength=len(rows))).astype(np.float32)
+            values /= np.maximum(norms, NORM_FLOOR)[rows_of]
+            starts = np.flatnonzero(np.r_[True, rows_of[1:] != rows_of[:-1]])
+            logits[rows_of[starts]] += np.add.reduceat(values[:, None] * self.weights[columns_of], starts, axis=0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def scores(self, text: str) -> dict[str, float]:
-        """Each category's highest sentence score in `text` (0 for a text without words)."""
-        pieces = sentences(text)
+        """Each category's highest score in `text` over its sentences and pairs of neighbouring
+        sentences (0 for a text without words). A pair's features are its two sentences' plus the
+        word pair across the boundary: exactly `columns` of the two joined by a space."""
+        pieces = [_WORD.findall(piece) for piece in sentences(text)]
         if not pieces:
             return dict.fromkeys(self.labels, 0.0)
-        best = self.sentence_scores(pieces).max(axis=0)
+        rows = [self._columns(words) for words in pieces]
+        rows += [
+            left + right + self._pair_columns(first[-1:] + second[:1])
+            for (first, second), (left, right) in zip(itertools.pairwise(pieces), itertools.pairwise(rows), strict=True)
+        ]
+        best = self._row_scores(rows).max(axis=0)
         return {label: float(best[i]) for i, label in enumerate(self.labels)}
 
 

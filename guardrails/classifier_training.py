@@ -1,5 +1,6 @@
 """Build the moderation classifier from the repository's corpus, deterministically:
-`python -m guardrails.classifier_training` rewrites models/moderation-ngram-v1.bin.
+`python -m guardrails.classifier_training` rewrites models/moderation-ngram-v1.bin;
+`python -m guardrails.classifier_training --sweep` prints the cross-validated recall that chose `C`.
 
 Nothing is downloaded and nothing is random: the corpus expansion is seeded per line
 (moderation_corpus), the vocabulary is ordered, liblinear is deterministic, and weights are rounded
@@ -42,7 +43,11 @@ from guardrails.moderation_corpus import LABELS, Example, corpus_digest, trainin
 
 MIN_DF = 2
 MAX_FEATURES = 60_000
-C = 16.0
+# Inverse regularisation strength, chosen by `--sweep` (cross-validated recall at the operating point,
+# training corpus only; docs/benchmarks.md has the table): recall rose with C up to 256 and was flat
+# beyond, where the harm_high threshold nears its 0.95 cap.
+C = 256.0
+SWEEP = (16.0, 64.0, 256.0, 1024.0)
 MAX_BENIGN_FLAGGED = 0.01
 FOLDS = 5
 DECIMALS = 4
@@ -76,19 +81,19 @@ def _matrix(rows: list[Counter[str]], index: dict[str, int], idf: np.ndarray) ->
     return sparse.csr_matrix((np.array(data, dtype=np.float32), columns, pointers), shape=(len(rows), len(index)))
 
 
-def _fit(x, y, weights: np.ndarray):
+def _fit(x, y, weights: np.ndarray, c: float):
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=1000)
+    model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
     return model.fit(x, y, sample_weight=weights)
 
 
-def _out_of_fold(x, y, groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _out_of_fold(x, y, groups: np.ndarray, weights: np.ndarray, c: float) -> np.ndarray:
     from sklearn.model_selection import GroupKFold
 
     probabilities = np.zeros(len(y))
     for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
-        probabilities[test] = _fit(x[train], y[train], weights[train]).predict_proba(x[test])[:, 1]
+        probabilities[test] = _fit(x[train], y[train], weights[train], c).predict_proba(x[test])[:, 1]
     return probabilities
 
 
@@ -100,7 +105,7 @@ def _operating_point(
     confusing two harmful categories blocks an output either way). Rates count corpus lines, each
     expansion weighing 1/expansions of its line, so a template line is one line, not sixteen."""
     positive = y == 1
-    for threshold in np.round(np.arange(0.30, 0.96, 0.01), 2):
+    for threshold in np.round(np.arange(0.30, 0.995, 0.01), 2):
         flagged = probabilities >= threshold
         false_positive_rate = float(weights[flagged & benign].sum() / max(1e-9, weights[benign].sum()))
         if false_positive_rate <= MAX_BENIGN_FLAGGED:
@@ -109,11 +114,11 @@ def _operating_point(
                 false_positive_rate,
                 float(weights[flagged & positive].sum() / max(1e-9, weights[positive].sum())),
             )
-    return 0.95, float("nan"), 0.0
+    return 0.99, float("nan"), 0.0
 
 
-def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
-    examples = training_examples() if examples is None else examples
+def _design(examples: list[Example]):
+    """The TF-IDF matrix, vocabulary, corpus-line groups, line weights and benign mask of `examples`."""
     rows = [_example_features(example) for example in examples]
     index, idf = _vocabulary(rows)
     x = _matrix(rows, index, idf)
@@ -121,12 +126,36 @@ def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
     groups = np.array([lines.setdefault(example.source, len(lines)) for example in examples])
     line_weights = 1.0 / np.bincount(groups)[groups]  # every corpus line weighs one, however many expansions
     benign = np.array([not example.labels for example in examples])
+    return x, index, idf, groups, line_weights, benign
+
+
+def sweep(values: tuple[float, ...] = SWEEP, examples: list[Example] | None = None) -> dict[float, dict[str, float]]:
+    """Cross-validated recall of each category at its operating point for each C: how `C` is chosen,
+    from the training corpus alone."""
+    examples = training_examples() if examples is None else examples
+    x, _, _, groups, line_weights, benign = _design(examples)
+    table: dict[float, dict[str, float]] = {}
+    for c in values:
+        table[c] = {}
+        for label in LABELS:
+            y = np.array([int(label in example.labels) for example in examples])
+            probabilities = _out_of_fold(x, y, groups, line_weights, c)
+            threshold, _, recall = _operating_point(probabilities, y, benign, line_weights)
+            table[c][label] = round(recall, 3)
+            table[c][f"{label}_threshold"] = threshold
+        table[c]["mean_recall"] = round(sum(table[c][label] for label in LABELS) / len(LABELS), 3)
+    return table
+
+
+def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
+    examples = training_examples() if examples is None else examples
+    x, index, idf, groups, line_weights, benign = _design(examples)
     weights, bias, report = [], [], {}
     for label in LABELS:
         y = np.array([int(label in example.labels) for example in examples])
-        probabilities = _out_of_fold(x, y, groups, line_weights)
+        probabilities = _out_of_fold(x, y, groups, line_weights, C)
         threshold, false_positives, recall = _operating_point(probabilities, y, benign, line_weights)
-        fitted = _fit(x, y, line_weights)
+        fitted = _fit(x, y, line_weights, C)
         weights.append(np.round(fitted.coef_[0], DECIMALS))
         # shift the bias so that the chosen threshold scores exactly 0.5
         bias.append(round(float(fitted.intercept_[0]) - math.log(threshold / (1 - threshold)), DECIMALS))
@@ -169,5 +198,11 @@ def build(path: Path = MODEL_PATH) -> dict:
 
 
 if __name__ == "__main__":
-    for key, value in build().items():
-        print(f"{key}: {value}")
+    import sys
+
+    if "--sweep" in sys.argv[1:]:
+        for c, row in sweep().items():
+            print(f"C={c:g}: {row}")
+    else:
+        for key, value in build().items():
+            print(f"{key}: {value}")

@@ -3,6 +3,7 @@ trained, scored per sentence, combined with the lexicons at the seam."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -63,6 +64,20 @@ def test_serving_features_are_the_features_training_counted():
         for sentence in sentences(example.text):
             counted = Counter({model.index[f]: n for f, n in features(sentence).items() if f in model.index})
             assert Counter(model.columns(sentence)) == counted, sentence
+
+
+def test_a_text_is_scored_by_its_sentences_and_their_neighbouring_pairs():
+    """The pair rows `scores` builds from cached sentence columns are the features of the two
+    sentences joined, so a pair scores exactly as training would have counted it."""
+    import numpy as np
+
+    model = shipped_model()
+    for example in training_examples()[::97]:
+        text = f"{example.text}. Thank you for the lovely stay! {example.text} Room 214, two nights?"
+        pieces = sentences(text)
+        joined = pieces + [f"{first} {second}" for first, second in itertools.pairwise(pieces)]
+        expected = model.sentence_scores(joined).max(axis=0)
+        assert np.allclose([model.scores(text)[label] for label in model.labels], expected, atol=1e-6), text
 
 
 def test_heldout_texts_never_appear_in_training():
@@ -148,7 +163,7 @@ def test_tenant_thresholds_apply_to_the_classifier():
 
 
 def test_inputs_and_moderate_use_the_classifier_where_the_lexicons_are_silent():
-    threat = "Tomorrow I will butcher the night clerk"
+    threat = "I will butcher the night clerk tomorrow"
     assert LexiconModerator().moderate(threat, locale="en").flagged() == []
     screened = screen_input({"question": threat}, locale="en")
     assert screened.verdict == "block" and "moderation:classifier" in screened.checked_by
