@@ -10,6 +10,7 @@ import logging
 import pytest
 from django.db import connection
 
+import guardrails
 from capabilities.models import ModerationBlock
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant
@@ -99,10 +100,15 @@ def test_hotel_idioms_are_not_blocked_by_the_local_moderator(client_a, ready):
 
 
 def test_provider_moderation_is_combined_with_the_local_verdict(client_a, ready, openai_fake, vertex_fake):
+    # A text the local moderators let through and the fake's keyword list flags ("attack"), so the
+    # block can only come from the provider's verdict. (A real threat is blocked locally first and
+    # never costs the outbound call.)
+    question = "The plan is to attack the buffet at dawn"
+    assert guardrails.screen_input({"question": question}, locale="en").verdict == "allow"
     body = {
         "capability": "tutor.answer",
         "context": {"feature": "tutor"},
-        "input": {"question": "We will attack the front desk clerk at dawn", "locale": "en"},
+        "input": {"question": question, "locale": "en"},
     }
     response = client_a.post("/api/v1/ai/complete", body, format="json")
     assert response.status_code == 422
