@@ -86,17 +86,21 @@ class LexiconModerator:
         self.index = _index(tuple(locales))
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
+        # Evidence is counted per phrase: the same phrase in two lexicons (Persian and Urdu share
+        # "اسلحه") or twice in the text is one piece of evidence, at its higher weight.
         weights: dict[str, dict[str, float]] = {category: {} for category in self.categories}
+        reasons = set()
         for match in without_allowed(self.index.find(lexicon_form(text))):
-            weights[match.term.category][f"{match.term.locale}:{match.term.phrase}"] = match.term.weight
+            phrases = weights[match.term.category]
+            phrases[match.term.phrase] = max(phrases.get(match.term.phrase, 0.0), match.term.weight)
+            reasons.add(f"{match.term.category}:{match.term.locale}:{match.term.phrase}")
         scores = {}
         for category, matched in weights.items():
             remaining = 1.0
             for weight in matched.values():
                 remaining *= 1.0 - weight
             scores[category] = 1.0 - remaining
-        reasons = sorted(f"{category}:{key}" for category, matched in weights.items() for key in matched)
-        return verdict_from_scores(scores, thresholds=self.thresholds, moderator=self.name, reasons=reasons)
+        return verdict_from_scores(scores, thresholds=self.thresholds, moderator=self.name, reasons=sorted(reasons))
 
 
 class PiiModerator:
