@@ -80,14 +80,15 @@ def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(record
 
 
 def test_corpus_heldout_split_holds_its_blind_score():
-    """The fifth held-out split was scored once, blind (docs/benchmarks.md): harmful recall 0.76,
-    harm_high 0.58, hate 0.88, sexual 0.69, dangerous 0.89; 4 of 128 benign texts flagged, none
-    harm_high. These floors keep a change from losing what was measured; they are not the target
-    (issue 24 asks for 0.90)."""
+    """The seventh held-out split was scored once, blind (docs/benchmarks.md): harmful recall 0.84,
+    harm_high 0.73, hate 0.81, sexual 0.84, dangerous 0.95; 5 of 128 benign texts flagged, 2 of them
+    harm_high, one of which (a Pashto "the kebab is the bomb") a lexicon allow-phrase fixed after
+    the score: 4 flagged, 1 harm_high now. These floors keep a change from losing what was
+    measured; they are not the target (issue 24 asks for 0.90)."""
     records = corpus_records(heldout_examples())
     local = Together("lexicons + classifier", text_moderators())
     scores, _ = moderation_scores(records, local)
-    floors = {"harm_high": 0.55, "hate": 0.85, "sexual": 0.65, "dangerous": 0.85}
+    floors = {"harm_high": 0.7, "hate": 0.78, "sexual": 0.8, "dangerous": 0.9}
     assert {label: scores[label].recall >= floors[label] for label in LABELS} == dict.fromkeys(LABELS, True), scores
     benign = benign_flags(records, local)
     assert benign.flagged_rate <= 0.035 and benign.blocked <= 1, benign
