@@ -71,9 +71,9 @@ def test_blind_holdout_keeps_precision_and_most_of_the_recall(records):
 
 
 def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(records):
-    """Measured with the fourth-round model: precision 0.960, recall 0.990; 6 of the 154 benign texts
-    flagged by the classifier (4 hate, 2 sexual; none harm_high, so none would block an input) and
-    two solicitation texts flagged dangerous as well as sexual. The classifier never saw this set."""
+    """Measured with the seventh-round model: precision 0.960, recall 0.990 (as with the fourth);
+    6 of the 154 benign texts flagged by the classifier (3 hate, 2 sexual, 1 dangerous; none
+    harm_high, so none would block an input). The classifier never saw this set."""
     scores, misses = moderation_scores(records, Together("local", [*text_moderators(), PiiModerator()]))
     assert scores["overall"].precision >= 0.95, misses
     assert scores["overall"].recall >= 0.98, misses
