@@ -147,10 +147,13 @@ class NgramModel:
         larger of the row's L2 norm and `NORM_FLOOR`) times the weights, plus the bias, through the
         logistic."""
         size = len(self.index)
-        keys = [row * size + column for row, columns in enumerate(rows) for column in columns]
+        lengths = [len(columns) for columns in rows]
+        total = sum(lengths)
         logits = np.tile(self.bias, (len(rows), 1))
-        if keys:
-            unique, counts = np.unique(np.array(keys, dtype=np.int64), return_counts=True)
+        if total:
+            columns = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=total)
+            keys = np.repeat(np.arange(len(rows), dtype=np.int64) * size, lengths) + columns
+            unique, counts = np.unique(keys, return_counts=True)
             rows_of, columns_of = np.divmod(unique, size)
             values = (1.0 + np.log(counts.astype(np.float32))) * self.idf[columns_of]
             norms = np.sqrt(np.bincount(rows_of, weights=values * values, minlength=len(rows))).astype(np.float32)
