@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from guardrails import normalize
-from guardrails.classifier import MODEL_PATH, ClassifierModerator, shipped_model
+from guardrails.classifier import MIN_WORDS, MODEL_PATH, ClassifierModerator, shipped_model
 from guardrails.moderation import (
     CategoryScore,
     LexiconModerator,
@@ -66,6 +66,21 @@ def _joined(value: object) -> str:
     return "\n".join(strings_of(value))
 
 
+def local_verdict(
+    value: object, *, locale: str, thresholds: Mapping[str, float] | None = None, classify: bool = True
+) -> ModerationVerdict:
+    """The local moderators' verdict on every string of a payload. The lexicons read them all; the
+    classifier reads the strings of at least `MIN_WORDS` words, the payload's prose. A payload's
+    short values (enums, ids, codes, names: "void", "u-17", "AFG") joined together are word soup
+    the classifier was never trained on and would score at random; the lexicons still see them."""
+    strings = strings_of(value)
+    verdicts = [LexiconModerator(thresholds=thresholds).moderate("\n".join(strings), locale=locale)]
+    if classify:
+        prose = "\n".join(string for string in strings if len(string.split()) >= MIN_WORDS)
+        verdicts.append(ClassifierModerator(thresholds=thresholds).moderate(prose, locale=locale))
+    return combine(verdicts)
+
+
 def screen_input(
     payload: dict,
     *,
@@ -80,8 +95,7 @@ def screen_input(
     are combined with the local verdict when they answer. The local moderators run in this process
     and read the text as written."""
     redacted, redaction = redact_payload(payload, country=country)
-    text = _joined(payload)
-    verdict = combine([moderator.moderate(text, locale=locale) for moderator in text_moderators(thresholds)])
+    verdict = local_verdict(payload, locale=locale, thresholds=thresholds)
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
     screened = ScreenedInput(
         payload=redacted,
@@ -131,10 +145,9 @@ def moderate_output(
     the classifier unless `classify` is false, and PII exposure, combined with verdicts providers
     already gave (Gemini safety ratings, OpenAI moderation)."""
     text = _joined(output)
-    moderators = text_moderators(thresholds) if classify else [LexiconModerator(thresholds=thresholds)]
     return combine(
         [
-            *(moderator.moderate(text, locale=locale) for moderator in moderators),
+            local_verdict(output, locale=locale, thresholds=thresholds, classify=classify),
             PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
                 text, locale=locale
             ),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from guardrails import (
     CHECKED_BY_INPUT,
     moderate_output,
@@ -89,3 +92,33 @@ def test_restore_output_puts_originals_back_into_every_string():
 def test_warm_up_leaves_the_guardrails_ready():
     warm_up()
     assert screen_input({"text": "mail a@b.com"}, locale="en").pii_redactions == 1
+
+
+def test_the_classifier_reads_a_payloads_prose_and_the_lexicons_read_every_value():
+    # Enum values, ids and codes joined are word soup: the classifier alone gave this anomaly
+    # event list harm_high 0.63 ("void", "u-17", "refund" side by side).
+    events = [
+        {"event_id": f"ev-{i}", "type": kind, "at": "2025-03-02T01:12:00+04:30", "user_id": "u-17"}
+        for i, kind in enumerate(["void", "void", "void", "refund"], start=1)
+    ]
+    soup = screen_input({"currency": "USD", "events": events}, locale="en")
+    assert soup.verdict == "allow" and not any(score.flagged for score in soup.categories.values())
+    assert soup.checked_by == CHECKED_BY_INPUT
+    short_threat = screen_input({"subject": "kill you", "room": "12"}, locale="en")
+    assert short_threat.verdict == "block" and short_threat.categories["harm_high"].flagged
+    prose = screen_input({"type": "void", "note": "I will burn this hotel down tonight"}, locale="en")
+    assert prose.verdict == "block"
+
+
+def test_no_catalog_example_is_flagged_by_the_local_moderators():
+    """The capabilities' own example inputs (what feature services are shown) must pass."""
+    definitions = sorted((Path(__file__).parents[2] / "capabilities" / "schemas").glob("*.json"))
+    assert len(definitions) >= 15
+    flagged = {}
+    for path in definitions:
+        for example in json.loads(path.read_text(encoding="utf-8"))["examples"]:
+            screened = screen_input(example, locale="en")
+            names = [name for name, score in screened.categories.items() if score.flagged]
+            if names:
+                flagged.setdefault(path.stem, []).append(names)
+    assert flagged == {}
