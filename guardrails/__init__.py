@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -67,18 +67,22 @@ def _joined(value: object) -> str:
 
 
 def local_verdict(
-    value: object, *, locale: str, thresholds: Mapping[str, float] | None = None, classify: bool = True
+    strings: Sequence[str], *, locale: str, thresholds: Mapping[str, float] | None = None, classify: bool = True
 ) -> ModerationVerdict:
-    """The local moderators' verdict on every string of a payload. The lexicons read them all; the
-    classifier reads the strings of at least `MIN_WORDS` words, the payload's prose. A payload's
-    short values (enums, ids, codes, names: "void", "u-17", "AFG") joined together are word soup
-    the classifier was never trained on and would score at random; the lexicons still see them."""
-    strings = strings_of(value)
-    verdicts = [LexiconModerator(thresholds=thresholds).moderate("\n".join(strings), locale=locale)]
-    if classify:
-        prose = "\n".join(string for string in strings if len(string.split()) >= MIN_WORDS)
-        verdicts.append(ClassifierModerator(thresholds=thresholds).moderate(prose, locale=locale))
-    return combine(verdicts)
+    """The verdict of `text_moderators` on the strings of a payload. The lexicons read them all; the
+    classifier reads the strings of at least `MIN_WORDS` whitespace-separated words, the payload's
+    prose. A payload's short values (enums, ids, codes, names: "void", "u-17", "AFG") joined together
+    are word soup the classifier was never trained on and would score at random; the lexicons
+    still see them."""
+    text = "\n".join(strings)
+    prose = "\n".join(string for string in strings if len(string.split()) >= MIN_WORDS)
+    return combine(
+        [
+            moderator.moderate(prose if isinstance(moderator, ClassifierModerator) else text, locale=locale)
+            for moderator in text_moderators(thresholds)
+            if classify or not isinstance(moderator, ClassifierModerator)
+        ]
+    )
 
 
 def screen_input(
@@ -95,7 +99,7 @@ def screen_input(
     are combined with the local verdict when they answer. The local moderators run in this process
     and read the text as written."""
     redacted, redaction = redact_payload(payload, country=country)
-    verdict = local_verdict(payload, locale=locale, thresholds=thresholds)
+    verdict = local_verdict(strings_of(payload), locale=locale, thresholds=thresholds)
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
     screened = ScreenedInput(
         payload=redacted,
@@ -144,10 +148,11 @@ def moderate_output(
     """Every category for an output (or any text wrapped in a dict, as /moderate sends): lexicons,
     the classifier unless `classify` is false, and PII exposure, combined with verdicts providers
     already gave (Gemini safety ratings, OpenAI moderation)."""
-    text = _joined(output)
+    strings = strings_of(output)
+    text = "\n".join(strings)
     return combine(
         [
-            local_verdict(output, locale=locale, thresholds=thresholds, classify=classify),
+            local_verdict(strings, locale=locale, thresholds=thresholds, classify=classify),
             PiiModerator(thresholds=thresholds, country=country, allowed_values=allowed_values).moderate(
                 text, locale=locale
             ),
