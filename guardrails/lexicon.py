@@ -39,8 +39,12 @@ def lexicon_form(text: str) -> str:
     """`for_matching`, and a Turkish capital İ read as i: case folding makes it i + a combining dot
     above, which is no word character and would cut "İstemiyoruz" in two. (Only here: the
     classifier's features stay those of `for_matching`.)"""
-    folded = for_matching(text)
-    return folded.replace("i\u0307", "i") if "\u0307" in folded else folded
+    return lexicon_form_of(for_matching(text))
+
+
+def lexicon_form_of(matching: str) -> str:
+    """`lexicon_form` of a text already passed through `for_matching`."""
+    return matching.replace("i\u0307", "i") if "\u0307" in matching else matching
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class Term:
     phrase: str
     weight: float
     pattern: re.Pattern[str]
+    # For each later word of the phrase, the strings one of which the text must contain for the
+    # pattern to match (the word itself, or the first word of each alternative of its slot): checked
+    # with `in` before the pattern is tried, which rules out most slot-headed terms ("{group} ...")
+    # for the price of a substring search shared by every term that needs the same strings.
+    requires: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,24 @@ def _index_keys(phrase: str, slots: dict[str, list[str]]) -> list[tuple[str, boo
     return keys
 
 
+def _required_strings(phrase: str, slots: dict[str, list[str]]) -> tuple[frozenset[str], ...]:
+    """What `Term.requires` holds for a phrase: only strings its pattern spells literally."""
+    required = []
+    for word in phrase.split()[1:]:
+        if word in ("*", "~"):
+            continue
+        ref = _SLOT_REF.search(word)
+        if ref is None:
+            literals = {word.rstrip("*")}
+        elif ref.start() > 0:
+            literals = {word[: ref.start()]}
+        else:
+            literals = {alt.split()[0].rstrip("*") if alt.split() else "" for alt in slots[ref.group(1)]}
+        if all(literals) and not literals & {"*", "~"}:
+            required.append(frozenset(literals))
+    return tuple(required)
+
+
 def compile_terms(data: dict) -> list[tuple[list[tuple[str, bool]], Term]]:
     """The terms of one lexicon file (`allow` phrases as category "allow"), with their index keys."""
     slots = {name: [lexicon_form(alt) for alt in alts] for name, alts in data.get("slots", {}).items()}
@@ -121,7 +148,8 @@ def compile_terms(data: dict) -> list[tuple[list[tuple[str, bool]], Term]]:
         phrase = lexicon_form(phrase)
         tail = "" if phrase.endswith("*") else r"(?!\w)"
         pattern = re.compile(r"(?<!\w)" + _sequence(phrase.split(), slots) + tail)
-        compiled.append((_index_keys(phrase, slots), Term(data["locale"], category, phrase, weight, pattern)))
+        term = Term(data["locale"], category, phrase, weight, pattern, _required_strings(phrase, slots))
+        compiled.append((_index_keys(phrase, slots), term))
     return compiled
 
 
@@ -173,13 +201,34 @@ class TermIndex:
         """Every term match, `allow` idioms included; `text` must be normalised like the terms. With
         `windows`, only terms starting inside one of those (start, end) ranges are looked for."""
         matches = []
+        present: dict[frozenset[str], bool] = {}  # per text: does it contain one of these strings?
+        cache, reach = self._cache, self._longest_key + 1
         for start, end in ((0, len(text)),) if windows is None else windows:
             for word in _WORD.finditer(text, start, end):
-                for term in self.candidates(word.group()):
-                    match = term.pattern.match(text, word.start())
+                # `candidates` inlined for the common case (a cached word, most often with no term)
+                terms = cache.get(word.group()[:reach])
+                if terms is None:
+                    terms = self.candidates(word.group())
+                if not terms:
+                    continue
+                at = word.start()
+                for term in terms:
+                    if term.requires and not _contains_required(text, term.requires, present):
+                        continue
+                    match = term.pattern.match(text, at)
                     if match is not None:
                         matches.append(Match(term, match.start(), match.end()))
         return matches
+
+
+def _contains_required(text: str, requires: tuple[frozenset[str], ...], present: dict[frozenset[str], bool]) -> bool:
+    for strings in requires:
+        known = present.get(strings)
+        if known is None:
+            known = present[strings] = any(string in text for string in strings)
+        if not known:
+            return False
+    return True
 
 
 def without_allowed(matches: list[Match]) -> list[Match]:
