@@ -29,8 +29,8 @@ from guardrails.classifier import MIN_WORDS, MODEL_PATH, ClassifierModerator, sh
 from guardrails.moderation import (
     CategoryScore,
     LexiconModerator,
+    MatchingModerator,
     ModerationVerdict,
-    Moderator,
     PiiModerator,
     combine,
 )
@@ -56,7 +56,7 @@ class ScreenedInput:
         return [name for name in INPUT_BLOCKING_CATEGORIES if name in self.categories and self.categories[name].flagged]
 
 
-def text_moderators(thresholds: Mapping[str, float] | None = None) -> list[Moderator]:
+def text_moderators(thresholds: Mapping[str, float] | None = None) -> list[MatchingModerator]:
     """The local moderators of text, in this process and offline: the lexicons (precise on the
     phrasings they list) and the n-gram classifier (for wording no lexicon lists)."""
     return [LexiconModerator(thresholds=thresholds), ClassifierModerator(thresholds=thresholds)]
@@ -76,9 +76,15 @@ def local_verdict(
     still see them."""
     text = "\n".join(strings)
     prose = "\n".join(string for string in strings if len(string.split()) >= MIN_WORDS)
+    # Both moderators read `for_matching` text: normalised once (twice only when the payload has
+    # short values the classifier skips).
+    matching = normalize.for_matching(text)
+    prose_matching = matching if prose == text or not classify else normalize.for_matching(prose)
     return combine(
         [
-            moderator.moderate(prose if isinstance(moderator, ClassifierModerator) else text, locale=locale)
+            moderator.moderate_matching(
+                prose_matching if isinstance(moderator, ClassifierModerator) else matching, locale=locale
+            )
             for moderator in text_moderators(thresholds)
             if classify or not isinstance(moderator, ClassifierModerator)
         ]

@@ -54,6 +54,13 @@ _MAGIC = b"MLMNGRAM1\n"
 _WORD_CACHE_LIMIT = 100_000  # distinct words remembered per process (a few MB at most)
 
 
+_COLUMN = np.dtype(np.int64)
+
+
+def _packed(columns: list[int]) -> bytes:
+    return np.array(columns, dtype=_COLUMN).tobytes()
+
+
 def features(normalized: str) -> Counter[str]:
     """The features of one sentence already passed through `normalize.for_matching`: the character
     n-grams of each word padded with spaces, the words and the pairs of neighbouring words. This is
@@ -72,9 +79,14 @@ def sentences(text: str) -> list[str]:
     windows), a sentence of fewer than `MIN_WORDS` words joined to the next one (the fields of a
     payload arrive one per line: a locale code or a name alone says nothing), and a text that has
     fewer than `MIN_WORDS` words in all gives nothing to judge (the lexicons still read it)."""
+    return sentences_of_matching(for_matching(text))
+
+
+def sentences_of_matching(matching: str) -> list[str]:
+    """`sentences` of a text already passed through `for_matching`."""
     pieces: list[str] = []
     pending = ""
-    for sentence in _SENTENCE_END.split(for_matching(text)):
+    for sentence in _SENTENCE_END.split(matching):
         sentence = f"{pending} {sentence}".strip() if pending else sentence.strip()
         pending = ""
         while len(sentence) > _MAX_SENTENCE:
@@ -106,16 +118,17 @@ class NgramModel:
     weights: np.ndarray  # (features, labels) float32
     bias: np.ndarray  # (labels,) float32
     metadata: dict
-    _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _word_cache: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
-    def _word_columns(self, word: str) -> tuple[int, ...]:
-        """The known features a word contributes by itself (its n-grams and the word), cached."""
+    def _word_columns(self, word: str) -> bytes:
+        """The known features a word contributes by itself (its n-grams and the word), as packed
+        int64 columns (rows are joined as bytes, so no Python int is converted per call), cached."""
         cached = self._word_cache.get(word)
         if cached is None:
             get = self.index.get
             found = [get(gram) for gram in _word_ngrams(word)]
             found.append(get(_WORD_MARK + word))
-            cached = tuple(column for column in found if column is not None)
+            cached = _packed([column for column in found if column is not None])
             if len(self._word_cache) < _WORD_CACHE_LIMIT:
                 self._word_cache[word] = cached
         return cached
@@ -124,52 +137,52 @@ class NgramModel:
         """The known features of one normalised sentence, with repeats: the same multiset as
         `features(sentence)` restricted to the vocabulary (what training counted), built from cached
         per-word features."""
-        return self._columns(_WORD.findall(sentence))
+        return np.frombuffer(self._row(_WORD.findall(sentence)), dtype=_COLUMN).tolist()
 
-    def _columns(self, words: list[str]) -> list[int]:
-        found: list[int] = []
-        for word in words:
-            found.extend(self._word_columns(word))
-        found.extend(self._pair_columns(words))
-        return found
+    def _row(self, words: list[str]) -> bytes:
+        return b"".join([*map(self._word_columns, words), self._pair_columns(words)])
 
-    def _pair_columns(self, words: list[str]) -> list[int]:
+    def _pair_columns(self, words: list[str]) -> bytes:
         get = self.index.get
         pairs = (get(f"{_WORD_MARK}{first}{_WORD_MARK}{second}") for first, second in itertools.pairwise(words))
-        return [column for column in pairs if column is not None]
+        return _packed([column for column in pairs if column is not None])
 
     def sentence_scores(self, texts: list[str]) -> np.ndarray:
         """(sentences, labels) scores of normalised sentences, computed together."""
-        return self._row_scores([self.columns(text) for text in texts])
+        return self._row_scores([self._row(_WORD.findall(text)) for text in texts])
 
-    def _row_scores(self, rows: list[list[int]]) -> np.ndarray:
-        """(rows, labels) scores of rows of feature columns: TF-IDF (1 + log count, divided by the
-        larger of the row's L2 norm and `NORM_FLOOR`) times the weights, plus the bias, through the
-        logistic."""
-        size = len(self.index)
-        lengths = [len(columns) for columns in rows]
-        total = sum(lengths)
+    def _row_scores(self, rows: list[bytes]) -> np.ndarray:
+        """(rows, labels) scores of rows of packed feature columns: TF-IDF (1 + log count, divided
+        by the larger of the row's L2 norm and `NORM_FLOOR`) times the weights, plus the bias,
+        through the logistic. A (row, column) pair is one int64 key, row above the column's bits,
+        so one sort counts every row's repeats."""
+        bits = len(self.index).bit_length()
+        lengths = [len(row) // _COLUMN.itemsize for row in rows]
         logits = np.tile(self.bias, (len(rows), 1))
-        if total:
-            columns = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=total)
-            keys = np.repeat(np.arange(len(rows), dtype=np.int64) * size, lengths) + columns
+        if sum(lengths):
+            columns = np.frombuffer(b"".join(rows), dtype=_COLUMN)
+            keys = (np.repeat(np.arange(len(rows), dtype=np.int64), lengths) << bits) | columns
             unique, counts = np.unique(keys, return_counts=True)
-            rows_of, columns_of = np.divmod(unique, size)
-            values = (1.0 + np.log(counts.astype(np.float32))) * self.idf[columns_of]
+            rows_of, columns_of = unique >> bits, unique & ((1 << bits) - 1)
+            values = (1.0 + np.log(counts.astype(np.float32))) * np.take(self.idf, columns_of)
             norms = np.sqrt(np.bincount(rows_of, weights=values * values, minlength=len(rows))).astype(np.float32)
             values /= np.maximum(norms, NORM_FLOOR)[rows_of]
-            starts = np.flatnonzero(np.r_[True, rows_of[1:] != rows_of[:-1]])
-            logits[rows_of[starts]] += np.add.reduceat(values[:, None] * self.weights[columns_of], starts, axis=0)
+            starts = np.concatenate(([0], np.flatnonzero(rows_of[1:] != rows_of[:-1]) + 1))
+            weighted = values[:, None] * np.take(self.weights, columns_of, axis=0)
+            logits[rows_of[starts]] += np.add.reduceat(weighted, starts, axis=0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def scores(self, text: str) -> dict[str, float]:
+        return self.scores_of_matching(for_matching(text))
+
+    def scores_of_matching(self, matching: str) -> dict[str, float]:
         """Each category's highest score in `text` over its sentences and pairs of neighbouring
         sentences (0 for a text without words). A pair's features are its two sentences' plus the
         word pair across the boundary: exactly `columns` of the two joined by a space."""
-        pieces = [_WORD.findall(piece) for piece in sentences(text)]
+        pieces = [_WORD.findall(piece) for piece in sentences_of_matching(matching)]
         if not pieces:
             return dict.fromkeys(self.labels, 0.0)
-        rows = [self._columns(words) for words in pieces]
+        rows = [self._row(words) for words in pieces]
         rows += [
             left + right + self._pair_columns(first[-1:] + second[:1])
             for (first, second), (left, right) in zip(itertools.pairwise(pieces), itertools.pairwise(rows), strict=True)
@@ -239,6 +252,10 @@ class ClassifierModerator:
         self.model = model or shipped_model()
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
-        scores = self.model.scores(text)
+        return self.moderate_matching(for_matching(text), locale=locale)
+
+    def moderate_matching(self, matching: str, *, locale: str) -> ModerationVerdict:
+        """`moderate` of a text already passed through `normalize.for_matching`."""
+        scores = self.model.scores_of_matching(matching)
         reasons = [f"{label}:classifier" for label, score in scores.items() if score >= self.thresholds[label]]
         return verdict_from_scores(scores, thresholds=self.thresholds, moderator=self.name, reasons=reasons)

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from guardrails.lexicon import TermIndex, lexicon_form, load_lexicon, without_allowed
+from guardrails.lexicon import TermIndex, lexicon_form_of, load_lexicon, without_allowed
+from guardrails.normalize import for_matching
 from guardrails.pii import find_spans
 
 CATEGORIES = ("harm_high", "hate", "sexual", "dangerous", "pii_exposed")
@@ -49,6 +50,12 @@ class Moderator(Protocol):
     name: str
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict: ...
+
+
+class MatchingModerator(Moderator, Protocol):
+    """A local moderator of text that also reads text already passed through `for_matching`."""
+
+    def moderate_matching(self, matching: str, *, locale: str) -> ModerationVerdict: ...
 
 
 def resolve_thresholds(overrides: Mapping[str, float] | None) -> dict[str, float]:
@@ -86,11 +93,16 @@ class LexiconModerator:
         self.index = _index(tuple(locales))
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
+        return self.moderate_matching(for_matching(text), locale=locale)
+
+    def moderate_matching(self, matching: str, *, locale: str) -> ModerationVerdict:
+        """`moderate` of a text already passed through `normalize.for_matching` (what
+        `guardrails.local_verdict` computes once for the lexicons and the classifier)."""
         # Evidence is counted per phrase: the same phrase in two lexicons (Persian and Urdu share
         # "اسلحه") or twice in the text is one piece of evidence, at its higher weight.
         weights: dict[str, dict[str, float]] = {category: {} for category in self.categories}
         reasons = set()
-        for match in without_allowed(self.index.find(lexicon_form(text))):
+        for match in without_allowed(self.index.find(lexicon_form_of(matching))):
             phrases = weights[match.term.category]
             phrases[match.term.phrase] = max(phrases.get(match.term.phrase, 0.0), match.term.weight)
             reasons.add(f"{match.term.category}:{match.term.locale}:{match.term.phrase}")
