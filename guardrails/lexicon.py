@@ -16,6 +16,7 @@ the terms that can start with it (cached per word), and only those are tried.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -30,6 +31,7 @@ ALLOW = "allow"
 _PROCLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "س", "ک")
 _PROCLITIC_RE = "(?:" + "|".join(_PROCLITICS) + ")?"
 _WORD = re.compile(r"\w+")
+_GROUP = re.Match.group
 _GAP = r"(?:\s+\S+){0,3}"
 _SLOT_REF = re.compile(r"\{(\w+)\}")
 _CACHE_LIMIT = 50_000
@@ -188,13 +190,16 @@ class TermIndex:
         return tuple(found.values())
 
     def candidates(self, word: str) -> tuple[Term, ...]:
-        if len(word) > self._longest_key:
-            word = word[: self._longest_key + 1]  # no key is longer: the rest cannot change the candidates
         cached = self._cache.get(word)
         if cached is None:
+            # no key is longer than `_longest_key`: the rest of a longer word cannot change the candidates
+            head = word[: self._longest_key + 1]
+            cached = self._cache.get(head)
+            if cached is None:
+                cached = self._lookup(head)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
-            cached = self._cache[word] = self._lookup(word)
+            self._cache[word] = self._cache[head] = cached
         return cached
 
     def find(self, text: str, windows: Iterable[tuple[int, int]] | None = None) -> list[Match]:
@@ -202,15 +207,17 @@ class TermIndex:
         `windows`, only terms starting inside one of those (start, end) ranges are looked for."""
         matches = []
         present: dict[frozenset[str], bool] = {}  # per text: does it contain one of these strings?
-        cache, reach = self._cache, self._longest_key + 1
         for start, end in ((0, len(text)),) if windows is None else windows:
-            for word in _WORD.finditer(text, start, end):
-                # `candidates` inlined for the common case (a cached word, most often with no term)
-                terms = cache.get(word.group()[:reach])
-                if terms is None:
-                    terms = self.candidates(word.group())
-                if not terms:
-                    continue
+            # Most words start no term: they are looked up and passed over without a Python-level
+            # step per word (map and compress), which is most of the time on a long text.
+            words = list(_WORD.finditer(text, start, end))
+            terms_of = list(map(self._cache.get, map(_GROUP, words)))
+            if None in terms_of:
+                terms_of = [
+                    self.candidates(word.group()) if terms is None else terms
+                    for word, terms in zip(words, terms_of, strict=True)
+                ]
+            for word, terms in itertools.compress(zip(words, terms_of, strict=True), terms_of):
                 at = word.start()
                 for term in terms:
                     if term.requires and not _contains_required(text, term.requires, present):

@@ -113,14 +113,17 @@ DIGIT_SCHEMES = (
 
 # Shapes distinctive enough, with their checksum, to stand without context: (pattern, check of the
 # value without separators).
+# Each pattern starts with its first character and asserts what precedes it afterwards (the same
+# as a leading `(?<![\w\-])`): a pattern that starts with a literal or a class lets the regex engine
+# skip to the places it can start, instead of trying the assertion at every character.
 SHAPED_SCHEMES: tuple[tuple[re.Pattern[str], Callable[[str], bool]], ...] = (
-    (re.compile(r"(?<![\w\-])784[ \-]?\d{4}[ \-]?\d{7}[ \-]?\d(?![\w\-])"), emirates_id),
-    (re.compile(r"(?<![\w\-])\d{8}[ \-]?[A-Z](?!\w)"), dni.is_valid),
-    (re.compile(r"(?<![\w\-])[XYZ][ \-]?\d{7}[ \-]?[A-Z](?!\w)"), nie.is_valid),
-    (re.compile(r"(?<![\w\-])[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z](?!\w)"), codicefiscale.is_valid),
-    (re.compile(r"(?<![\w\-])\d{5}-\d{7}-\d(?![\w\-])"), cnic.is_valid),
-    (re.compile(r"(?<![\w\-])\d{3}-\d{6}-\d(?![\w\-])"), iranian_code),
-    (re.compile(r"(?<![\w\-])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w\-])"), national_insurance),
+    (re.compile(r"784(?<![\w\-]784)[ \-]?\d{4}[ \-]?\d{7}[ \-]?\d(?![\w\-])"), emirates_id),
+    (re.compile(r"\d(?<![\w\-]\d)\d{7}[ \-]?[A-Z](?!\w)"), dni.is_valid),
+    (re.compile(r"[XYZ](?<![\w\-][XYZ])[ \-]?\d{7}[ \-]?[A-Z](?!\w)"), nie.is_valid),
+    (re.compile(r"[A-Z](?<![\w\-][A-Z])[A-Z]{5}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z](?!\w)"), codicefiscale.is_valid),
+    (re.compile(r"\d(?<![\w\-]\d)\d{4}-\d{7}-\d(?![\w\-])"), cnic.is_valid),
+    (re.compile(r"\d(?<![\w\-]\d)\d{2}-\d{6}-\d(?![\w\-])"), iranian_code),
+    (re.compile(r"[A-Z](?<![\w\-][A-Z])[A-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w\-])"), national_insurance),
 )
 
 # German passports and ID cards (since 2010/2017): nine characters of this alphabet (no vowels, no

@@ -51,7 +51,8 @@ def _digits_of(groups: list[re.Match[str]], first: int, last: int) -> str:
 
 # --- payment cards ----------------------------------------------------------------------------------
 # Never after a plus: "+49 1512 3578408" is a phone number whose digits after the plus may pass Luhn.
-_CARD_CANDIDATE = re.compile(r"(?<![\w\-/#.,+])\d(?:[ \-.]?\d){11,18}(?![\d\-]|\.\d)")
+# (The assertion on what precedes comes after the first digit, so the engine skips to digits.)
+_CARD_CANDIDATE = re.compile(r"\d(?<![\w\-/#.,+]\d)(?:[ \-.]?\d){11,18}(?![\d\-]|\.\d)")
 
 
 _IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}[ \-]?$", re.IGNORECASE)
@@ -203,7 +204,7 @@ def _guest_regions(digits: str, country: str | None) -> Iterator[str]:
 
 
 def _named_phone(raw: str, digits: str, country: str | None) -> phonenumbers.PhoneNumber | None:
-    if len(digits) >= 10:
+    if len(digits) >= 10 and digits[0] != "0":  # no country calling code starts with 0
         number = _valid_number("+" + digits, None)  # an international number without its plus
         if number is not None:
             return number

@@ -92,8 +92,21 @@ def _canonical(local: str, domain: str) -> str:
     return f"{squeeze(local)}@{squeeze(domain)}".lower()
 
 
+# Every plain address has an at sign within this many characters of its start (a local part of at
+# most 65 characters and a space): matches are looked for only from there.
+_LOCAL_REACH = 67
+
+
 def _plain(text: str) -> Iterator[Span]:
-    for match in _PLAIN.finditer(text):
+    """`_PLAIN` matches, as `finditer` finds them, but looked for only from shortly before each at
+    sign: no match can start further from one."""
+    end, at = 0, text.find("@")
+    while at != -1:
+        match = _PLAIN.search(text, max(end, at - _LOCAL_REACH))
+        if match is None:
+            return
+        end = match.end()
+        at = text.find("@", end)
         local = match.group("local")
         cut = _one_script(local)
         start = match.start("local") + cut

@@ -26,7 +26,7 @@ from guardrails.pii_countries import DIGIT_SCHEMES, GERMAN_DOCUMENT, SHAPED_SCHE
 from guardrails.pii_detect import Span
 
 _CONTEXT_WINDOW = 40
-_DIGIT_RUN = re.compile(r"(?<![\w\-/#.,+:])\d(?:[ \-.]?\d){8,16}(?![\w\-])")
+_DIGIT_RUN = re.compile(r"\d(?<![\w\-/#.,+:]\d)(?:[ \-.]?\d){8,16}(?![\w\-])")  # asserts after the first digit
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _PASSPORT_TOKEN = re.compile(r"(?<![\w\-])(?=[A-Z]{0,5}\d)[A-Z0-9]{6,12}(?![\w\-])", re.IGNORECASE)
 # Letters may stand inside an ID (L01X00T47) but separators only before digits, so a following word is never
