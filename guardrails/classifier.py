@@ -84,7 +84,13 @@ def sentences(text: str) -> list[str]:
 
 def sentences_of_matching(matching: str) -> list[str]:
     """`sentences` of a text already passed through `for_matching`."""
-    pieces: list[str] = []
+    return [piece for piece, _words in _pieces(matching)]
+
+
+def _pieces(matching: str) -> list[tuple[str, list[str]]]:
+    """The pieces of `sentences_of_matching` with their words (counted once, for the `MIN_WORDS`
+    rule and for the features)."""
+    pieces: list[tuple[str, list[str]]] = []
     pending = ""
     for sentence in _SENTENCE_END.split(matching):
         sentence = f"{pending} {sentence}".strip() if pending else sentence.strip()
@@ -92,14 +98,16 @@ def sentences_of_matching(matching: str) -> list[str]:
         while len(sentence) > _MAX_SENTENCE:
             cut = sentence.rfind(" ", 0, _MAX_SENTENCE)
             cut = cut if cut > _MAX_SENTENCE // 2 else _MAX_SENTENCE
-            pieces.append(sentence[:cut])
+            pieces.append((sentence[:cut], _WORD.findall(sentence[:cut])))
             sentence = sentence[cut:].strip()
-        if len(_WORD.findall(sentence)) < MIN_WORDS:
+        words = _WORD.findall(sentence)
+        if len(words) < MIN_WORDS:
             pending = sentence
         elif sentence:
-            pieces.append(sentence)
+            pieces.append((sentence, words))
     if pending and pieces:
-        pieces[-1] = f"{pieces[-1]} {pending}"
+        joined = f"{pieces[-1][0]} {pending}"
+        pieces[-1] = (joined, _WORD.findall(joined))
     return pieces
 
 
@@ -162,7 +170,14 @@ class NgramModel:
         if sum(lengths):
             columns = np.frombuffer(b"".join(rows), dtype=_COLUMN)
             keys = (np.repeat(np.arange(len(rows), dtype=np.int64), lengths) << bits) | columns
-            unique, counts = np.unique(keys, return_counts=True)
+            ordered = np.sort(keys)
+            first = np.empty(
+                len(ordered), dtype=bool
+            )  # where each distinct key starts (np.unique, without its overhead)
+            first[0] = True
+            np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+            unique, starts_of = ordered[first], np.flatnonzero(first)
+            counts = np.diff(np.append(starts_of, len(ordered)))
             rows_of, columns_of = unique >> bits, unique & ((1 << bits) - 1)
             values = (1.0 + np.log(counts.astype(np.float32))) * np.take(self.idf, columns_of)
             norms = np.sqrt(np.bincount(rows_of, weights=values * values, minlength=len(rows))).astype(np.float32)
@@ -179,7 +194,7 @@ class NgramModel:
         """Each category's highest score in `text` over its sentences and pairs of neighbouring
         sentences (0 for a text without words). A pair's features are its two sentences' plus the
         word pair across the boundary: exactly `columns` of the two joined by a space."""
-        pieces = [_WORD.findall(piece) for piece in sentences_of_matching(matching)]
+        pieces = [words for _piece, words in _pieces(matching)]
         if not pieces:
             return dict.fromkeys(self.labels, 0.0)
         rows = [self._row(words) for words in pieces]

@@ -136,7 +136,13 @@ def _valid_iban(compact: str) -> bool:
 
 
 # --- phone numbers -----------------------------------------------------------------------------------
-_PHONE_CANDIDATE = re.compile(r"(?<![\w+\-/#.,])(?:(?:\+|00) ?)?\(?\d(?:[ \-.()/]{0,3}\d){5,}")
+# `(?<![\w+\-/#.,])(?:(?:\+|00) ?)?\(?\d(?:[ \-.()/]{0,3}\d){5,}` with the assertion after the first
+# character of each way to start, so that the engine skips to a plus, a parenthesis or a digit.
+_NOT_AFTER = r"[\w+\-/#.,]"
+_PHONE_CANDIDATE = re.compile(
+    rf"(?:\+(?<!{_NOT_AFTER}\+) ?\(?\d|0(?<!{_NOT_AFTER}0)0 ?\(?\d|\((?<!{_NOT_AFTER}\()\d|\d(?<!{_NOT_AFTER}\d))"
+    r"(?:[ \-.()/]{0,3}\d){5,}"
+)
 _DATE_SHAPE = re.compile(r"^\(?\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}\)?$")
 # A slash is a separator only after an area code (German 0221/8856627), never twice (dates).
 _SLASHED = re.compile(r"\(?0\d{1,5}\)?/\d[\d \-]{2,}")
