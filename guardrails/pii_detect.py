@@ -275,9 +275,9 @@ def phones(text: str, *, country: str | None, context: ContextIndex, claimed: li
             priority = 3 if raw.lstrip("(").startswith(("+", "00")) else 6
             if _outranked(base + start, base + end, priority, claimed):
                 continue
-            number = _phone_in(
-                raw, digits, country=country, context=context.kind_naming(base + start, window=_CONTEXT_WINDOW)
-            )
+            # an international number needs no context word: it is not looked for
+            kind = None if priority == 3 else context.kind_naming(base + start, window=_CONTEXT_WINDOW)
+            number = _phone_in(raw, digits, country=country, context=kind)
             if number is None:
                 continue
             yield Span(

@@ -77,9 +77,13 @@ def _document_number(text: str, start: int, kind: str) -> re.Match[str] | None:
 
 def contextual_ids(text: str, *, context: ContextIndex) -> Iterator[Span]:
     """Passport and ID numbers named by the context word just before them."""
+    seen: set[tuple[int, str]] = set()
     for hit in context.hits:
-        if hit.kind not in ("passport", "gov_id"):
+        # several context phrases often end at one place ("پاسپورت", "شماره پاسپورت"): what follows
+        # is read once per place and kind
+        if hit.kind not in ("passport", "gov_id") or (hit.end, hit.kind) in seen:
             continue
+        seen.add((hit.end, hit.kind))
         match = _document_number(text, hit.end, hit.kind)
         if match is None or match.start() - hit.end > _CONTEXT_WINDOW:
             continue

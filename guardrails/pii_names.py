@@ -44,15 +44,29 @@ _ARABIC_STOP = frozenset(
     {"است", "هست", "هستم", "ہے", "ہوں", "دی", "دے", "یم", "هو", "هي", "دکتر", "مهندس", "الدكتور", "ڈاکٹر", "و", "از"}
 )
 
-_LATIN_CUE = re.compile(
+_LATIN_TITLED = (
     rf"(?<![\w.])(?:(?:{_LATIN_BEFORE})\.?\s+)+(?P<name>{_LATIN_WORD}(?:\s+{_LATIN_WORD}){{0,2}})"
     rf"|(?<!\w)(?:{_LATIN_INTRO})\s+(?P<intro>{_LATIN_WORD}(?:\s+{_LATIN_WORD}){{0,2}})"
-    rf"|(?P<before>{_LATIN_WORD}(?:\s+{_LATIN_WORD})?)\s+(?:{_LATIN_AFTER})(?!\w)"
 )
-_ARABIC_CUE = re.compile(
-    rf"(?<!\S)(?:{_ARABIC_BEFORE}|{_ARABIC_INTRO})\s+(?P<name>{_ARABIC_WORD}(?:\s+{_ARABIC_WORD})?)"
-    rf"|(?P<before>{_ARABIC_WORD})\s+(?:{_ARABIC_AFTER})(?!\S)"
+_LATIN_TITLED_AFTER = rf"|(?P<before>{_LATIN_WORD}(?:\s+{_LATIN_WORD})?)\s+(?:{_LATIN_AFTER})(?!\w)"
+_ARABIC_TITLED = rf"(?<!\S)(?:{_ARABIC_BEFORE}|{_ARABIC_INTRO})\s+(?P<name>{_ARABIC_WORD}(?:\s+{_ARABIC_WORD})?)"
+_ARABIC_TITLED_AFTER = rf"|(?P<before>{_ARABIC_WORD})\s+(?:{_ARABIC_AFTER})(?!\S)"
+# (cue pattern, the same without the title-after-name branch, the words that branch needs): that
+# branch tries every word of a text, so it is left out of a text that holds none of its words
+_CUES = tuple(
+    (re.compile(titled + after), re.compile(titled + r"|(?P<before>(?!))"), tuple(words.split("|")))
+    for titled, after, words in (
+        (_LATIN_TITLED, _LATIN_TITLED_AFTER, _LATIN_AFTER),
+        (_ARABIC_TITLED, _ARABIC_TITLED_AFTER, _ARABIC_AFTER),
+    )
 )
+
+
+def _cue_pattern(index: int, text: str) -> re.Pattern[str]:
+    full, without_after, words = _CUES[index]
+    return full if any(word in text for word in words) else without_after
+
+
 # capitalised words after a cue that are not names
 _NOT_NAMES = frozenset(
     {
@@ -85,7 +99,7 @@ def name_spans(text: str, *, known: Iterable[str] = ()) -> list[NameSpan]:
 
 def _cued_spans(text: str) -> list[NameSpan]:
     spans = []
-    for match in _LATIN_CUE.finditer(text):
+    for match in _cue_pattern(0, text).finditer(text):
         group = next(name for name in ("name", "intro", "before") if match.group(name))
         words = match.group(group).split()
         start = match.start(group)
@@ -98,7 +112,7 @@ def _cued_spans(text: str) -> list[NameSpan]:
         if words:
             end = text.index(words[-1], start) + len(words[-1])
             spans.append(NameSpan(start, end))
-    for match in _ARABIC_CUE.finditer(text):
+    for match in _cue_pattern(1, text).finditer(text):
         group = "name" if match.group("name") else "before"
         words = match.group(group).split()
         kept = []
