@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from guardrails import pii_detect, pii_email, pii_ids
 from guardrails.normalize import for_detection
@@ -43,7 +43,7 @@ def find_spans(text: str, *, country: str | None = None) -> list[Span]:
     if normalized.origin is None and not normalized.deleted:
         return found
     return [
-        replace(span, start=start, end=end)
+        Span(start, end, span.type, span.key, span.priority)  # (dataclasses.replace costs 5 times as much)
         for span in found
         for start, end in [normalized.original_span(span.start, span.end)]
     ]
