@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from guardrails.normalize import for_matching, is_arabic_script
 
@@ -211,12 +212,15 @@ class TermIndex:
             # Most words start no term: they are looked up and passed over without a Python-level
             # step per word (map and compress), which is most of the time on a long text.
             words = list(_WORD.finditer(text, start, end))
-            terms_of = list(map(self._cache.get, map(_GROUP, words)))
-            if None in terms_of:
-                terms_of = [
+            cached = list(map(self._cache.get, map(_GROUP, words)))
+            terms_of: list[tuple[Term, ...]] = (
+                [
                     self.candidates(word.group()) if terms is None else terms
-                    for word, terms in zip(words, terms_of, strict=True)
+                    for word, terms in zip(words, cached, strict=True)
                 ]
+                if None in cached
+                else cast("list[tuple[Term, ...]]", cached)
+            )
             for word, terms in itertools.compress(zip(words, terms_of, strict=True), terms_of):
                 at = word.start()
                 for term in terms:
