@@ -251,11 +251,13 @@ def _card_shaped(candidate: str, groups: list[re.Match[str]]) -> bool:
     )
 
 
-def _outranked(start: int, end: int, priority: int, claimed: list[Span]) -> bool:
-    return any(span.priority < priority and span.start < end and start < span.end for span in claimed)
+def _outranked(start: int, end: int, priority: int, claimed: list[tuple[int, int, int]]) -> bool:
+    """Whether a span of higher priority (lower number) among `claimed` (start, end, priority) overlaps."""
+    return any(other < priority and left < end and start < right for left, right, other in claimed)
 
 
 def phones(text: str, *, country: str | None, context: ContextIndex, claimed: list[Span] = ()) -> Iterator[Span]:
+    claims = [(span.start, span.end, span.priority) for span in claimed]
     for match in _PHONE_CANDIDATE.finditer(text):
         if inside_iban_shape(text, match.start()):
             continue
@@ -263,17 +265,18 @@ def phones(text: str, *, country: str | None, context: ContextIndex, claimed: li
         groups = list(_DIGITS.finditer(candidate))
         if _card_shaped(candidate, groups):
             continue
+        pieces = [group.group() for group in groups]
         taken_until = 0
         for first, last in _windows(groups):
             if first < taken_until:
                 continue
-            digits = _digits_of(groups, first, last)
+            digits = "".join(pieces[first:last])
             if not 7 <= len(digits) <= 17:
                 continue
             start, end = (0 if first == 0 else groups[first].start()), groups[last - 1].end()
             raw = candidate[start:end]
             priority = 3 if raw.lstrip("(").startswith(("+", "00")) else 6
-            if _outranked(base + start, base + end, priority, claimed):
+            if _outranked(base + start, base + end, priority, claims):
                 continue
             # an international number needs no context word: it is not looked for
             kind = None if priority == 3 else context.kind_naming(base + start, window=_CONTEXT_WINDOW)
