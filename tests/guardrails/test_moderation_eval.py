@@ -71,8 +71,8 @@ def test_blind_holdout_keeps_precision_and_most_of_the_recall(records):
 
 
 def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(records):
-    """Measured with the eighth-round model: precision 0.964, recall 0.990; 7 false flags (4 hate,
-    2 sexual, 1 dangerous; none harm_high, so none would block an input). The classifier never saw
+    """Measured with the ninth-round model: precision 0.960, recall 0.990; 8 false flags (4 hate,
+    2 sexual, 2 dangerous; none harm_high, so none would block an input). The classifier never saw
     this set."""
     scores, misses = moderation_scores(records, Together("local", [*text_moderators(), PiiModerator()]))
     assert scores["overall"].precision >= 0.95, misses
@@ -80,14 +80,14 @@ def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(record
 
 
 def test_corpus_heldout_split_holds_its_blind_score():
-    """The eighth held-out split was scored once, blind (docs/benchmarks.md): harmful recall 0.82,
-    harm_high 0.70, hate 0.78, sexual 0.83, dangerous 0.95; 7 of 128 benign texts flagged, 3 of them
-    harm_high. These floors keep a change from losing what was measured; they are not the target
+    """The ninth held-out split was scored once, blind (docs/benchmarks.md): harmful recall 0.82,
+    harm_high 0.67, hate 0.88, sexual 0.81, dangerous 0.91; 6 of 128 benign texts flagged, none
+    blocked. These floors keep a change from losing what was measured; they are not the target
     (issue 24 asks for 0.90)."""
     records = corpus_records(heldout_examples())
     local = Together("lexicons + classifier", text_moderators())
     scores, _ = moderation_scores(records, local)
-    floors = {"harm_high": 0.7, "hate": 0.78, "sexual": 0.82, "dangerous": 0.95}
+    floors = {"harm_high": 0.67, "hate": 0.87, "sexual": 0.81, "dangerous": 0.9}
     assert {label: scores[label].recall >= floors[label] for label in LABELS} == dict.fromkeys(LABELS, True), scores
     benign = benign_flags(records, local)
-    assert benign.flagged <= 7 and benign.blocked <= 3, benign
+    assert benign.flagged <= 6 and benign.blocked == 0, benign
