@@ -7,8 +7,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from guardrails.lexicon import TermIndex
 from guardrails.normalize import is_arabic_script
@@ -30,8 +30,7 @@ def _index(path: Path) -> TermIndex:
 _INDEX = _index(Path(__file__).with_name("data") / "pii_context.json")
 
 
-@dataclass(frozen=True)
-class ContextHit:
+class ContextHit(NamedTuple):  # a tuple: made for every context word of every text, and cheaper than a dataclass
     start: int
     end: int
     kind: str
