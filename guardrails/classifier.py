@@ -170,14 +170,7 @@ class NgramModel:
         if sum(lengths):
             columns = np.frombuffer(b"".join(rows), dtype=_COLUMN)
             keys = (np.repeat(np.arange(len(rows), dtype=np.int64), lengths) << bits) | columns
-            ordered = np.sort(keys)
-            first = np.empty(
-                len(ordered), dtype=bool
-            )  # where each distinct key starts (np.unique, without its overhead)
-            first[0] = True
-            np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-            unique, starts_of = ordered[first], np.flatnonzero(first)
-            counts = np.diff(np.append(starts_of, len(ordered)))
+            unique, counts = np.unique(keys, return_counts=True)
             rows_of, columns_of = unique >> bits, unique & ((1 << bits) - 1)
             values = (1.0 + np.log(counts.astype(np.float32))) * np.take(self.idf, columns_of)
             norms = np.sqrt(np.bincount(rows_of, weights=values * values, minlength=len(rows))).astype(np.float32)
