@@ -45,10 +45,6 @@ def _windows(groups: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
             yield first, last
 
 
-def _digits_of(groups: list[re.Match[str]], first: int, last: int) -> str:
-    return "".join(group.group() for group in groups[first:last])
-
-
 # --- payment cards ----------------------------------------------------------------------------------
 # Never after a plus: "+49 1512 3578408" is a phone number whose digits after the plus may pass Luhn.
 # (The assertion on what precedes comes after the first digit, so the engine skips to digits.)
@@ -69,12 +65,13 @@ def cards(text: str) -> Iterator[Span]:
         if inside_iban_shape(text, match.start()):
             continue
         groups = list(_DIGITS.finditer(match.group()))
+        pieces = [group.group() for group in groups]
         for first, last in _windows(groups):
             # A grouped number (4111 1111 1111 1112) that fails is not a card, nor is any part of it;
             # only a compact card number may be cut out of its neighbours (ref 12 4111111111111111).
             if (first, last) != (0, len(groups)) and last - first > 1:
                 continue
-            digits = _digits_of(groups, first, last)
+            digits = "".join(pieces[first:last])
             if is_card_number(digits):
                 base = match.start()
                 yield Span(base + groups[first].start(), base + groups[last - 1].end(), "CARD", digits, priority=2)
