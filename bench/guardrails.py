@@ -31,6 +31,7 @@ from guardrails.evaluation import (
     Score,
     Together,
     benign_flags,
+    caught,
     corpus_records,
     moderation_scores,
     pii_scores,
@@ -175,16 +176,49 @@ def heldout_report() -> list[str]:
             subset = records if lang == "all" else [r for r in records if r["lang"] == lang]
             scores, _ = moderation_scores(subset, setup)
             harmful = [r for r in subset if r["labels"]]
-            caught = sum(
-                1 for r in harmful if set(r["labels"]) & set(setup.moderate(r["text"], locale=r["lang"]).flagged())
-            )
+            found = sum(1 for r in harmful if caught(r, setup.moderate(r["text"], locale=r["lang"])))
             benign = benign_flags(subset, setup)
             recalls = " | ".join(f"{scores[label].recall:.2f}" for label in LABELS)
             lines.append(
-                f"| {setup.name} | {lang} | {recalls} | {caught / len(harmful):.2f} "
-                f"({caught}/{len(harmful)}) | {benign.flagged_rate:.3f} ({benign.flagged}/{benign.texts}) | "
+                f"| {setup.name} | {lang} | {recalls} | {found / len(harmful):.2f} "
+                f"({found}/{len(harmful)}) | {benign.flagged_rate:.3f} ({benign.flagged}/{benign.texts}) | "
                 f"{benign.blocked_rate:.3f} ({benign.blocked}/{benign.texts}) |"
             )
+    return lines
+
+
+def review_band_report(records: list[dict] | None = None) -> list[str]:
+    """The held-out split (or `records`) with the classifier's review band counted: per language
+    and category, the harmful texts flagged or put in review, and the benign ones put in review
+    (a human looks) beside those flagged and blocked."""
+    records = corpus_records(heldout_examples()) if records is None else records
+    setup = Together("all", text_moderators())
+    header = (
+        "| language | "
+        + " | ".join(f"{label} caught" for label in LABELS)
+        + " | harmful flagged | harmful flagged or in review | benign in review | benign flagged | benign blocked |"
+    )
+    lines = [header, "| " + " | ".join(["---"] * (len(LABELS) + 6)) + " |"]
+    verdicts = [(r, setup.moderate(r["text"], locale=r["lang"])) for r in records]
+    for lang in (*LANGUAGES, "all"):
+        subset = [(r, v) for r, v in verdicts if lang in ("all", r["lang"])]
+        harmful = [(r, v) for r, v in subset if r["labels"]]
+        per_label = []
+        for label in LABELS:
+            positives = [(r, v) for r, v in harmful if label in r["labels"]]
+            found = sum(1 for _r, v in positives if label in v.flagged() or label in v.in_review())
+            per_label.append(f"{found / len(positives):.2f}" if positives else "-")
+        flagged = sum(1 for r, v in harmful if caught(r, v))
+        either = sum(1 for r, v in harmful if caught(r, v, with_review=True))
+        benign = [v for r, v in subset if not r["labels"]]
+        reviewed = sum(1 for v in benign if not v.flagged() and v.in_review())
+        blocked = sum(1 for v in benign if "harm_high" in v.flagged())
+        n = len(benign)
+        lines.append(
+            f"| {lang} | {' | '.join(per_label)} | {flagged / len(harmful):.2f} | "
+            f"{either / len(harmful):.2f} ({either}/{len(harmful)}) | {reviewed}/{n} | "
+            f"{sum(1 for v in benign if v.flagged())}/{n} | {blocked}/{n} |"
+        )
     return lines
 
 

@@ -15,7 +15,8 @@ polite message must not be diluted by it) and by pairs of neighbouring sentences
 "the pills are on the nightstand" are harmless apart), and each category takes its highest score.
 Scores are calibrated so that 0.5 is the operating point chosen in training (precision first, by
 cross-validation on the training corpus), so tenants' per-category thresholds mean the same as for
-the lexicons.
+the lexicons. Training also chooses where each category's review band starts (`review_score` in the
+model's metadata): scores from there to the threshold put the category in review (moderation.py).
 """
 
 from __future__ import annotations
@@ -183,6 +184,14 @@ class NgramModel:
     def scores(self, text: str) -> dict[str, float]:
         return self.scores_of_matching(for_matching(text))
 
+    def review_scores(self) -> dict[str, float]:
+        """Where each category's review band starts, as training chose it (a model built before the
+        band has none)."""
+        points = self.metadata.get("operating_points", {})
+        return {
+            label: points[label]["review_score"] for label in self.labels if "review_score" in points.get(label, {})
+        }
+
     def scores_of_matching(self, matching: str) -> dict[str, float]:
         """Each category's highest score in `text` over its sentences and pairs of neighbouring
         sentences (0 for a text without words). A pair's features are its two sentences' plus the
@@ -255,9 +264,12 @@ class ClassifierModerator:
 
     name = "classifier"
 
-    def __init__(self, *, thresholds: Mapping[str, float] | None = None, model: NgramModel | None = None) -> None:
+    def __init__(
+        self, *, thresholds: Mapping[str, float] | None = None, model: NgramModel | None = None, review: bool = True
+    ) -> None:
         self.thresholds = resolve_thresholds(thresholds)
         self.model = model or shipped_model()
+        self.review_thresholds = self.model.review_scores() if review else {}
 
     def moderate(self, text: str, *, locale: str) -> ModerationVerdict:
         return self.moderate_matching(for_matching(text), locale=locale)
@@ -266,4 +278,15 @@ class ClassifierModerator:
         """`moderate` of a text already passed through `normalize.for_matching`."""
         scores = self.model.scores_of_matching(matching)
         reasons = [f"{label}:classifier" for label, score in scores.items() if score >= self.thresholds[label]]
-        return verdict_from_scores(scores, thresholds=self.thresholds, moderator=self.name, reasons=reasons)
+        reasons += [
+            f"{label}:classifier:review"
+            for label, score in scores.items()
+            if self.review_thresholds.get(label, 1.0) <= score < self.thresholds[label]
+        ]
+        return verdict_from_scores(
+            scores,
+            thresholds=self.thresholds,
+            moderator=self.name,
+            reasons=reasons,
+            review_thresholds=self.review_thresholds,
+        )

@@ -15,7 +15,9 @@ written sentences). The operating point of each
 category comes from five-fold cross-validation on the training corpus only, grouped by corpus line
 so a line's variants never sit on both sides: the lowest threshold that flags at most
 `MAX_BENIGN_FLAGGED` of the benign examples out of fold; the bias is then shifted so that this
-threshold scores 0.5. The held-out corpus is never read here.
+threshold scores 0.5. The review band's threshold comes from the same out-of-fold scores (at most
+`MAX_BENIGN_REVIEWED` of the benign lines) and is written to the model's metadata on the shifted scale
+(`review_score`). The held-out corpus is never read here.
 
 scikit-learn is needed only here (it is in requirements.txt for the edge models already); serving
 needs numpy.
@@ -53,6 +55,11 @@ MAX_FEATURES = 160_000
 C = 256.0
 SWEEP = (16.0, 64.0, 256.0, 1024.0)
 MAX_BENIGN_FLAGGED = 0.01
+# The review band (guardrails/moderation.py): a lower threshold per category, at which a text is held
+# for a human instead of blocked, chosen the same way with a larger share of the benign lines. The
+# benign corpus is nearly all traps (idioms, furious but legitimate complaints, neutral mentions), so
+# ordinary traffic reaches the band far less often (docs/benchmarks.md measures both).
+MAX_BENIGN_REVIEWED = 0.03
 FOLDS = 5
 DECIMALS = 4
 
@@ -102,23 +109,34 @@ def _out_of_fold(x, y, groups: np.ndarray, weights: np.ndarray, c: float) -> np.
 
 
 def _operating_point(
-    probabilities: np.ndarray, y: np.ndarray, benign: np.ndarray, weights: np.ndarray
+    probabilities: np.ndarray,
+    y: np.ndarray,
+    benign: np.ndarray,
+    weights: np.ndarray,
+    *,
+    max_benign: float = MAX_BENIGN_FLAGGED,
+    lowest: float = 0.30,
 ) -> tuple[float, float, float]:
-    """(threshold, benign false-positive rate, recall) out of fold: the lowest threshold that flags at
-    most `MAX_BENIGN_FLAGGED` of the benign lines (what matters is not blocking legitimate guests;
-    confusing two harmful categories blocks an output either way). Rates count corpus lines, each
-    expansion weighing 1/expansions of its line, so a template line is one line, not sixteen."""
+    """(threshold, benign false-positive rate, recall) out of fold: the lowest threshold from `lowest`
+    up that flags at most `max_benign` of the benign lines (what matters is not blocking legitimate
+    guests; confusing two harmful categories blocks an output either way). Rates count corpus lines,
+    each expansion weighing 1/expansions of its line, so a template line is one line, not sixteen."""
     positive = y == 1
-    for threshold in np.round(np.arange(0.30, 0.995, 0.01), 2):
+    for threshold in np.round(np.arange(lowest, 0.995, 0.01), 2):
         flagged = probabilities >= threshold
         false_positive_rate = float(weights[flagged & benign].sum() / max(1e-9, weights[benign].sum()))
-        if false_positive_rate <= MAX_BENIGN_FLAGGED:
+        if false_positive_rate <= max_benign:
             return (
                 float(threshold),
                 false_positive_rate,
                 float(weights[flagged & positive].sum() / max(1e-9, weights[positive].sum())),
             )
     return 0.99, float("nan"), 0.0
+
+
+def _shifted(probability: float, threshold: float) -> float:
+    """`probability` on the shipped scale, where `threshold` scores 0.5 (the bias shift of `train`)."""
+    return 1.0 / (1.0 + math.exp(-(math.log(probability / (1 - probability)) - math.log(threshold / (1 - threshold)))))
 
 
 def _design(examples: list[Example]):
@@ -159,6 +177,9 @@ def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
         y = np.array([int(label in example.labels) for example in examples])
         probabilities = _out_of_fold(x, y, groups, line_weights, C)
         threshold, false_positives, recall = _operating_point(probabilities, y, benign, line_weights)
+        review, reviewed, review_recall = _operating_point(
+            probabilities, y, benign, line_weights, max_benign=MAX_BENIGN_REVIEWED, lowest=0.02
+        )
         fitted = _fit(x, y, line_weights, C)
         weights.append(np.round(fitted.coef_[0], DECIMALS))
         # shift the bias so that the chosen threshold scores exactly 0.5
@@ -168,6 +189,11 @@ def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
             "threshold": threshold,
             "cv_benign_flagged": round(false_positives, 4),
             "cv_recall": round(recall, 3),
+            # the band starts where at most MAX_BENIGN_REVIEWED of the benign lines score, and never
+            # at or above the blocking point
+            "review_score": round(min(_shifted(review, threshold), 0.5), DECIMALS) if review < threshold else 0.5,
+            "cv_benign_reviewed": round(reviewed, 4),
+            "cv_recall_with_review": round(review_recall, 3),
         }
     metadata = _metadata(examples, report)
     model = NgramModel(
@@ -190,6 +216,8 @@ def _metadata(examples: list[Example], report: dict) -> dict:
         "max_features": MAX_FEATURES,
         "C": C,
         "folds": FOLDS,
+        "max_benign_flagged": MAX_BENIGN_FLAGGED,
+        "max_benign_reviewed": MAX_BENIGN_REVIEWED,
         "trained_with": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
     }
 

@@ -118,6 +118,11 @@ class BenignFlags:
     texts: int
     flagged: int  # any category: an output would be withheld
     blocked: int  # harm_high: an input would be refused
+    reviewed: int = 0  # flagged nowhere, some category in a review band: a human would look
+
+    @property
+    def reviewed_rate(self) -> float:
+        return self.reviewed / self.texts if self.texts else 0.0
 
     @property
     def flagged_rate(self) -> float:
@@ -129,12 +134,19 @@ class BenignFlags:
 
 
 def benign_flags(records: list[dict], moderator: Moderator) -> BenignFlags:
-    flagged = blocked = texts = 0
+    flagged = blocked = reviewed = texts = 0
     for record in records:
         if record["labels"]:
             continue
         texts += 1
         verdict = moderator.moderate(record["text"], locale=record["lang"])
         flagged += bool(verdict.flagged())
+        reviewed += not verdict.flagged() and bool(verdict.in_review())
         blocked += verdict.categories.get("harm_high") is not None and verdict.categories["harm_high"].flagged
-    return BenignFlags(texts, flagged, blocked)
+    return BenignFlags(texts, flagged, blocked, reviewed)
+
+
+def caught(record: dict, verdict: ModerationVerdict, *, with_review: bool = False) -> bool:
+    """Whether `verdict` flagged one of the record's labels (or, `with_review`, put one in review)."""
+    found = set(verdict.flagged()) | (set(verdict.in_review()) if with_review else set())
+    return bool(found & set(record["labels"]))

@@ -4,7 +4,12 @@
 Categories are seed 001's: `harm_high` (threats of violence, self-harm intent), `hate`, `sexual`,
 `dangerous` (weapons, explosives, hard drugs) and `pii_exposed` (personal data in an output).
 Scores are in [0, 1]; a category is flagged when its score reaches the moderator's threshold for
-it (constructor argument, so a tenant's thresholds can be passed in).
+it (constructor argument, so a tenant's thresholds can be passed in). Below that, a moderator may
+have a review band: a score from its review threshold up to the flagging one marks the category
+`review` (flagged stays false): not sure enough to block a guest, too likely to let pass unseen.
+The classifier has one per category, chosen in training (classifier_training.py); on the input of
+a completion a `harm_high` in review holds the answer for a human (a HITL gate) instead of refusing
+the request. The lexicons have none: a listed phrase either flags or does not.
 
 `LexiconModerator` scores weighted terms of per-locale lexicons (lexicons/*.json) as a noisy-or:
 1 - prod(1 - weight). It matches every lexicon, not only the request's locale's (guests switch
@@ -33,6 +38,7 @@ LEXICON_LOCALES = ("en", "fr", "de", "tr", "ar", "fa", "ps", "ur")
 class CategoryScore:
     score: float
     flagged: bool
+    review: bool = False  # in the review band: under the flagging threshold, at or over the review one
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,10 @@ class ModerationVerdict:
 
     def flagged(self) -> list[str]:
         return [name for name, score in self.categories.items() if score.flagged]
+
+    def in_review(self) -> list[str]:
+        """The categories in a moderator's review band (none of them flagged)."""
+        return [name for name, score in self.categories.items() if score.review]
 
 
 class Moderator(Protocol):
@@ -68,9 +78,24 @@ def resolve_thresholds(overrides: Mapping[str, float] | None) -> dict[str, float
 
 
 def verdict_from_scores(
-    scores: Mapping[str, float], *, thresholds: Mapping[str, float], moderator: str, reasons: Iterable[str] = ()
+    scores: Mapping[str, float],
+    *,
+    thresholds: Mapping[str, float],
+    moderator: str,
+    reasons: Iterable[str] = (),
+    review_thresholds: Mapping[str, float] | None = None,
 ) -> ModerationVerdict:
-    categories = {name: CategoryScore(round(score, 4), score >= thresholds[name]) for name, score in scores.items()}
+    """`review_thresholds`: where the review band of a category starts (a category without one, or
+    whose review threshold is not under its flagging one, has no band)."""
+    review_from = review_thresholds or {}
+    categories = {
+        name: CategoryScore(
+            round(score, 4),
+            flagged := score >= thresholds[name],
+            not flagged and name in review_from and review_from[name] <= score,
+        )
+        for name, score in scores.items()
+    }
     blocked = any(score.flagged for score in categories.values())
     return ModerationVerdict(
         categories=categories, verdict="block" if blocked else "allow", moderators=[moderator], reasons=tuple(reasons)
@@ -146,18 +171,18 @@ class PiiModerator:
 
 def combine(verdicts: Iterable[ModerationVerdict]) -> ModerationVerdict:
     """One verdict from several moderators: the highest score per category, flagged if any
-    moderator flagged it, blocked if any flag."""
+    moderator flagged it, in review if one put it there and none flagged it, blocked if any flag."""
     categories: dict[str, CategoryScore] = {}
     moderators: list[str] = []
     reasons: list[str] = []
     for verdict in verdicts:
         for name, score in verdict.categories.items():
             current = categories.get(name)
-            categories[name] = (
-                score
-                if current is None
-                else CategoryScore(max(current.score, score.score), current.flagged or score.flagged)
-            )
+            if current is not None:
+                flagged = current.flagged or score.flagged
+                review = not flagged and (current.review or score.review)
+                score = CategoryScore(max(current.score, score.score), flagged, review)
+            categories[name] = score
         moderators.extend(name for name in verdict.moderators if name not in moderators)
         reasons.extend(verdict.reasons)
     blocked = any(score.flagged for score in categories.values())
