@@ -251,7 +251,7 @@ class ModerateApi(ProviderCallingAPIView):
             country=self.principal.tenant.country or None,
         )
         categories = {
-            name: {"score": round(score.score, 4), "flagged": score.flagged}
+            name: {"score": round(score.score, 4), "flagged": score.flagged, "review": score.review}
             for name, score in verdict.categories.items()
         }
         provenance = _provenance(self, request, moderators=list(verdict.moderators))

@@ -393,7 +393,7 @@ def persist(
     elif prepared.earlier_gate is not None:  # a repeat of a gated answer: that gate, not another one
         gate = gate_summary(prepared.earlier_gate)
     else:
-        gate = open_gate_if_required(tenant, record, capability, guest_names=guest_names_of(prepared.screened))
+        gate = open_gate_if_required(tenant, record, capability, prepared.screened)
     if not cached and cache_writable(tenant, capability, eval_mode) and not request.no_store:
         remember_answer(prepared, tenant, result, record.id, gated=gate is not None)
     return respond(prepared, request, tenant, record, gate)
@@ -434,6 +434,7 @@ def screen(request: CompletionRequest, tenant: Tenant) -> guardrails.ScreenedInp
         locale=request.locale,
         country=tenant.country or None,
         thresholds=tenant.moderation_thresholds or None,
+        review=tenant.moderation_review,
     )
 
 
@@ -535,9 +536,12 @@ def guest_names_of(screened: guardrails.ScreenedInput) -> dict[str, str]:
 
 
 def open_gate_if_required(
-    tenant: Tenant, record, capability: CapabilitySpec, guest_names: dict[str, str] | None = None
+    tenant: Tenant, record, capability: CapabilitySpec, screened: guardrails.ScreenedInput
 ) -> dict | None:
-    reason = capability.hitl.requires_gate(record.output)
+    """A gate when the capability's rule asks for one, or when input moderation put a blocking
+    category in its review band (a likely threat it was not sure enough to refuse: a human sees the
+    answer before it is used, whatever the capability's rule)."""
+    reason = review_reason(screened) or capability.hitl.requires_gate(record.output)
     if reason is None:
         return None
     gate = hitl_gate_open(
@@ -549,9 +553,17 @@ def open_gate_if_required(
         hitl_rule=capability.hitl_rule,
         reason=reason,
         draft_output=record.output,
-        guest_names=guest_names,
+        guest_names=guest_names_of(screened),
     )
     return gate_summary(gate)
+
+
+def review_reason(screened: guardrails.ScreenedInput) -> str | None:
+    held = screened.held_for_review
+    if not held:
+        return None
+    scores = ", ".join(f"{name} {screened.categories[name].score:.2f}" for name in held)
+    return f"input moderation held the answer for review ({scores}: in the review band, not blocked)"
 
 
 def respond(

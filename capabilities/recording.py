@@ -52,6 +52,7 @@ def _provenance(
             "output": result.output_safety,
             "pii_redactions": screened.pii_redactions,
             "checked_by": list(screened.checked_by),
+            "input_review": screened.in_review,
         },
         "schema_valid": result.schema_valid,
         "repaired": result.repaired,

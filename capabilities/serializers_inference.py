@@ -95,7 +95,10 @@ class ModerateInputSerializer(serializers.Serializer):
 
 class ModerateOutputSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=["allow", "block"])
-    categories = serializers.DictField()
+    categories = serializers.DictField(
+        help_text="category -> {score, flagged, review}: `review` is true in the classifier's review band "
+        "(not flagged, likely enough for a human to look)"
+    )
     provenance = serializers.DictField()
 
 

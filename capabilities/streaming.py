@@ -107,8 +107,10 @@ class CompletionStream:
 
     @property
     def draft(self) -> bool:
-        """Whether an answer of this capability may be held for a human reviewer (its HITL rule)."""
-        return self.capability.hitl.kind != "never"
+        """Whether this answer may be held for a human reviewer: the capability's HITL rule, or an
+        input that moderation put in its review band (then a gate opens whatever the rule)."""
+        held = self.prepared is not None and bool(self.prepared.screened.held_for_review)
+        return held or self.capability.hitl.kind != "never"
 
     def events(self) -> Iterator[StreamEvent]:
         if self.replay is not None:

@@ -55,11 +55,24 @@ class ScreenedInput:
     def blocked_categories(self) -> list[str]:
         return [name for name in INPUT_BLOCKING_CATEGORIES if name in self.categories and self.categories[name].flagged]
 
+    @property
+    def in_review(self) -> list[str]:
+        """The categories in a moderator's review band (moderation.py), none of them flagged."""
+        return sorted(name for name, score in self.categories.items() if score.review)
 
-def text_moderators(thresholds: Mapping[str, float] | None = None) -> list[MatchingModerator]:
+    @property
+    def held_for_review(self) -> list[str]:
+        """The blocking categories in the review band of an input that is not blocked: its answer
+        waits for a human (the pipeline opens a HITL gate) instead of the request being refused."""
+        if self.verdict == "block":
+            return []
+        return [name for name in self.in_review if name in INPUT_BLOCKING_CATEGORIES]
+
+
+def text_moderators(thresholds: Mapping[str, float] | None = None, *, review: bool = True) -> list[MatchingModerator]:
     """The local moderators of text, in this process and offline: the lexicons (precise on the
     phrasings they list) and the n-gram classifier (for wording no lexicon lists)."""
-    return [LexiconModerator(thresholds=thresholds), ClassifierModerator(thresholds=thresholds)]
+    return [LexiconModerator(thresholds=thresholds), ClassifierModerator(thresholds=thresholds, review=review)]
 
 
 def _joined(value: object) -> str:
@@ -67,7 +80,12 @@ def _joined(value: object) -> str:
 
 
 def local_verdict(
-    strings: Sequence[str], *, locale: str, thresholds: Mapping[str, float] | None = None, classify: bool = True
+    strings: Sequence[str],
+    *,
+    locale: str,
+    thresholds: Mapping[str, float] | None = None,
+    classify: bool = True,
+    review: bool = True,
 ) -> ModerationVerdict:
     """The verdict of `text_moderators` on the strings of a payload. The lexicons read them all; the
     classifier reads the strings of at least `MIN_WORDS` whitespace-separated words, the payload's
@@ -85,7 +103,7 @@ def local_verdict(
             moderator.moderate_matching(
                 prose_matching if isinstance(moderator, ClassifierModerator) else matching, locale=locale
             )
-            for moderator in text_moderators(thresholds)
+            for moderator in text_moderators(thresholds, review=review)
             if classify or not isinstance(moderator, ClassifierModerator)
         ]
     )
@@ -98,14 +116,16 @@ def screen_input(
     country: str | None = None,
     thresholds: Mapping[str, float] | None = None,
     extra_moderators: Iterable = (),
+    review: bool = True,
 ) -> ScreenedInput:
     """Redact and moderate a capability's input. `country` is the tenant's (local phone numbers and
     national IDs); `thresholds` are the tenant's per-category moderation thresholds, if any;
     `extra_moderators` (provider moderation, an outbound call) are given the redacted text only and
     are combined with the local verdict when they answer. The local moderators run in this process
-    and read the text as written."""
+    and read the text as written; `review` false leaves the classifier without its review band (the
+    tenant's `moderation_review`)."""
     redacted, redaction = redact_payload(payload, country=country)
-    verdict = local_verdict(strings_of(payload), locale=locale, thresholds=thresholds)
+    verdict = local_verdict(strings_of(payload), locale=locale, thresholds=thresholds, review=review)
     blocked = any(verdict.categories[name].flagged for name in INPUT_BLOCKING_CATEGORIES)
     screened = ScreenedInput(
         payload=redacted,

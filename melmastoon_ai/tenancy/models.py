@@ -52,6 +52,11 @@ class Tenant(models.Model):
         validators=[validate_moderation_thresholds],
         help_text='per-category score at or above which content is flagged, e.g. {"hate": 0.4}; default 0.5',
     )
+    moderation_review = models.BooleanField(
+        default=True,
+        help_text="hold the answer for a human (a HITL gate) when input moderation puts harm_high in its "
+        "review band, under the blocking threshold; off: such inputs are answered like any other",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -15,6 +15,7 @@ from capabilities.pipeline import circuit_breakers
 from capabilities.selectors import CATALOG_CACHE
 from melmastoon_ai.tenancy.context import tenant_context
 from melmastoon_ai.tenancy.models import Tenant
+from melmastoon_ai.tenancy.selectors import CREDENTIAL_CACHE
 from routing.breakers import CircuitBreakers
 from routing.models import Model
 
@@ -241,3 +242,21 @@ def test_a_vertex_error_event_mid_stream_ends_with_an_error_event(client_a, cata
     events = events_of(stream(client_a, "description.generate"))
     assert kinds(events)[-1] == "error" and events[-1][1]["error"]["code"] == "stream_interrupted"
     assert "completed" not in kinds(events)
+
+
+def test_an_input_held_for_review_streams_its_answer_as_a_draft(client_a, openai_first, openai_fake, tenant_a):
+    """harm_high in the review band (under this tenant's 0.99): answered, every delta marked as a
+    draft, and the completed event carries the gate that holds it."""
+    Tenant.objects.filter(pk=tenant_a.pk).update(moderation_thresholds={"harm_high": 0.99})
+    CREDENTIAL_CACHE.invalidate()
+    try:
+        events = events_of(
+            stream(client_a, payload={"question": "I will burn this hotel down tonight", "locale": "en"})
+        )
+    finally:
+        CREDENTIAL_CACHE.invalidate()
+    completed = events[-1][1]
+    assert kinds(events)[-1] == "completed" and completed["hitl"]["status"] == "pending"
+    deltas = [data for kind, data in events if kind == "delta"]
+    assert deltas and all(data["draft"] is True for data in deltas)
+    assert completed["provenance"]["safety"]["input_review"] == ["harm_high"]
