@@ -7,7 +7,8 @@
 - Moderation: recall per language and category and benign false flags on the corpus's held-out
   split (guardrails/corpus/heldout, never trained on), for the lexicons alone, the
   classifier alone and both together (what runs); and per split of moderation_eval.jsonl (written
-  for the lexicons, never seen by the classifier).
+  for the lexicons, never seen by the classifier); the classifier's review band on the held-out
+  split, and what the moderators do to ordinary hotel text (held for review, flagged, blocked).
 - Time: `screen_input` and `screen_output` on a 500-character input, alone and together (one
   request's guardrails), p50/p95/p99 wall clock and CPU time, median of runs.
 
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -222,6 +224,50 @@ def review_band_report(records: list[dict] | None = None) -> list[str]:
     return lines
 
 
+GOLDEN = Path(__file__).resolve().parent.parent / "evals" / "golden"
+
+
+def _ordinary_sets() -> dict[str, list[tuple[dict, str]]]:
+    """Ordinary hotel text, as `screen_input` receives it: the texts of pii_eval.jsonl (booking
+    notes, contact lines, ID fields), the benign texts of moderation_eval.jsonl and the inputs of the
+    capabilities' starter golden sets."""
+    golden = []
+    for path in sorted(GOLDEN.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                payload = json.loads(line).get("input") or {}
+                locale = payload.get("locale") if isinstance(payload.get("locale"), str) else "en"
+                golden.append((payload, locale))
+    return {
+        "pii_eval.jsonl texts": [({"text": r["text"]}, r["lang"]) for r in read_jsonl(DATA / "pii_eval.jsonl")],
+        "moderation_eval.jsonl benign": [
+            ({"text": r["text"]}, r["lang"]) for r in read_jsonl(DATA / "moderation_eval.jsonl") if not r["labels"]
+        ],
+        "golden set inputs (15 capabilities)": golden,
+    }
+
+
+def ordinary_text_report() -> list[str]:
+    """What the local moderators do to ordinary text on the request path: inputs held for review
+    (harm_high in its band: a HITL gate), any category in review, flagged (recorded), blocked (422)."""
+    lines = [
+        "| set | inputs | held for review (harm_high band: a gate) | any category in review | flagged (recorded) | blocked (422) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, items in _ordinary_sets().items():
+        screened = [screen_input(payload, locale=locale) for payload, locale in items]
+        held = sum(1 for s in screened if s.held_for_review)
+        reviewed = sum(1 for s in screened if s.in_review)
+        flagged = sum(1 for s in screened if any(score.flagged for score in s.categories.values()))
+        blocked = sum(1 for s in screened if s.verdict == "block")
+        n = len(items)
+        lines.append(
+            f"| {name} | {n} | {held} ({held / n:.1%}) | {reviewed} ({reviewed / n:.1%}) | "
+            f"{flagged} ({flagged / n:.1%}) | {blocked} ({blocked / n:.1%}) |"
+        )
+    return lines
+
+
 def moderation_report() -> list[str]:
     records = read_jsonl(DATA / "moderation_eval.jsonl")
     lines = [
@@ -315,6 +361,8 @@ def main(argv: list[str] | None = None) -> None:
     sections = [
         ("### PII redaction", pii_report()),
         ("### Moderation on the corpus's held-out split", heldout_report()),
+        ("### The review band on the held-out split", review_band_report()),
+        ("### Moderation of ordinary hotel text", ordinary_text_report()),
         ("### Moderation on moderation_eval.jsonl", moderation_report()),
         ("### Guardrail time per request", timing_report(args.calls, args.runs)),
     ]
