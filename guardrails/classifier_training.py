@@ -14,8 +14,8 @@ computes them; one class-balanced logistic regression per category, each corpus 
 written sentences). The operating point of each
 category comes from five-fold cross-validation on the training corpus only, grouped by corpus line
 so a line's variants never sit on both sides: the lowest threshold that flags at most
-`MAX_BENIGN_FLAGGED` of the benign examples out of fold; the bias is then shifted so that this
-threshold scores 0.5. The review band's threshold comes from the same out-of-fold scores (at most
+`MAX_BENIGN_FLAGGED` of the benign examples out of fold (`MAX_BENIGN_BLOCKED` for `harm_high`, whose
+flag refuses an input); the bias is then shifted so that this threshold scores 0.5. The review band's threshold comes from the same out-of-fold scores (at most
 `MAX_BENIGN_REVIEWED` of the benign lines) and is written to the model's metadata on the shifted scale
 (`review_score`). The held-out corpus is never read here.
 
@@ -55,6 +55,11 @@ MAX_FEATURES = 160_000
 C = 256.0
 SWEEP = (16.0, 64.0, 256.0, 1024.0)
 MAX_BENIGN_FLAGGED = 0.01
+# The categories whose flag refuses an input (guardrails.INPUT_BLOCKING_CATEGORIES; a test keeps the
+# two equal) take a stricter point: a block refuses a guest, and the review band below it catches
+# what is then no longer blocked (a human looks at it instead).
+BLOCKING_LABELS = ("harm_high",)
+MAX_BENIGN_BLOCKED = 0.005
 # The review band (guardrails/moderation.py): a lower threshold per category, at which a text is held
 # for a human instead of blocked, chosen the same way with a larger share of the benign lines. The
 # benign corpus is nearly all traps (idioms, furious but legitimate complaints, neutral mentions), so
@@ -176,7 +181,8 @@ def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
     for label in LABELS:
         y = np.array([int(label in example.labels) for example in examples])
         probabilities = _out_of_fold(x, y, groups, line_weights, C)
-        threshold, false_positives, recall = _operating_point(probabilities, y, benign, line_weights)
+        most = MAX_BENIGN_BLOCKED if label in BLOCKING_LABELS else MAX_BENIGN_FLAGGED
+        threshold, false_positives, recall = _operating_point(probabilities, y, benign, line_weights, max_benign=most)
         review, reviewed, review_recall = _operating_point(
             probabilities, y, benign, line_weights, max_benign=MAX_BENIGN_REVIEWED, lowest=0.02
         )
@@ -217,6 +223,7 @@ def _metadata(examples: list[Example], report: dict) -> dict:
         "C": C,
         "folds": FOLDS,
         "max_benign_flagged": MAX_BENIGN_FLAGGED,
+        "max_benign_blocked": {label: MAX_BENIGN_BLOCKED for label in BLOCKING_LABELS},
         "max_benign_reviewed": MAX_BENIGN_REVIEWED,
         "trained_with": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
     }

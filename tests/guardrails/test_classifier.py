@@ -166,7 +166,9 @@ def test_inputs_and_moderate_use_the_classifier_where_the_lexicons_are_silent():
     threat = "I will butcher the night clerk tomorrow"
     assert LexiconModerator().moderate(threat, locale="en").flagged() == []
     screened = screen_input({"question": threat}, locale="en")
-    assert screened.verdict == "block" and "moderation:classifier" in screened.checked_by
+    # caught by the classifier alone: refused, or (under the strict blocking point) held for review
+    assert screened.verdict == "block" or screened.held_for_review == ["harm_high"]
+    assert "moderation:classifier" in screened.checked_by
     verdict = moderate_output({"text": "Keine Zimmer für Araber"}, locale="de")
     assert verdict.flagged() == ["hate"] and "classifier" in verdict.moderators
 

@@ -79,3 +79,13 @@ def test_an_input_in_the_harm_high_band_is_allowed_and_held_for_review():
     assert blocked.verdict == "block" and blocked.held_for_review == []
     calm = screen_input({"question": "What time is breakfast?"}, locale="en")
     assert calm.verdict == "allow" and calm.held_for_review == []
+
+
+def test_training_takes_the_stricter_point_for_the_categories_that_block_an_input():
+    from guardrails import INPUT_BLOCKING_CATEGORIES
+    from guardrails.classifier_training import BLOCKING_LABELS, MAX_BENIGN_BLOCKED, MAX_BENIGN_FLAGGED
+
+    assert set(BLOCKING_LABELS) == INPUT_BLOCKING_CATEGORIES and MAX_BENIGN_BLOCKED < MAX_BENIGN_FLAGGED
+    points = shipped_model().metadata["operating_points"]
+    assert points["harm_high"]["cv_benign_flagged"] <= MAX_BENIGN_BLOCKED
+    assert all(points[label]["cv_benign_flagged"] <= MAX_BENIGN_FLAGGED for label in LABELS)
