@@ -251,7 +251,8 @@ def ordinary_text_report() -> list[str]:
     """What the local moderators do to ordinary text on the request path: inputs held for review
     (harm_high in its band: a HITL gate), any category in review, flagged (recorded), blocked (422)."""
     lines = [
-        "| set | inputs | held for review (harm_high band: a gate) | any category in review | flagged (recorded) | blocked (422) |",
+        "| set | inputs | held for review (harm_high band: a gate) | any category in review "
+        "| flagged (recorded) | blocked (422) |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, items in _ordinary_sets().items():

@@ -14,10 +14,11 @@ computes them; one class-balanced logistic regression per category, each corpus 
 written sentences). The operating point of each
 category comes from five-fold cross-validation on the training corpus only, grouped by corpus line
 so a line's variants never sit on both sides: the lowest threshold that flags at most
-`MAX_BENIGN_FLAGGED` of the benign examples out of fold (`MAX_BENIGN_BLOCKED` for `harm_high`, whose
-flag refuses an input); the bias is then shifted so that this threshold scores 0.5. The review band's threshold comes from the same out-of-fold scores (at most
-`MAX_BENIGN_REVIEWED` of the benign lines) and is written to the model's metadata on the shifted scale
-(`review_score`). The held-out corpus is never read here.
+`MAX_BENIGN_FLAGGED` of the benign examples out of fold (`MAX_BENIGN_BLOCKED` for `harm_high`,
+whose flag refuses an input); the bias is then shifted so that this threshold scores 0.5. The
+review band's threshold comes from the same out-of-fold scores (at most `MAX_BENIGN_REVIEWED` of
+the benign lines) and is written to the model's metadata on the shifted scale (`review_score`).
+The held-out corpus is never read here.
 
 scikit-learn is needed only here (it is in requirements.txt for the edge models already); serving
 needs numpy.

@@ -81,16 +81,16 @@ def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(record
 
 
 def test_corpus_heldout_split_holds_its_blind_score():
-    """The tenth held-out split was scored once, blind (docs/benchmarks.md): flagged, harmful recall
-    0.83, harm_high 0.70, hate 0.83, sexual 0.89, dangerous 0.91; 4 of 128 benign texts flagged, 3
-    blocked. Counting the classifier's review band, 0.898 (230 of 256): harm_high 0.81, hate 0.91,
-    sexual 0.94, dangerous 0.94; 14 benign texts in review. These floors keep a change from losing
-    what was measured; they are not the target (issue 24 asks for 0.90 per category)."""
+    """The eleventh held-out split was scored once, blind (docs/benchmarks.md): flagged, harmful
+    recall 0.86, harm_high 0.70, hate 0.88, sexual 0.91, dangerous 0.94; 7 of 128 benign texts
+    flagged, 4 blocked. Counting the classifier's review band, 0.95 (244 of 256): harm_high 0.92,
+    hate 0.95, sexual 0.97, dangerous 0.97; 12 benign texts in review. These floors keep a change
+    from losing what was measured; issue 24's targets are 0.90 per category and 1% blocked."""
     records = corpus_records(heldout_examples())
     local = Together("lexicons + classifier", text_moderators())
     verdicts = [(record, local.moderate(record["text"], locale=record["lang"])) for record in records]
-    flagged_floors = {"harm_high": 0.70, "hate": 0.82, "sexual": 0.89, "dangerous": 0.90}
-    review_floors = {"harm_high": 0.81, "hate": 0.90, "sexual": 0.93, "dangerous": 0.93}
+    flagged_floors = {"harm_high": 0.70, "hate": 0.87, "sexual": 0.90, "dangerous": 0.93}
+    review_floors = {"harm_high": 0.92, "hate": 0.95, "sexual": 0.96, "dangerous": 0.96}
     recalls = {}
     for label in LABELS:
         positives = [verdict for record, verdict in verdicts if label in record["labels"]]
@@ -104,6 +104,6 @@ def test_corpus_heldout_split_holds_its_blind_score():
         recalls
     )
     harmful = [(record, verdict) for record, verdict in verdicts if record["labels"]]
-    assert sum(caught(record, verdict, with_review=True) for record, verdict in harmful) >= 230
+    assert sum(caught(record, verdict, with_review=True) for record, verdict in harmful) >= 244
     benign = benign_flags(records, local)
-    assert benign.flagged <= 4 and benign.blocked <= 3 and benign.reviewed <= 14, benign
+    assert benign.flagged <= 7 and benign.blocked <= 4 and benign.reviewed <= 12, benign
