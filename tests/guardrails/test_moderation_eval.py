@@ -106,4 +106,5 @@ def test_corpus_heldout_split_holds_its_blind_score():
     harmful = [(record, verdict) for record, verdict in verdicts if record["labels"]]
     assert sum(caught(record, verdict, with_review=True) for record, verdict in harmful) >= 244
     benign = benign_flags(records, local)
-    assert benign.flagged <= 7 and benign.blocked <= 4 and benign.reviewed <= 12, benign
+    # a text no longer flagged may fall in the band: what a human sees is flagged plus reviewed
+    assert benign.blocked <= 4 and benign.flagged <= 7 and benign.flagged + benign.reviewed <= 19, benign
