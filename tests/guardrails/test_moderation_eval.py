@@ -71,26 +71,26 @@ def test_blind_holdout_keeps_precision_and_most_of_the_recall(records):
 
 
 def test_with_the_classifier_the_set_keeps_its_precision_and_gains_recall(records):
-    """Measured with the tenth-round model: precision 0.950, recall 0.995; 10 false flags (4 hate,
-    3 sexual, 2 dangerous, 1 harm_high: "I'll murder that buffet tomorrow morning", 0.50). The
-    classifier never saw this set, but the tenth round's benign lines were briefed with classes of
-    false flag that included three of its benign texts (docs/benchmarks.md)."""
+    """Measured with the twelfth-round model: precision 0.955, recall 0.990; 9 false flags (4 hate,
+    3 sexual, 2 dangerous; none harm_high, so none would block an input). The classifier never saw
+    this set, but the tenth round's benign lines were briefed with classes of false flag that
+    included three of its benign texts (docs/benchmarks.md)."""
     scores, misses = moderation_scores(records, Together("local", [*text_moderators(), PiiModerator()]))
     assert scores["overall"].precision >= 0.95, misses
     assert scores["overall"].recall >= 0.98, misses
 
 
 def test_corpus_heldout_split_holds_its_blind_score():
-    """The eleventh held-out split was scored once, blind (docs/benchmarks.md): flagged, harmful
-    recall 0.86, harm_high 0.70, hate 0.88, sexual 0.91, dangerous 0.94; 7 of 128 benign texts
-    flagged, 4 blocked. Counting the classifier's review band, 0.95 (244 of 256): harm_high 0.92,
-    hate 0.95, sexual 0.97, dangerous 0.97; 12 benign texts in review. These floors keep a change
-    from losing what was measured; issue 24's targets are 0.90 per category and 1% blocked."""
+    """The twelfth held-out split was scored once, blind (docs/benchmarks.md): flagged, harmful
+    recall 0.87, harm_high 0.72, hate 0.94, sexual 0.86, dangerous 0.97; 2 of 128 benign texts
+    flagged, none blocked. Counting the classifier's review band, 0.96 (247 of 256): harm_high 0.92,
+    hate 0.98, sexual 0.97, dangerous 0.98; 8 benign texts in review. These floors keep a change
+    from losing what was measured."""
     records = corpus_records(heldout_examples())
     local = Together("lexicons + classifier", text_moderators())
     verdicts = [(record, local.moderate(record["text"], locale=record["lang"])) for record in records]
-    flagged_floors = {"harm_high": 0.70, "hate": 0.87, "sexual": 0.90, "dangerous": 0.93}
-    review_floors = {"harm_high": 0.92, "hate": 0.95, "sexual": 0.96, "dangerous": 0.96}
+    flagged_floors = {"harm_high": 0.71, "hate": 0.93, "sexual": 0.85, "dangerous": 0.96}
+    review_floors = {"harm_high": 0.92, "hate": 0.98, "sexual": 0.96, "dangerous": 0.98}
     recalls = {}
     for label in LABELS:
         positives = [verdict for record, verdict in verdicts if label in record["labels"]]
@@ -104,7 +104,7 @@ def test_corpus_heldout_split_holds_its_blind_score():
         recalls
     )
     harmful = [(record, verdict) for record, verdict in verdicts if record["labels"]]
-    assert sum(caught(record, verdict, with_review=True) for record, verdict in harmful) >= 244
+    assert sum(caught(record, verdict, with_review=True) for record, verdict in harmful) >= 247
     benign = benign_flags(records, local)
     # a text no longer flagged may fall in the band: what a human sees is flagged plus reviewed
-    assert benign.blocked <= 4 and benign.flagged <= 7 and benign.flagged + benign.reviewed <= 19, benign
+    assert benign.blocked == 0 and benign.flagged <= 2 and benign.flagged + benign.reviewed <= 10, benign
