@@ -45,7 +45,8 @@ from guardrails.classifier import (
 from guardrails.moderation_corpus import LABELS, Example, corpus_digest, training_examples
 
 MIN_DF = 2
-# Every feature seen in at least MIN_DF examples (about 106,000 in the sixth round, 121,000 in the ninth).
+# Every feature seen in at least MIN_DF examples (about 106,000 in the sixth round, 121,000 in the ninth,
+# 142,000 in the twelfth).
 # The cap was 60,000, which dropped rare but decisive words and word pairs (Turkish "bomba koydum");
 # keeping them all raised the cross-validated recall of every category (docs/benchmarks.md). The cap
 # is a guard against an accidental blow-up of the corpus, not a selection: it stays above the count.
