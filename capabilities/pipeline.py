@@ -40,7 +40,12 @@ from capabilities.trail import decision_trail
 from guardrails.provider_moderation import gemini_verdict
 from hitl.models import HitlGate
 from hitl.selectors import decided_output, gate_for_inference
-from hitl.services import gate_summary, hitl_gate_open
+from hitl.services import (
+    MODERATION_REVIEW_GROUP,
+    MODERATION_REVIEW_SLA_MINUTES,
+    gate_summary,
+    hitl_gate_open,
+)
 from melmastoon_ai import subjects
 from melmastoon_ai.errors import ApplicationError
 from melmastoon_ai.observability.tracing import current_trace_id
@@ -541,9 +546,11 @@ def open_gate_if_required(
     """A gate when the capability's rule asks for one, or when input moderation put a blocking
     category in its review band (a likely threat it was not sure enough to refuse: a human sees the
     answer before it is used, whatever the capability's rule)."""
-    reason = review_reason(screened) or capability.hitl.requires_gate(record.output)
+    held = review_reason(screened)
+    reason = held or capability.hitl.requires_gate(record.output)
     if reason is None:
         return None
+    urgent = {"reviewer_group": MODERATION_REVIEW_GROUP, "sla_minutes": MODERATION_REVIEW_SLA_MINUTES} if held else {}
     gate = hitl_gate_open(
         tenant_id=tenant.id,
         inference=record,
@@ -554,6 +561,7 @@ def open_gate_if_required(
         reason=reason,
         draft_output=record.output,
         guest_names=guest_names_of(screened),
+        **urgent,
     )
     return gate_summary(gate)
 

@@ -30,6 +30,10 @@ REVIEWER_GROUPS = {
     "accept(tenant)": "tenant-owners",
 }
 ESCALATION_GROUP = "duty-managers"
+# An answer held because input moderation put a threat or self-harm in its review band: someone
+# on duty reads it soon, whatever the capability (pipeline.open_gate_if_required).
+MODERATION_REVIEW_GROUP = ESCALATION_GROUP
+MODERATION_REVIEW_SLA_MINUTES = 15
 # What an expired gate means for the caller, per capability.
 ON_EXPIRY = {
     "message.draft": "the draft is never sent",
@@ -88,10 +92,14 @@ def hitl_gate_open(
     draft_output: dict,
     now: dt.datetime | None = None,
     guest_names: dict[str, str] | None = None,
+    reviewer_group: str | None = None,
+    sla_minutes: int | None = None,
 ) -> HitlGate:
     """In the inference's transaction; the notification goes through the outbox, never blocking.
-    `guest_names`: the request's `<NAME_n>` placeholders and names, for the reviewer page only."""
+    `guest_names`: the request's `<NAME_n>` placeholders and names, for the reviewer page only.
+    `reviewer_group` and `sla_minutes` override what the capability's rule and id give."""
     opened = now or timezone.now()
+    minutes = sla_minutes if sla_minutes is not None else SLA_MINUTES.get(capability_id, DEFAULT_SLA_MINUTES)
     gate = HitlGate.objects.create(
         tenant_id=tenant_id,
         inference=inference,
@@ -99,11 +107,11 @@ def hitl_gate_open(
         capability_version=capability_version,
         output_schema=output_schema,
         reason=reason[:300],
-        reviewer_group=REVIEWER_GROUPS.get(hitl_rule, "reviewers"),
+        reviewer_group=reviewer_group or REVIEWER_GROUPS.get(hitl_rule, "reviewers"),
         draft_output=draft_output,
         opened_at=opened,
         guest_names=guest_names or {},
-        sla_due_at=opened + dt.timedelta(minutes=SLA_MINUTES.get(capability_id, DEFAULT_SLA_MINUTES)),
+        sla_due_at=opened + dt.timedelta(minutes=minutes),
     )
     gate_grant(gate=gate, group=gate.reviewer_group)
     outbox_emit(

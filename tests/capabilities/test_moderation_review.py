@@ -42,6 +42,9 @@ def test_an_input_in_the_review_band_is_answered_and_held_for_a_human(client_a, 
     with tenant_context(tenant_a.id):
         stored = HitlGate.objects.get(pk=body["hitl"]["gate_id"])
     assert stored.capability == "tutor.answer" and THREAT not in stored.reason  # the reason names scores, not text
+    # someone on duty reads it soon, whatever the capability's own reviewers and SLA (24 h here)
+    assert stored.reviewer_group == "duty-managers"
+    assert (stored.sla_due_at - stored.opened_at).total_seconds() == 15 * 60
 
 
 def test_a_calm_input_opens_no_gate_and_a_threat_over_the_threshold_is_still_refused(client_a, tenant_a, catalog):
