@@ -550,7 +550,6 @@ def open_gate_if_required(
     reason = held or capability.hitl.requires_gate(record.output)
     if reason is None:
         return None
-    urgent = {"reviewer_group": MODERATION_REVIEW_GROUP, "sla_minutes": MODERATION_REVIEW_SLA_MINUTES} if held else {}
     gate = hitl_gate_open(
         tenant_id=tenant.id,
         inference=record,
@@ -561,7 +560,8 @@ def open_gate_if_required(
         reason=reason,
         draft_output=record.output,
         guest_names=guest_names_of(screened),
-        **urgent,
+        reviewer_group=MODERATION_REVIEW_GROUP if held else None,
+        sla_minutes=MODERATION_REVIEW_SLA_MINUTES if held else None,
     )
     return gate_summary(gate)
 
