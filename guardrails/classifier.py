@@ -29,7 +29,7 @@ import re
 import struct
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -276,17 +276,12 @@ class ClassifierModerator:
 
     def moderate_matching(self, matching: str, *, locale: str) -> ModerationVerdict:
         """`moderate` of a text already passed through `normalize.for_matching`."""
-        scores = self.model.scores_of_matching(matching)
-        reasons = [f"{label}:classifier" for label, score in scores.items() if score >= self.thresholds[label]]
-        reasons += [
-            f"{label}:classifier:review"
-            for label, score in scores.items()
-            if self.review_thresholds.get(label, 1.0) <= score < self.thresholds[label]
-        ]
-        return verdict_from_scores(
-            scores,
+        verdict = verdict_from_scores(
+            self.model.scores_of_matching(matching),
             thresholds=self.thresholds,
             moderator=self.name,
-            reasons=reasons,
             review_thresholds=self.review_thresholds,
         )
+        reasons = [f"{label}:classifier" for label in verdict.flagged()]
+        reasons += [f"{label}:classifier:review" for label in verdict.in_review()]
+        return replace(verdict, reasons=tuple(reasons))

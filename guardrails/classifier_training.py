@@ -199,7 +199,7 @@ def train(examples: list[Example] | None = None) -> tuple[NgramModel, dict]:
             "cv_recall": round(recall, 3),
             # the band starts where at most MAX_BENIGN_REVIEWED of the benign lines score, and never
             # at or above the blocking point
-            "review_score": round(min(_shifted(review, threshold), 0.5), DECIMALS) if review < threshold else 0.5,
+            "review_score": round(_shifted(review, threshold), DECIMALS) if review < threshold else 0.5,
             "cv_benign_reviewed": round(reviewed, 4),
             "cv_recall_with_review": round(review_recall, 3),
         }
